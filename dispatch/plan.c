@@ -1,0 +1,171 @@
+/*
+ * Plans: everything decided once per problem (validated sizes, resolved
+ * crops, strides, the implementation), and the three pass entry points,
+ * which check their pointers and then only compute.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dispatch/desc.h"
+#include "dispatch/error.h"
+#include "dispatch/select.h"
+#include "tconv.h"
+
+#define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE)
+
+struct tconv_plan {
+    tconv_desc desc;
+    tconv_problem problem;
+    const tconv_impl *impl;
+    size_t x_bytes, w_bytes, bias_bytes, y_bytes;
+    char info[256];
+};
+
+static const char *layout_name(tconv_layout l)
+{
+    switch (l) {
+    case TCONV_NCHW: return "NCHW";
+    case TCONV_NHWC: return "NHWC";
+    case TCONV_SSCB: return "SSCB";
+    }
+    return "?";
+}
+
+static const char *weight_layout_name(tconv_weight_layout l)
+{
+    switch (l) {
+    case TCONV_W_IOHW: return "W_IOHW";
+    case TCONV_W_OHWI: return "W_OHWI";
+    case TCONV_W_MATLAB: return "W_MATLAB";
+    }
+    return "?";
+}
+
+static void describe(tconv_plan *plan)
+{
+    const tconv_problem *p = &plan->problem;
+    snprintf(plan->info, sizeof plan->info,
+             "%s %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld s%lldx%lld "
+             "d%lldx%lld g%lld crop %lld,%lld,%lld,%lld",
+             plan->impl->name, p->dtype == TCONV_F64 ? "f64" : "f32",
+             layout_name(plan->desc.layout), weight_layout_name(plan->desc.weight_layout),
+             (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
+             (long long)p->batch, (long long)p->filters, (long long)p->out_h, (long long)p->out_w,
+             (long long)p->k_h, (long long)p->k_w, (long long)p->stride_h, (long long)p->stride_w,
+             (long long)p->dil_h, (long long)p->dil_w, (long long)p->groups,
+             (long long)p->crop_top, (long long)p->crop_bottom, (long long)p->crop_left,
+             (long long)p->crop_right);
+}
+
+tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned flags)
+{
+    if (!plan) return tconv_fail(TCONV_EINVAL, "plan (the output pointer) is NULL");
+    *plan = NULL;
+    if (flags & ~TCONV_PLAN_KNOWN_FLAGS)
+        return tconv_fail(TCONV_EINVAL, "flags (0x%x) has unknown bits 0x%x", flags,
+                          flags & ~TCONV_PLAN_KNOWN_FLAGS);
+    tconv_problem problem;
+    tconv_status st = tconv_problem_from_desc(d, &problem);
+    if (st != TCONV_OK) return st;
+
+    tconv_plan *p = calloc(1, sizeof *p);
+    if (!p) return tconv_fail(TCONV_ENOMEM, "out of memory allocating a plan (%zu bytes)", sizeof *p);
+    p->desc = *d;
+    p->problem = problem;
+    p->impl = tconv_select_impl(&problem, flags);
+    /* Byte counts were checked against SIZE_MAX by tconv_problem_from_desc. */
+    const size_t es = (size_t)tconv_dtype_size(problem.dtype);
+    p->x_bytes = (size_t)problem.x_elems * es;
+    p->w_bytes = (size_t)problem.w_elems * es;
+    p->bias_bytes = (size_t)problem.filters * es;
+    p->y_bytes = (size_t)problem.y_elems * es;
+    describe(p);
+    *plan = p;
+    return TCONV_OK;
+}
+
+void tconv_plan_destroy(tconv_plan *plan) { free(plan); }
+
+tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d)
+{
+    if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    if (!d) return tconv_fail(TCONV_EINVAL, "desc is NULL");
+    *d = p->desc;
+    return TCONV_OK;
+}
+
+const char *tconv_plan_info(const tconv_plan *p) { return p ? p->info : ""; }
+
+/* A buffer the caller passed: its name for messages, its start and size. */
+typedef struct buffer {
+    const char *name;
+    const void *ptr;
+    size_t bytes;
+} buffer;
+
+static int overlap(const buffer *a, const buffer *b)
+{
+    const uintptr_t a0 = (uintptr_t)a->ptr, b0 = (uintptr_t)b->ptr;
+    return a0 < b0 + b->bytes && b0 < a0 + a->bytes;
+}
+
+/*
+ * Checks a pass's buffers (the caller has checked the plan, which gives their
+ * sizes): every required pointer non-NULL (an optional one has required = 0
+ * and may be NULL), and no output overlapping another buffer of the call.
+ * Outputs come first, n_out of them.
+ */
+static tconv_status check_buffers(const buffer *bufs, const int *required, int n, int n_out)
+{
+    for (int i = 0; i < n; i++)
+        if (required[i] && !bufs[i].ptr) return tconv_fail(TCONV_EINVAL, "%s is NULL", bufs[i].name);
+    for (int i = 0; i < n_out; i++)
+        for (int j = 0; j < n; j++)
+            if (j != i && bufs[i].ptr && bufs[j].ptr && overlap(&bufs[i], &bufs[j]))
+                return tconv_fail(TCONV_EINVAL,
+                                  "%s (%p, %zu bytes) and %s (%p, %zu bytes) overlap; an output "
+                                  "must not share memory with another buffer of the call",
+                                  bufs[i].name, bufs[i].ptr, bufs[i].bytes, bufs[j].name,
+                                  bufs[j].ptr, bufs[j].bytes);
+    return TCONV_OK;
+}
+
+tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, const void *bias,
+                           void *y)
+{
+    if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    const buffer bufs[] = {
+        {"y", y, p->y_bytes}, {"x", x, p->x_bytes}, {"w", w, p->w_bytes},
+        {"bias", bias, p->bias_bytes}};
+    const int required[] = {1, 1, 1, 0};
+    tconv_status st = check_buffers(bufs, required, 4, 1);
+    if (st != TCONV_OK) return st;
+    p->impl->fwd(&p->problem, x, w, bias, y);
+    return TCONV_OK;
+}
+
+tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void *w, void *dx)
+{
+    if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    const buffer bufs[] = {{"dx", dx, p->x_bytes}, {"dy", dy, p->y_bytes}, {"w", w, p->w_bytes}};
+    const int required[] = {1, 1, 1};
+    tconv_status st = check_buffers(bufs, required, 3, 1);
+    if (st != TCONV_OK) return st;
+    p->impl->bwd_data(&p->problem, dy, w, dx);
+    return TCONV_OK;
+}
+
+tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const void *dy, void *dw,
+                                    void *dbias)
+{
+    if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    const buffer bufs[] = {
+        {"dw", dw, p->w_bytes}, {"dbias", dbias, p->bias_bytes}, {"x", x, p->x_bytes},
+        {"dy", dy, p->y_bytes}};
+    const int required[] = {1, 0, 1, 1};
+    tconv_status st = check_buffers(bufs, required, 4, 2);
+    if (st != TCONV_OK) return st;
+    p->impl->bwd_weights(&p->problem, x, dy, dw, dbias);
+    return TCONV_OK;
+}

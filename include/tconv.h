@@ -1,0 +1,256 @@
+/*
+ * tconv: transposed 2-D convolution ("deconvolution") for CPUs.
+ *
+ * This is the only public header. Everything a caller needs is declared and
+ * documented here; every other header in the source tree is internal.
+ *
+ * The operation is y = C^T x + b: the backward pass of a standard convolution,
+ * as defined by MATLAB's transposedConv2dLayer, ONNX ConvTranspose and PyTorch
+ * ConvTranspose2d. Per spatial dimension (H shown; W is the same):
+ *
+ *   k_eff = (filter_h - 1) * dilation_h + 1
+ *   full  = (in_h - 1) * stride_h + k_eff              uncropped output height
+ *   out_h = full - crop_top - crop_bottom
+ *
+ *   y[n][f][oh][ow] = bias[f] + sum over c in f's group, kh, kw of
+ *                     x[n][c][ih][iw] * w[c][f mod F/groups][kh][kw]
+ *   where oh + crop_top  = ih * stride_h + kh * dilation_h
+ *     and ow + crop_left = iw * stride_w + kw * dilation_w.
+ *
+ * A negative crop adds rows or columns outside the uncropped output; they hold
+ * only the bias (this is how ONNX/PyTorch output_padding is expressed).
+ *
+ * Threading: a plan is immutable after creation; the passes may run on one
+ * plan from several threads at once. tconv_last_error() is per thread.
+ */
+#ifndef TCONV_H
+#define TCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(TCONV_BUILDING_SHARED)
+#define TCONV_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define TCONV_API __attribute__((visibility("default")))
+#else
+#define TCONV_API
+#endif
+
+#define TCONV_VERSION_MAJOR 0
+#define TCONV_VERSION_MINOR 1
+#define TCONV_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked. */
+TCONV_API const char *tconv_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status and errors                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tconv_status {
+    TCONV_OK = 0,
+    TCONV_EINVAL = 1,      /* an argument is invalid (NULL, out of range, inconsistent) */
+    TCONV_EOVERFLOW = 2,   /* a size or element/byte count does not fit int64_t or size_t */
+    TCONV_ENOMEM = 3,      /* memory allocation failed */
+    TCONV_EUNSUPPORTED = 4,/* valid, but not supported by this build */
+    TCONV_EIO = 5          /* a file could not be read or written */
+} tconv_status;
+
+/* A short fixed text for a status ("invalid argument", ...); never NULL. */
+TCONV_API const char *tconv_strerror(tconv_status s);
+
+/* The specific message of this thread's most recent failure, naming the field
+ * and value, e.g. "crop_top + crop_bottom (9) leaves no output row (uncropped
+ * height 8)". A successful call leaves it unchanged; "" before any failure.
+ * The text stays valid until this thread's next failing tconv call. */
+TCONV_API const char *tconv_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Problem description                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tconv_dtype { TCONV_F32 = 0, TCONV_F64 = 1 } tconv_dtype;
+
+/* Layout of x, y and their gradients dx, dy. */
+typedef enum tconv_layout {
+    TCONV_NCHW = 0, /* row-major [N][C][H][W]: PyTorch, ONNX */
+    TCONV_NHWC = 1, /* row-major [N][H][W][C]: TensorFlow, XNNPACK */
+    TCONV_SSCB = 2  /* MATLAB column-major H-by-W-by-C-by-N ("SSCB"; N = 1 is "SSC"),
+                       i.e. row-major [N][C][W][H] */
+} tconv_layout;
+
+/* Layout of the weights w and their gradient dw. Fg = filters/groups,
+ * Cg = channels/groups. */
+typedef enum tconv_weight_layout {
+    TCONV_W_IOHW = 0,  /* row-major [C][Fg][kh][kw]: ONNX ConvTranspose, PyTorch ConvTranspose2d */
+    TCONV_W_OHWI = 1,  /* row-major [F][kh][kw][Cg]: TFLite, XNNPACK */
+    TCONV_W_MATLAB = 2 /* column-major kh-by-kw-by-F-by-C (MATLAB Weights); with groups
+                          kh-by-kw-by-Fg-by-Cg-by-groups (dltranspconv); i.e. row-major
+                          [C][Fg][kw][kh] */
+} tconv_weight_layout;
+
+typedef enum tconv_crop_mode {
+    TCONV_CROP_MANUAL = 0, /* use crop_top/bottom/left/right as given */
+    TCONV_CROP_SAME = 1    /* MATLAB Cropping "same": output = in * stride; per dimension
+                              total = k_eff - stride; total >= 0: begin = floor(total/2),
+                              end = ceil(total/2); total < 0: begin = 0, end = total
+                              (bias-only rows/cols at the bottom/right). The crop fields
+                              are ignored. */
+} tconv_crop_mode;
+
+typedef struct tconv_desc {
+    int64_t batch, channels, in_h, in_w;   /* input N, C (NumChannels), H, W */
+    int64_t filters, filter_h, filter_w;   /* NumFilters (output channels, all groups), FilterSize */
+    int64_t stride_h, stride_w;            /* Stride, default 1 */
+    int64_t dilation_h, dilation_w;        /* default 1 */
+    int64_t groups;                        /* default 1; divides channels and filters */
+    tconv_crop_mode crop_mode;             /* MANUAL (default) or SAME */
+    int64_t crop_top, crop_bottom, crop_left, crop_right; /* MANUAL: rows/cols trimmed from each
+                                              edge of the uncropped output; a negative crop adds
+                                              rows/cols that receive only the bias */
+    tconv_dtype dtype;
+    tconv_layout layout;
+    tconv_weight_layout weight_layout;
+} tconv_desc;
+
+/* Defaults: zero sizes (the caller must set them), zero crops, CROP_MANUAL,
+ * stride/dilation/groups/batch 1, F32, NCHW, W_IOHW. NULL is a no-op. */
+TCONV_API void tconv_desc_init(tconv_desc *d);
+
+/* Validates d completely (the checks tconv_plan_create makes) without creating
+ * a plan. */
+TCONV_API tconv_status tconv_desc_check(const tconv_desc *d);
+
+/* Output height and width of a valid desc. Either pointer may be NULL. */
+TCONV_API tconv_status tconv_desc_output(const tconv_desc *d, int64_t *out_h, int64_t *out_w);
+
+/* The crops actually applied (CROP_SAME resolved), as {top, bottom, left, right}. */
+TCONV_API tconv_status tconv_desc_effective_crops(const tconv_desc *d, int64_t crops[4]);
+
+typedef enum tconv_tensor {
+    TCONV_TENSOR_X = 0,    /* x and dx: batch x channels x in_h x in_w */
+    TCONV_TENSOR_W = 1,    /* w and dw: channels x filters/groups x filter_h x filter_w */
+    TCONV_TENSOR_BIAS = 2, /* bias and dbias: filters */
+    TCONV_TENSOR_Y = 3     /* y and dy: batch x filters x out_h x out_w */
+} tconv_tensor;
+
+/* Element count and byte count of one tensor of a valid desc; either output
+ * pointer may be NULL. Use it to allocate buffers. */
+TCONV_API tconv_status tconv_desc_tensor_size(const tconv_desc *d, tconv_tensor t,
+                                              int64_t *elems, size_t *bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Cropping from MATLAB, ONNX and PyTorch attributes                         */
+/*                                                                           */
+/* Each helper writes crop_top/bottom/left/right and sets crop_mode (MANUAL  */
+/* unless stated). Array arguments are in the framework's own order. An      */
+/* output_padding argument may be NULL (zeros). On failure d is unchanged.   */
+/* ------------------------------------------------------------------------ */
+
+/* MATLAB Cropping as a numeric vector: n = 1: p (all four edges); n = 2:
+ * [a b] (a top and bottom, b left and right); n = 4: [t b l r]. Values >= 0. */
+TCONV_API tconv_status tconv_crop_matlab(tconv_desc *d, const int64_t *cropping, int n);
+
+/* MATLAB Cropping "same": sets crop_mode = TCONV_CROP_SAME and zeroes the
+ * crop fields. */
+TCONV_API tconv_status tconv_crop_matlab_same(tconv_desc *d);
+
+/* ONNX pads [top, left, bottom, right] (x1_begin, x2_begin, x1_end, x2_end)
+ * and output_padding [h, w]: crop_begin = pads_begin,
+ * crop_end = pads_end - output_padding. pads >= 0, output_padding >= 0. */
+TCONV_API tconv_status tconv_crop_onnx_pads(tconv_desc *d, const int64_t pads[4],
+                                            const int64_t output_padding[2]);
+
+typedef enum tconv_onnx_auto_pad {
+    TCONV_ONNX_NOTSET = 0,
+    TCONV_ONNX_SAME_UPPER = 1,
+    TCONV_ONNX_SAME_LOWER = 2,
+    TCONV_ONNX_VALID = 3
+} tconv_onnx_auto_pad;
+
+/* ONNX auto_pad. Needs in_*, filter_*, stride_* and dilation_* set in d.
+ * SAME_UPPER/SAME_LOWER give out = in * stride. Per dimension
+ * T = k_eff - stride + output_padding; T >= 0: SAME_UPPER crops floor(T/2) at
+ * the beginning and T - floor(T/2) - output_padding at the end, SAME_LOWER the
+ * larger half at the beginning. T < 0 (kernel smaller than the stride, where
+ * implementations disagree): tconv crops 0 at the beginning and
+ * T - output_padding at the end, so the bias-only positions are at the end, as
+ * with MATLAB "same" and onnxruntime's clamped padding.
+ * VALID: 0 at the beginning, -output_padding at the end. NOTSET: EINVAL (use
+ * tconv_crop_onnx_pads). */
+TCONV_API tconv_status tconv_crop_onnx_auto_pad(tconv_desc *d, tconv_onnx_auto_pad mode,
+                                                const int64_t output_padding[2]);
+
+/* ONNX output_shape [h, w] (pads are then ignored, as the spec says). Follows
+ * onnxruntime: per dimension P = max(0, full + output_padding - O); the
+ * beginning is cropped P/2 (P - P/2 with auto_pad SAME_UPPER, which puts the
+ * larger half first) and the end full - begin - O, so an output larger than
+ * the uncropped one gets bias-only positions at the end. auto_pad may be
+ * NOTSET, SAME_UPPER, SAME_LOWER or VALID. Needs in_*, filter_*, stride_* and
+ * dilation_* set in d. */
+TCONV_API tconv_status tconv_crop_onnx_output_shape(tconv_desc *d, const int64_t output_shape[2],
+                                                    const int64_t output_padding[2],
+                                                    tconv_onnx_auto_pad auto_pad);
+
+/* PyTorch ConvTranspose2d padding [h, w] and output_padding [h, w]:
+ * crop_top = padding_h, crop_bottom = padding_h - output_padding_h (W alike).
+ * As in PyTorch, output_padding must be smaller than the stride or the
+ * dilation of its dimension; needs stride_* and dilation_* set in d. */
+TCONV_API tconv_status tconv_crop_pytorch(tconv_desc *d, const int64_t padding[2],
+                                          const int64_t output_padding[2]);
+
+/* ------------------------------------------------------------------------ */
+/* Plans and passes                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct tconv_plan tconv_plan;
+
+/* Plan flags (bitwise or; 0 = defaults). Unknown bits are rejected. */
+#define TCONV_PLAN_REFERENCE (1u << 0) /* always run the scalar reference kernels */
+
+/* Validates d and makes every decision once (sizes, crops, which kernels).
+ * On failure *plan is set to NULL. */
+TCONV_API tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned flags);
+
+/* NULL is a no-op. */
+TCONV_API void tconv_plan_destroy(tconv_plan *plan);
+
+/* A copy of the desc the plan was created from. */
+TCONV_API tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d);
+
+/* A one-line human-readable description of what the plan runs, e.g.
+ * "ref f32 NCHW/W_IOHW 2x512x4x4 -> 2x256x8x8 k4x4 s2x2 d1x1 g1 crop 1,1,1,1".
+ * Owned by the plan; valid until it is destroyed. "" for NULL. */
+TCONV_API const char *tconv_plan_info(const tconv_plan *p);
+
+/*
+ * The passes. Tensors are dense, in the plan's dtype, data layout (x, y, dx, dy)
+ * and weight layout (w, dw); bias/dbias hold `filters` elements. Each output is
+ * overwritten (not accumulated into) and must not overlap any input of the same
+ * call (EINVAL otherwise).
+ *
+ * forward:          y = C^T x (+ bias); bias may be NULL (no bias).
+ * backward_data:    dx = C dy, the adjoint of forward with respect to x: a
+ *                   strided, dilated, grouped correlation of dy with w (no flip).
+ * backward_weights: dw[c][m][kh][kw] = sum over n, ih, iw of
+ *                   x[n][c][ih][iw] * dy[n][g*Fg+m][ih*s_h+kh*d_h-crop_top][iw*s_w+kw*d_w-crop_left],
+ *                   dbias[f] = sum of dy[n][f][.][.] (bias-only positions
+ *                   included); dbias may be NULL.
+ */
+TCONV_API tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w,
+                                     const void *bias, void *y);
+TCONV_API tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void *w,
+                                           void *dx);
+TCONV_API tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const void *dy,
+                                              void *dw, void *dbias);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TCONV_H */
