@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it:
+#   1. a release build with warnings as errors, its Criterion tests;
+#   2. install into a staging prefix and build a program with
+#      `pkg-config --cflags --libs tconv` against it;
+#   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
+#      (any report fails the run).
+# Ends with one line counting every Criterion test case of both builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+bash scripts/install-deps.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "release build (-Werror)"
+rm -rf build-ci
+meson setup build-ci --buildtype=release -Dwerror=true --prefix="$root/build-ci/stage" >/dev/null
+meson compile -C build-ci
+meson test -C build-ci --print-errorlogs
+
+step "install and link through pkg-config"
+meson install -C build-ci --quiet
+export PKG_CONFIG_PATH="$root/build-ci/stage/lib/pkgconfig:$root/build-ci/stage/lib/$(gcc -dumpmachine)/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror examples/dcgan_layer.c -o build-ci/dcgan_layer_installed \
+    $(pkg-config --cflags --libs tconv)
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/dcgan_layer_installed 1
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build"
+rm -rf build-asan
+meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fno-sanitize-recover=all >/dev/null
+meson compile -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C build-asan --print-errorlogs
+
+step "summary"
+# Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
+# per program; meson keeps each program's output in its testlog.
+python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt

@@ -1,0 +1,259 @@
+/*
+ * Property tests over random small configurations of every option: batch,
+ * groups, channels, filters, sizes, strides, dilations, every crop (negative
+ * ones included) and MATLAB "same", for each data layout x weight layout x
+ * dtype.
+ *
+ * - forward (with and without bias) against tu_forward_scatter, a scatter
+ *   loop written in the test independently of the library's gather form;
+ * - backward-data and backward-weights by the adjoint identity
+ *   <fwd(x), dy> = <x, bwd_data(dy)> = <w, bwd_weights(x, dy)> (bias off);
+ * - dbias against a direct sum of dy.
+ * Outputs are pre-filled with NaN, so an element a pass fails to write fails
+ * the comparison: passes overwrite, they never accumulate.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "testutil.h"
+
+#define CONFIGS_PER_COMBINATION 100
+
+typedef struct combo {
+    tconv_layout layout;
+    tconv_weight_layout weight_layout;
+    tconv_dtype dtype;
+} combo;
+
+static const char *describe(const tconv_desc *d, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "layout %d wlayout %d dtype %d: N%lld C%lld F%lld G%lld in %lldx%lld k %lldx%lld "
+             "s %lldx%lld d %lldx%lld crop mode %d %lld,%lld,%lld,%lld",
+             (int)d->layout, (int)d->weight_layout, (int)d->dtype, (long long)d->batch,
+             (long long)d->channels, (long long)d->filters, (long long)d->groups,
+             (long long)d->in_h, (long long)d->in_w, (long long)d->filter_h,
+             (long long)d->filter_w, (long long)d->stride_h, (long long)d->stride_w,
+             (long long)d->dilation_h, (long long)d->dilation_w, (int)d->crop_mode,
+             (long long)d->crop_top, (long long)d->crop_bottom, (long long)d->crop_left,
+             (long long)d->crop_right);
+    return buf;
+}
+
+/* A random valid configuration: crops range from negative (bias-only
+ * borders) to nearly the whole uncropped extent. */
+static tconv_desc random_desc(tu_rng *r, const combo *k)
+{
+    for (;;) {
+        tconv_desc d;
+        tconv_desc_init(&d);
+        d.layout = k->layout;
+        d.weight_layout = k->weight_layout;
+        d.dtype = k->dtype;
+        d.batch = tu_range(r, 1, 3);
+        d.groups = tu_range(r, 1, 3);
+        d.channels = d.groups * tu_range(r, 1, 3);
+        d.filters = d.groups * tu_range(r, 1, 3);
+        d.in_h = tu_range(r, 1, 5);
+        d.in_w = tu_range(r, 1, 5);
+        d.filter_h = tu_range(r, 1, 5);
+        d.filter_w = tu_range(r, 1, 5);
+        d.stride_h = tu_range(r, 1, 4);
+        d.stride_w = tu_range(r, 1, 4);
+        d.dilation_h = tu_range(r, 1, 3);
+        d.dilation_w = tu_range(r, 1, 3);
+        if (tu_range(r, 0, 4) == 0) {
+            d.crop_mode = TCONV_CROP_SAME;
+        } else {
+            tu_shape s = tu_shape_of(&d); /* full sizes; crops still zero */
+            d.crop_top = tu_range(r, -2, s.full_h / 2);
+            d.crop_bottom = tu_range(r, -2, s.full_h / 2);
+            d.crop_left = tu_range(r, -2, s.full_w / 2);
+            d.crop_right = tu_range(r, -2, s.full_w / 2);
+        }
+        tu_shape s = tu_shape_of(&d);
+        if (s.oh >= 1 && s.ow >= 1) return d;
+    }
+}
+
+static double *nan_array(int64_t n)
+{
+    double *v = malloc((size_t)n * sizeof *v);
+    cr_assert_not_null(v);
+    for (int64_t i = 0; i < n; i++) v[i] = NAN;
+    return v;
+}
+
+static double *random_array(tu_rng *r, int64_t n)
+{
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    cr_assert_not_null(v);
+    tu_fill(r, v, n);
+    return v;
+}
+
+static double abs_dot(const double *a, const double *b, int64_t n)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += fabs(a[i] * b[i]);
+    return s;
+}
+
+static void check_one(const tconv_desc *d, tu_rng *r)
+{
+    char what[512];
+    describe(d, what, sizeof what);
+    const tu_shape s = tu_shape_of(d);
+    const double tol = tu_tolerance(d->dtype);
+
+    int64_t out_h = 0, out_w = 0;
+    cr_assert_eq(tconv_desc_output(d, &out_h, &out_w), TCONV_OK, "%s: %s", what, tconv_last_error());
+    cr_assert(out_h == s.oh && out_w == s.ow, "%s: output %lldx%lld, expected %lldx%lld", what,
+              (long long)out_h, (long long)out_w, (long long)s.oh, (long long)s.ow);
+
+    tconv_plan *plan = NULL;
+    cr_assert_eq(tconv_plan_create(&plan, d, 0), TCONV_OK, "%s: %s", what, tconv_last_error());
+
+    const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+    double *x = random_array(r, nx), *w = random_array(r, nw), *bias = random_array(r, s.f);
+    double *dy = random_array(r, ny);
+    double *expect = malloc((size_t)ny * sizeof *expect);
+    cr_assert_not_null(expect);
+
+    /* Forward with bias, then without, against the independent scatter loop. */
+    for (int with_bias = 1; with_bias >= 0; with_bias--) {
+        double *y = nan_array(ny);
+        tu_forward_scatter(d, x, w, with_bias ? bias : NULL, expect);
+        cr_assert_eq(tu_run_forward(plan, d, x, w, with_bias ? bias : NULL, y), TCONV_OK, "%s: %s",
+                     what, tconv_last_error());
+        const double err = tu_max_rel_diff(y, expect, ny);
+        cr_assert(err <= tol, "%s: forward (bias %d) differs from the scatter loop by %g", what,
+                  with_bias, err);
+        free(y);
+    }
+    /* expect now holds fwd(x) without bias. */
+
+    /* <fwd(x), dy> = <x, bwd_data(dy)> */
+    double *dx = nan_array(nx);
+    cr_assert_eq(tu_run_backward_data(plan, d, dy, w, dx), TCONV_OK, "%s: %s", what,
+                 tconv_last_error());
+    const double lhs = tu_dot(expect, dy, ny), rhs_data = tu_dot(x, dx, nx);
+    const double scale_data = abs_dot(expect, dy, ny) + abs_dot(x, dx, nx) + 1e-30;
+    cr_assert(fabs(lhs - rhs_data) <= tol * scale_data,
+              "%s: <fwd(x), dy> = %.17g but <x, bwd_data(dy)> = %.17g", what, lhs, rhs_data);
+
+    /* <fwd(x), dy> = <w, bwd_weights(x, dy)>, and dbias = sum of dy */
+    double *dw = nan_array(nw), *dbias = nan_array(s.f);
+    cr_assert_eq(tu_run_backward_weights(plan, d, x, dy, dw, dbias), TCONV_OK, "%s: %s", what,
+                 tconv_last_error());
+    const double rhs_weights = tu_dot(w, dw, nw);
+    const double scale_weights = abs_dot(expect, dy, ny) + abs_dot(w, dw, nw) + 1e-30;
+    cr_assert(fabs(lhs - rhs_weights) <= tol * scale_weights,
+              "%s: <fwd(x), dy> = %.17g but <w, bwd_weights(x, dy)> = %.17g", what, lhs,
+              rhs_weights);
+    for (int64_t f = 0; f < s.f; f++) {
+        double sum = 0.0, abs_sum = 0.0;
+        for (int64_t n = 0; n < s.n; n++)
+            for (int64_t oh = 0; oh < s.oh; oh++)
+                for (int64_t ow = 0; ow < s.ow; ow++) {
+                    const double v = dy[tu_y_offset(d, &s, n, f, oh, ow)];
+                    sum += v;
+                    abs_sum += fabs(v);
+                }
+        cr_assert(fabs(dbias[f] - sum) <= tol * (abs_sum + 1e-30),
+                  "%s: dbias[%lld] = %.17g, sum of dy = %.17g", what, (long long)f, dbias[f], sum);
+    }
+
+    /* dbias is optional. */
+    double *dw2 = nan_array(nw);
+    cr_assert_eq(tu_run_backward_weights(plan, d, x, dy, dw2, NULL), TCONV_OK, "%s: %s", what,
+                 tconv_last_error());
+    cr_assert(tu_max_rel_diff(dw2, dw, nw) == 0.0, "%s: dw differs when dbias is NULL", what);
+
+    free(x); free(w); free(bias); free(dy); free(expect); free(dx); free(dw); free(dbias);
+    free(dw2);
+    tconv_plan_destroy(plan);
+}
+
+ParameterizedTestParameters(properties, random_configurations)
+{
+    static combo combos[3 * 3 * 2];
+    size_t n = 0;
+    for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++)
+        for (int wl = TCONV_W_IOHW; wl <= TCONV_W_MATLAB; wl++)
+            for (int t = TCONV_F32; t <= TCONV_F64; t++)
+                combos[n++] = (combo){(tconv_layout)l, (tconv_weight_layout)wl, (tconv_dtype)t};
+    return cr_make_param_array(combo, combos, n);
+}
+
+ParameterizedTest(combo *k, properties, random_configurations)
+{
+    /* A distinct, fixed seed per combination: failures reproduce exactly. */
+    tu_rng r = {0x7c0ffee + 97u * (uint64_t)k->layout + 13u * (uint64_t)k->weight_layout +
+                (uint64_t)k->dtype};
+    for (int i = 0; i < CONFIGS_PER_COMBINATION; i++) {
+        tconv_desc d = random_desc(&r, k);
+        check_one(&d, &r);
+    }
+}
+
+/* The passes may run on one plan from several threads at once: each thread's
+ * result must equal the single-threaded one bit for bit. */
+typedef struct concurrent_job {
+    const tconv_plan *plan;
+    const float *x, *w, *bias;
+    float *y;
+    tconv_status status;
+} concurrent_job;
+
+static void *run_forward_job(void *arg)
+{
+    concurrent_job *j = arg;
+    for (int rep = 0; rep < 3 && j->status == TCONV_OK; rep++)
+        j->status = tconv_forward(j->plan, j->x, j->w, j->bias, j->y);
+    return NULL;
+}
+
+Test(properties, concurrent_passes_on_one_plan)
+{
+    tconv_desc d;
+    tconv_desc_init(&d);
+    d.batch = 2; d.channels = 6; d.filters = 4; d.groups = 2;
+    d.in_h = 5; d.in_w = 4; d.filter_h = 3; d.filter_w = 4;
+    d.stride_h = 2; d.stride_w = 3; d.crop_mode = TCONV_CROP_SAME;
+    tconv_plan *plan;
+    cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+    tu_shape s = tu_shape_of(&d);
+    tu_rng r = {42};
+    double *xd = random_array(&r, tu_x_elems(&s)), *wd = random_array(&r, tu_w_elems(&s));
+    double *bd = random_array(&r, s.f);
+    float *x = tu_to_dtype(TCONV_F32, xd, tu_x_elems(&s));
+    float *w = tu_to_dtype(TCONV_F32, wd, tu_w_elems(&s));
+    float *bias = tu_to_dtype(TCONV_F32, bd, s.f);
+    const int64_t ny = tu_y_elems(&s);
+    float *single = malloc((size_t)ny * sizeof *single);
+    cr_assert_eq(tconv_forward(plan, x, w, bias, single), TCONV_OK);
+
+    enum { THREADS = 4 };
+    pthread_t threads[THREADS];
+    concurrent_job jobs[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (concurrent_job){plan, x, w, bias, malloc((size_t)ny * sizeof(float)), TCONV_OK};
+        cr_assert_eq(pthread_create(&threads[t], NULL, run_forward_job, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        cr_assert_eq(jobs[t].status, TCONV_OK, "thread %d: %s", t, tconv_strerror(jobs[t].status));
+        cr_assert(memcmp(jobs[t].y, single, (size_t)ny * sizeof(float)) == 0,
+                  "thread %d's output differs from the single-threaded one", t);
+        free(jobs[t].y);
+    }
+    free(xd); free(wd); free(bd); free(x); free(w); free(bias); free(single);
+    tconv_plan_destroy(plan);
+}
