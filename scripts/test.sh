@@ -27,6 +27,13 @@ export PKG_CONFIG_PATH="$root/build-ci/stage/lib/pkgconfig:$root/build-ci/stage/
 cc -std=c11 -Wall -Werror examples/dcgan_layer.c -o build-ci/dcgan_layer_installed \
     $(pkg-config --cflags --libs tconv)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/dcgan_layer_installed 1
+# The README's C example must compile and print what its comment says.
+awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' README.md > build-ci/readme_example.c
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror build-ci/readme_example.c -o build-ci/readme_example \
+    $(pkg-config --cflags --libs tconv)
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/readme_example | tee build-ci/readme_example.out
+grep -qx 'success: y is 2x8x20x24, y\[0\] = 2.5' build-ci/readme_example.out
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan
