@@ -1,0 +1,36 @@
+/*
+ * AArch64 NEON f64 forward microkernels, instantiated from kernels/template/.
+ * Same register budget as fwd_f32.c with 2 lanes per q register.
+ */
+#include "kernels/arm/neon/fwd_ukernels.h"
+#include "kernels/arm/neon/vec_f64.h"
+
+/* CHANNELS 6x8 (default): 24 accumulators + 4 weights + broadcasts. */
+#define MR 6
+#define NR 8
+#define UK_FN tconv_f64_fwd_6x8_neon
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 12x4: 24 accumulators + 2 weights + broadcasts; for <= 4 channels. */
+#define MR 12
+#define NR 4
+#define UK_FN tconv_f64_fwd_12x4_neon
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 8x4: 16 accumulators; for tiles with few pixels. */
+#define MR 8
+#define NR 4
+#define UK_FN tconv_f64_fwd_8x4_neon
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 8 pixels x 4 channels (default): 16 accumulators + 4 inputs. */
+#define MR 8
+#define NR 4
+#define UK_FN tconv_f64_fwd_px8x4_neon
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 16 pixels x 2 channels: 16 accumulators + 8 inputs; for F <= 2. */
+#define MR 16
+#define NR 2
+#define UK_FN tconv_f64_fwd_px16x2_neon
+#include "kernels/template/fwd_pixels.inc"

@@ -1,0 +1,23 @@
+/*
+ * The AArch64 NEON forward microkernels (kernels/arm/neon/fwd_f32.c,
+ * fwd_f64.c), registered in tconv_fwd_ukernels_neon (table.c).
+ */
+#ifndef TCONV_KERNELS_ARM_NEON_FWD_UKERNELS_H
+#define TCONV_KERNELS_ARM_NEON_FWD_UKERNELS_H
+
+#include "kernels/template/ukernel_common.h"
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_12x8_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x16_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_8x8_neon);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x4_neon);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x8_neon);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x2_neon);
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x8_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_12x4_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_8x4_neon);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_neon);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_neon);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * Portable C f32 forward microkernels, instantiated from kernels/template/
+ * with one-lane "vectors". 32 scalar accumulators suit machines with 32 FP
+ * registers and leave the compiler room to vectorize the tile at its
+ * baseline (SSE2 on x86-64); 2x4 suits small register files.
+ */
+#include "kernels/generic/fwd_ukernels.h"
+#include "kernels/generic/vec_f32.h"
+
+/* CHANNELS 4x8 (default). */
+#define MR 4
+#define NR 8
+#define UK_FN tconv_f32_fwd_4x8_scalar
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 2x4. */
+#define MR 2
+#define NR 4
+#define UK_FN tconv_f32_fwd_2x4_scalar
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 8 pixels x 4 channels (default). */
+#define MR 8
+#define NR 4
+#define UK_FN tconv_f32_fwd_px8x4_scalar
+#include "kernels/template/fwd_pixels.inc"

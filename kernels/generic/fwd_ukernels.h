@@ -1,0 +1,18 @@
+/*
+ * The portable C forward microkernels (kernels/generic/fwd_f32.c,
+ * fwd_f64.c), registered in tconv_fwd_ukernels_scalar (table.c).
+ */
+#ifndef TCONV_KERNELS_GENERIC_FWD_UKERNELS_H
+#define TCONV_KERNELS_GENERIC_FWD_UKERNELS_H
+
+#include "kernels/template/ukernel_common.h"
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_4x8_scalar);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_2x4_scalar);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x4_scalar);
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_4x8_scalar);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_2x4_scalar);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_scalar);
+
+#endif

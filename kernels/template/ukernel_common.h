@@ -1,0 +1,33 @@
+/*
+ * Shared by the microkernel templates (fwd_channels.inc, fwd_pixels.inc) and
+ * the per-ISA declaration headers (kernels/<isa>/fwd_ukernels.h).
+ */
+#ifndef TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H
+#define TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H
+
+#include <stdint.h>
+
+#include "kernels/ukernel.h"
+
+/* Prototypes of the two families (tconv_uk_fwd_channels_fn and
+ * tconv_uk_fwd_pixels_fn); each ISA header declares its kernels with these,
+ * spelling out the full name so that grep finds it. */
+#define TCONV_UK_FWD_CHANNELS_PROTO(fn)                                                      \
+    void fn(int64_t n, int64_t ntaps, const tconv_uk_tap *taps, int64_t kc,                \
+            const void *const *x, const void *bias, void *const *y)
+#define TCONV_UK_FWD_PIXELS_PROTO(fn)                                                        \
+    void fn(int64_t m, int64_t n, int64_t ntaps, const tconv_uk_tap *taps, int64_t kc,     \
+            int64_t x_chan_stride, const void *x, const void *bias, void *y,               \
+            int64_t y_pix_stride, int64_t y_chan_stride)
+
+/* Loops over the register tile have constant bounds and must be unrolled
+ * completely, or the accumulator arrays live in memory instead of registers.
+ * GCC's and Clang's own heuristics give up on the larger tiles (14x2 zmm
+ * FMAs), so ask explicitly; other compilers ignore it. */
+#if defined(__GNUC__)
+#define UK_UNROLL _Pragma("GCC unroll 64")
+#else
+#define UK_UNROLL
+#endif
+
+#endif /* TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H */

@@ -1,0 +1,99 @@
+/*
+ * The forward microkernel contract. Each ISA folder registers its kernels in
+ * one table of tconv_fwd_ukernel entries; the driver (kernels/fwd_driver.c)
+ * does everything else: phase decomposition, padding, packing, blocking and
+ * edges. A microkernel only multiplies and adds a register tile.
+ *
+ * Two families:
+ *
+ * Both families take the taps to sum over as a list of tconv_uk_tap: an
+ * element offset into the input (relative to the pixel's position; may be
+ * negative) and a pointer to that tap's packed weights, kc rows of NR values,
+ * zero beyond the valid channels. The driver may leave out taps that read
+ * only padding for a whole tile, and orders them as it likes. Packed weights
+ * and bias are aligned to a whole vector (their buffer is 64-byte aligned and
+ * rows are whole vectors); x and y pointers have no alignment.
+ *
+ * TCONV_UK_CHANNELS: MR output pixels x NR output channels (NR a multiple of
+ *   the vector length). Broadcast one input value, FMA against an NR-wide
+ *   weight row. For layers with many output channels.
+ *
+ *     for i < MR, j < n:
+ *       y[i][j] = bias[j] + sum_{t < ntaps} sum_{c < kc} x[i][taps[t].x_off + c] * taps[t].w[c*NR + j]
+ *
+ *   x[i]: pointer to pixel i of the padded, channel-innermost input; every
+ *         read above is in bounds for every i < MR (the driver repeats a valid
+ *         pointer for rows past the edge of a tile).
+ *   y[i]: pointer to the n output channels of pixel i; the kernel stores
+ *         exactly y[i][0..n) for every i < MR (rows past the edge of a tile
+ *         point to a scratch tile).
+ *   bias: NR values, zero beyond n (zeros when the layer has no bias).
+ *   ntaps may be 0 (the tile is bias only).
+ *
+ * TCONV_UK_PIXELS: MR consecutive output pixels (MR a multiple of the vector
+ *   length) x up to NR output channels (NR small, e.g. 4). Load a vector of
+ *   consecutive input pixels of one channel, FMA against a broadcast weight.
+ *   For layers with fewer output channels than a vector holds (1-3 is common).
+ *
+ *     for i < m, j < n:
+ *       y[i*y_pix_stride + j*y_chan_stride] =
+ *           bias[j] + sum_{t < ntaps} sum_{c < kc} x[i + taps[t].x_off + c*x_chan_stride] * taps[t].w[c*NR + j]
+ *
+ *   x:    pixel 0 of channel 0 of a channel-planar padded input; reads for
+ *         every i < MR are in bounds even when m < MR.
+ *   y:    pixel 0 of channel 0 of the output; exactly the elements i < m,
+ *         j < n are stored (strides in elements, any sign).
+ *   bias: as above.
+ *
+ * Both families accumulate in the storage type (f32 or f64). Element types
+ * are those of the entry's dtype; pointers are void so that one table type
+ * serves both.
+ */
+#ifndef TCONV_KERNELS_UKERNEL_H
+#define TCONV_KERNELS_UKERNEL_H
+
+#include <stdint.h>
+
+#include "tconv.h"
+
+typedef enum tconv_uk_family { TCONV_UK_CHANNELS = 0, TCONV_UK_PIXELS = 1 } tconv_uk_family;
+
+typedef struct tconv_uk_tap {
+    int64_t x_off;  /* element offset into the input */
+    const void *w;  /* kc rows of NR packed weights */
+} tconv_uk_tap;
+
+typedef void (*tconv_uk_fwd_channels_fn)(int64_t n, int64_t ntaps, const tconv_uk_tap *taps,
+                                         int64_t kc, const void *const *x, const void *bias,
+                                         void *const *y);
+
+typedef void (*tconv_uk_fwd_pixels_fn)(int64_t m, int64_t n, int64_t ntaps,
+                                       const tconv_uk_tap *taps, int64_t kc,
+                                       int64_t x_chan_stride, const void *x, const void *bias,
+                                       void *y, int64_t y_pix_stride, int64_t y_chan_stride);
+
+typedef struct tconv_fwd_ukernel {
+    const char *name;       /* e.g. "f32_fwd_14x32_avx512" (function tconv_f32_fwd_14x32_avx512) */
+    tconv_dtype dtype;
+    tconv_uk_family family;
+    int mr, nr;             /* tile: MR pixels x NR channels */
+    tconv_uk_fwd_channels_fn channels; /* set for TCONV_UK_CHANNELS */
+    tconv_uk_fwd_pixels_fn pixels;     /* set for TCONV_UK_PIXELS */
+} tconv_fwd_ukernel;
+
+/* A table of one ISA's kernels, in order of preference within each dtype and
+ * family (the first entry of a dtype and family is the default choice). */
+typedef struct tconv_fwd_ukernel_table {
+    const char *isa;        /* "scalar", "avx2", "avx512", "neon" */
+    const tconv_fwd_ukernel *entries;
+    int count;
+} tconv_fwd_ukernel_table;
+
+/* One table per ISA built into this library (kernels/<isa>/table.c). Only
+ * the dispatcher references the ones for SIMD ISAs, behind TCONV_HAVE_*. */
+extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_scalar;
+extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx2;
+extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx512;
+extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_neon;
+
+#endif /* TCONV_KERNELS_UKERNEL_H */

@@ -1,0 +1,47 @@
+/*
+ * AVX2 + FMA f32 forward microkernels, instantiated from kernels/template/.
+ *
+ * Register budget: 16 ymm. A CHANNELS tile holds MR * NR/8 accumulators,
+ * NR/8 weight vectors and one broadcast register (AVX2 has no embedded
+ * broadcast, but vbroadcastss takes its operand from memory, so no scalar
+ * register is needed): MR * NR/8 + NR/8 + 1 <= 16.
+ */
+#include "kernels/x86/avx2/fwd_ukernels.h"
+#include "kernels/x86/avx2/vec_f32.h"
+
+/* CHANNELS 6x16 (default): 12 accumulators + 2 weights + 1 broadcast. */
+#define MR 6
+#define NR 16
+#define UK_FN tconv_f32_fwd_6x16_avx2
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 4x24: 12 accumulators + 3 weights + 1 broadcast (all 16). */
+#define MR 4
+#define NR 24
+#define UK_FN tconv_f32_fwd_4x24_avx2
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 12x8: 12 accumulators + 1 weight + 1 broadcast; for <= 8 channels. */
+#define MR 12
+#define NR 8
+#define UK_FN tconv_f32_fwd_12x8_avx2
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 16 pixels x 4 channels (default): 8 accumulators + 2 inputs + 1 broadcast. */
+#define MR 16
+#define NR 4
+#define UK_FN tconv_f32_fwd_px16x4_avx2
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 8 pixels x 8 channels: 8 accumulators + 1 input + 1 broadcast. */
+#define MR 8
+#define NR 8
+#define UK_FN tconv_f32_fwd_px8x8_avx2
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 32 pixels x 2 channels: 8 accumulators + 4 inputs + 1 broadcast;
+ * for F <= 2. */
+#define MR 32
+#define NR 2
+#define UK_FN tconv_f32_fwd_px32x2_avx2
+#include "kernels/template/fwd_pixels.inc"

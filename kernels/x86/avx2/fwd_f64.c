@@ -1,0 +1,30 @@
+/*
+ * AVX2 + FMA f64 forward microkernels, instantiated from kernels/template/.
+ * Same register budget as fwd_f32.c with 4 lanes per ymm.
+ */
+#include "kernels/x86/avx2/fwd_ukernels.h"
+#include "kernels/x86/avx2/vec_f64.h"
+
+/* CHANNELS 6x8 (default): 12 accumulators + 2 weights + 1 broadcast. */
+#define MR 6
+#define NR 8
+#define UK_FN tconv_f64_fwd_6x8_avx2
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 4x12: 12 accumulators + 3 weights + 1 broadcast. */
+#define MR 4
+#define NR 12
+#define UK_FN tconv_f64_fwd_4x12_avx2
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 8 pixels x 4 channels (default): 8 accumulators + 2 inputs + 1 broadcast. */
+#define MR 8
+#define NR 4
+#define UK_FN tconv_f64_fwd_px8x4_avx2
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 16 pixels x 2 channels: 8 accumulators + 4 inputs + 1 broadcast. */
+#define MR 16
+#define NR 2
+#define UK_FN tconv_f64_fwd_px16x2_avx2
+#include "kernels/template/fwd_pixels.inc"

@@ -1,0 +1,22 @@
+/*
+ * The AVX2 + FMA forward microkernels (kernels/x86/avx2/fwd_f32.c, fwd_f64.c),
+ * registered in tconv_fwd_ukernels_avx2 (table.c).
+ */
+#ifndef TCONV_KERNELS_X86_AVX2_FWD_UKERNELS_H
+#define TCONV_KERNELS_X86_AVX2_FWD_UKERNELS_H
+
+#include "kernels/template/ukernel_common.h"
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x16_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_4x24_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_12x8_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x4_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x8_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x2_avx2);
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x8_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_4x12_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_avx2);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * AVX-512F f32 forward microkernels, instantiated from kernels/template/.
+ *
+ * Register budget: 32 zmm. A CHANNELS tile holds MR * NR/16 accumulators,
+ * NR/16 weight vectors of the current channel and one broadcast input
+ * (vbroadcastss from memory: a load-port uop, no shuffle):
+ * MR * NR/16 + NR/16 + 1 <= 32. At least 8 independent accumulators hide
+ * the FMA latency (4 cycles x 2 ports).
+ */
+#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/vec_f32.h"
+
+/* CHANNELS 14x32 (default): 28 accumulators + 2 weights + 1 broadcast; 28
+ * FMAs per 16 loads. */
+#define MR 14
+#define NR 32
+#define UK_FN tconv_f32_fwd_14x32_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 6x64: 24 accumulators + 4 weights; fewer broadcasts per FMA, for
+ * wide layers with few pixels per phase. */
+#define MR 6
+#define NR 64
+#define UK_FN tconv_f32_fwd_6x64_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 28x16: 28 accumulators + 1 weight + 1 broadcast; for <= 16
+ * output channels. */
+#define MR 28
+#define NR 16
+#define UK_FN tconv_f32_fwd_28x16_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 8x32: 16 accumulators; for tiles with few pixels. */
+#define MR 8
+#define NR 32
+#define UK_FN tconv_f32_fwd_8x32_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 32 pixels x 4 channels (default): 8 accumulators + 2 input vectors. */
+#define MR 32
+#define NR 4
+#define UK_FN tconv_f32_fwd_px32x4_avx512
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 16 pixels x 8 channels: 8 accumulators + 1 input vector. */
+#define MR 16
+#define NR 8
+#define UK_FN tconv_f32_fwd_px16x8_avx512
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 64 pixels x 2 channels: 8 accumulators + 4 input vectors; wastes
+ * no FMA on padding channels when F <= 2. */
+#define MR 64
+#define NR 2
+#define UK_FN tconv_f32_fwd_px64x2_avx512
+#include "kernels/template/fwd_pixels.inc"

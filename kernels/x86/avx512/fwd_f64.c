@@ -1,0 +1,42 @@
+/*
+ * AVX-512F f64 forward microkernels, instantiated from kernels/template/.
+ * Same register budget as fwd_f32.c with 8 lanes per zmm.
+ */
+#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/vec_f64.h"
+
+/* CHANNELS 14x16 (default): 28 accumulators + 2 weights. */
+#define MR 14
+#define NR 16
+#define UK_FN tconv_f64_fwd_14x16_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 6x32: 24 accumulators + 4 weights. */
+#define MR 6
+#define NR 32
+#define UK_FN tconv_f64_fwd_6x32_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* CHANNELS 8x16: 16 accumulators; for tiles with few pixels. */
+#define MR 8
+#define NR 16
+#define UK_FN tconv_f64_fwd_8x16_avx512
+#include "kernels/template/fwd_channels.inc"
+
+/* PIXELS 16 pixels x 4 channels (default): 8 accumulators + 2 input vectors. */
+#define MR 16
+#define NR 4
+#define UK_FN tconv_f64_fwd_px16x4_avx512
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 8 pixels x 8 channels: 8 accumulators + 1 input vector. */
+#define MR 8
+#define NR 8
+#define UK_FN tconv_f64_fwd_px8x8_avx512
+#include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 32 pixels x 2 channels: 8 accumulators + 4 input vectors. */
+#define MR 32
+#define NR 2
+#define UK_FN tconv_f64_fwd_px32x2_avx512
+#include "kernels/template/fwd_pixels.inc"

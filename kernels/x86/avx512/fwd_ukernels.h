@@ -1,0 +1,25 @@
+/*
+ * The AVX-512F forward microkernels (kernels/x86/avx512/fwd_f32.c, fwd_f64.c),
+ * registered in tconv_fwd_ukernels_avx512 (table.c).
+ */
+#ifndef TCONV_KERNELS_X86_AVX512_FWD_UKERNELS_H
+#define TCONV_KERNELS_X86_AVX512_FWD_UKERNELS_H
+
+#include "kernels/template/ukernel_common.h"
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_14x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x64_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_28x16_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_8x32_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x4_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x8_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px64x2_avx512);
+
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_14x16_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_8x16_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x4_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x8_avx512);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px32x2_avx512);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The AVX-512F forward microkernels, in order of preference within each
+ * dtype and family (the first is the default choice).
+ */
+#include <stddef.h>
+
+#include "kernels/x86/avx512/fwd_ukernels.h"
+
+static const tconv_fwd_ukernel entries[] = {
+    {"f32_fwd_14x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 14, 32, tconv_f32_fwd_14x32_avx512, NULL},
+    {"f32_fwd_6x64_avx512", TCONV_F32, TCONV_UK_CHANNELS, 6, 64, tconv_f32_fwd_6x64_avx512, NULL},
+    {"f32_fwd_28x16_avx512", TCONV_F32, TCONV_UK_CHANNELS, 28, 16, tconv_f32_fwd_28x16_avx512, NULL},
+    {"f32_fwd_8x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 8, 32, tconv_f32_fwd_8x32_avx512, NULL},
+    {"f32_fwd_px32x4_avx512", TCONV_F32, TCONV_UK_PIXELS, 32, 4, NULL, tconv_f32_fwd_px32x4_avx512},
+    {"f32_fwd_px16x8_avx512", TCONV_F32, TCONV_UK_PIXELS, 16, 8, NULL, tconv_f32_fwd_px16x8_avx512},
+    {"f32_fwd_px64x2_avx512", TCONV_F32, TCONV_UK_PIXELS, 64, 2, NULL, tconv_f32_fwd_px64x2_avx512},
+
+    {"f64_fwd_14x16_avx512", TCONV_F64, TCONV_UK_CHANNELS, 14, 16, tconv_f64_fwd_14x16_avx512, NULL},
+    {"f64_fwd_6x32_avx512", TCONV_F64, TCONV_UK_CHANNELS, 6, 32, tconv_f64_fwd_6x32_avx512, NULL},
+    {"f64_fwd_8x16_avx512", TCONV_F64, TCONV_UK_CHANNELS, 8, 16, tconv_f64_fwd_8x16_avx512, NULL},
+    {"f64_fwd_px16x4_avx512", TCONV_F64, TCONV_UK_PIXELS, 16, 4, NULL, tconv_f64_fwd_px16x4_avx512},
+    {"f64_fwd_px8x8_avx512", TCONV_F64, TCONV_UK_PIXELS, 8, 8, NULL, tconv_f64_fwd_px8x8_avx512},
+    {"f64_fwd_px32x2_avx512", TCONV_F64, TCONV_UK_PIXELS, 32, 2, NULL, tconv_f64_fwd_px32x2_avx512},
+};
+
+const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx512 = {
+    "avx512", entries, (int)(sizeof entries / sizeof entries[0])};

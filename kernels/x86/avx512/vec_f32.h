@@ -1,0 +1,28 @@
+/*
+ * Vector abstraction for the templates in kernels/template/: AVX-512F, f32,
+ * 16 lanes. Compiled with -mavx512f -mavx2 -mfma (kernels/x86/avx512/meson.build).
+ */
+#ifndef TCONV_KERNELS_X86_AVX512_VEC_F32_H
+#define TCONV_KERNELS_X86_AVX512_VEC_F32_H
+
+#include <immintrin.h>
+
+#define ELEM float
+#define VEC __m512
+#define VLEN 16
+
+static inline __m512 vzero(void) { return _mm512_setzero_ps(); }
+/* p 64-byte aligned (packed weights, bias). */
+static inline __m512 vload(const float *p) { return _mm512_load_ps(p); }
+static inline __m512 vloadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline __m512 vbroadcast(const float *p) { return _mm512_set1_ps(*p); }
+/* acc + a * b, one rounding. */
+static inline __m512 vfma(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }
+static inline void vstoreu(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+/* The first count (0..VLEN) lanes; a masked store touches nothing else. */
+static inline void vstore_partial(float *p, __m512 v, int count)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << count) - 1u), v);
+}
+
+#endif

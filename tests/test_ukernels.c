@@ -1,0 +1,508 @@
+/*
+ * Kernel checker (in the spirit of dav1d's checkasm): every forward
+ * microkernel of every ISA table built into the library and supported by
+ * this CPU, against a naive double-precision loop written here, over
+ * generated edge cases:
+ *
+ * - every n in 1..NR (and every m in 1..MR for PIXELS), ntaps in 0..5,
+ *   kc in {1, 2, 3, 7, 16, 33}, random negative and positive tap offsets;
+ * - inputs inside a big random buffer whose guard regions hold NaN, so a
+ *   read outside the contract poisons a result; CHANNELS pixel pointers
+ *   repeat at random (as the driver repeats them past a tile's edge);
+ * - weight columns and bias entries past n hold NaN (the contract promises
+ *   zeros; NaN also catches a lane of padding leaking into a valid output);
+ * - outputs inside a buffer pre-filled with a NaN sentinel: every element
+ *   the kernel must not store (past n, between rows, between strided PIXELS
+ *   positions, around the tile) must still hold the sentinel's bits.
+ *
+ * Tolerance: |got - want| <= tol * (|bias| + sum of |terms|), tol = 1e-5 for
+ * f32 and 1e-12 for f64.
+ *
+ * One Criterion case per (ISA table, entry), generated only for the ISAs
+ * this CPU runs; isa_coverage logs the tables built but not runnable and
+ * asserts that the tested set is exactly what tconv_cpu_isa() implies.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <criterion/parameterized.h>
+
+#include "kernels/ukernel.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------------ */
+/* Tables built into the library                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct built_table {
+    tconv_isa isa;
+    const tconv_fwd_ukernel_table *table;
+} built_table;
+
+static const built_table built[] = {
+    {TCONV_ISA_SCALAR, &tconv_fwd_ukernels_scalar},
+#if TCONV_HAVE_AVX2
+    {TCONV_ISA_AVX2, &tconv_fwd_ukernels_avx2},
+#endif
+#if TCONV_HAVE_AVX512
+    {TCONV_ISA_AVX512, &tconv_fwd_ukernels_avx512},
+#endif
+#if TCONV_HAVE_NEON
+    {TCONV_ISA_NEON, &tconv_fwd_ukernels_neon},
+#endif
+};
+#define N_BUILT ((int)(sizeof built / sizeof built[0]))
+
+/* Whether this CPU runs isa's kernels: tconv_cpu_isa() is the best one, and
+ * on x86-64 each level includes the ones below it. */
+static int cpu_runs(tconv_isa isa)
+{
+    const tconv_isa cpu = tconv_cpu_isa();
+    switch (isa) {
+    case TCONV_ISA_SCALAR: return 1;
+    case TCONV_ISA_AVX2: return cpu == TCONV_ISA_AVX2 || cpu == TCONV_ISA_AVX512;
+    case TCONV_ISA_AVX512: return cpu == TCONV_ISA_AVX512;
+    case TCONV_ISA_NEON: return cpu == TCONV_ISA_NEON;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Element access in either dtype                                            */
+/* ------------------------------------------------------------------------ */
+
+static size_t esize(tconv_dtype t) { return t == TCONV_F32 ? sizeof(float) : sizeof(double); }
+
+static double get(tconv_dtype t, const void *p, int64_t i)
+{
+    return t == TCONV_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+
+static void set(tconv_dtype t, void *p, int64_t i, double v)
+{
+    if (t == TCONV_F32)
+        ((float *)p)[i] = (float)v;
+    else
+        ((double *)p)[i] = v;
+}
+
+/* The output sentinel: a NaN with a payload no arithmetic produces. */
+static const uint32_t SENTINEL32 = 0x7fc0dead;
+static const uint64_t SENTINEL64 = 0x7ff8deadbeef0001ull;
+
+static void set_sentinel(tconv_dtype t, void *p, int64_t i)
+{
+    if (t == TCONV_F32)
+        memcpy((float *)p + i, &SENTINEL32, sizeof SENTINEL32);
+    else
+        memcpy((double *)p + i, &SENTINEL64, sizeof SENTINEL64);
+}
+
+static int is_sentinel(tconv_dtype t, const void *p, int64_t i)
+{
+    if (t == TCONV_F32) {
+        uint32_t u;
+        memcpy(&u, (const float *)p + i, sizeof u);
+        return u == SENTINEL32;
+    }
+    uint64_t u;
+    memcpy(&u, (const double *)p + i, sizeof u);
+    return u == SENTINEL64;
+}
+
+static void *alloc_aligned(size_t bytes)
+{
+    bytes = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, bytes ? bytes : 64);
+    cr_assert_not_null(p, "out of memory");
+    return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared input buffer and weights                                           */
+/* ------------------------------------------------------------------------ */
+
+#define X_ELEMS (1 << 16) /* valid input elements */
+#define X_GUARD 4096      /* NaN elements on each side */
+#define MAX_TAPS 5
+#define MAX_OFF 300       /* |tap offset| */
+
+static const int64_t KCS[] = {1, 2, 3, 7, 16, 33};
+#define N_KCS ((int)(sizeof KCS / sizeof KCS[0]))
+
+typedef struct input {
+    tconv_dtype dt;
+    void *buf;   /* X_GUARD + X_ELEMS + X_GUARD */
+    char *x0;    /* first valid element */
+} input;
+
+static input make_input(tconv_dtype dt, tu_rng *r)
+{
+    input in = {dt, alloc_aligned((X_ELEMS + 2 * X_GUARD) * esize(dt)), NULL};
+    for (int64_t i = 0; i < X_ELEMS + 2 * X_GUARD; i++)
+        set(dt, in.buf, i, i < X_GUARD || i >= X_GUARD + X_ELEMS ? NAN : tu_uniform(r));
+    in.x0 = (char *)in.buf + X_GUARD * esize(dt);
+    return in;
+}
+
+/* kc rows of NR weights (64-byte aligned): random for j < n, NaN past n. */
+static void *make_weights(tconv_dtype dt, int64_t kc, int nr, int64_t n, tu_rng *r)
+{
+    void *w = alloc_aligned((size_t)(kc * nr) * esize(dt));
+    for (int64_t c = 0; c < kc; c++)
+        for (int j = 0; j < nr; j++)
+            set(dt, w, c * nr + j, j < n ? tu_uniform(r) : NAN);
+    return w;
+}
+
+/* One case's taps, weights and bias. */
+typedef struct taps_case {
+    int64_t ntaps, kc, n;
+    tconv_uk_tap taps[MAX_TAPS];
+    void *w[MAX_TAPS];
+    void *bias;
+    int64_t min_off, max_off; /* over the taps, and 0 */
+} taps_case;
+
+static taps_case make_taps(tconv_dtype dt, int nr, int64_t ntaps, int64_t kc, int64_t n,
+                           tu_rng *r)
+{
+    taps_case tc;
+    memset(&tc, 0, sizeof tc);
+    tc.ntaps = ntaps;
+    tc.kc = kc;
+    tc.n = n;
+    for (int64_t t = 0; t < ntaps; t++) {
+        tc.w[t] = make_weights(dt, kc, nr, n, r);
+        tc.taps[t].w = tc.w[t];
+        tc.taps[t].x_off = tu_range(r, -MAX_OFF, MAX_OFF);
+        if (tc.taps[t].x_off < tc.min_off)
+            tc.min_off = tc.taps[t].x_off;
+        if (tc.taps[t].x_off > tc.max_off)
+            tc.max_off = tc.taps[t].x_off;
+    }
+    tc.bias = alloc_aligned((size_t)nr * esize(dt));
+    for (int j = 0; j < nr; j++)
+        set(dt, tc.bias, j, j < n ? tu_uniform(r) : NAN);
+    return tc;
+}
+
+static void free_taps(taps_case *tc)
+{
+    for (int64_t t = 0; t < tc->ntaps; t++)
+        free(tc->w[t]);
+    free(tc->bias);
+}
+
+static double tolerance(tconv_dtype dt) { return dt == TCONV_F32 ? 1e-5 : 1e-12; }
+
+/* Checks one output element against bias[j] + sum over taps and channels of
+ * x(t, c) * w_t[c][j], where x(t, c) is the element at
+ * xbase + x_off_t + c * cstride. */
+static void check_value(const char *kname, const char *what, tconv_dtype dt, const taps_case *tc,
+                        int nr, const char *xbase, int64_t cstride, int64_t j, double got)
+{
+    double want = get(dt, tc->bias, j), mag = fabs(want);
+    for (int64_t t = 0; t < tc->ntaps; t++)
+        for (int64_t c = 0; c < tc->kc; c++) {
+            const double term =
+                get(dt, xbase, tc->taps[t].x_off + c * cstride) * get(dt, tc->w[t], c * nr + j);
+            want += term;
+            mag += fabs(term);
+        }
+    cr_assert(fabs(got - want) <= tolerance(dt) * mag,
+              "%s: %s: got %.17g, want %.17g (|err| %.3g > %.3g x %.3g)", kname, what, got, want,
+              fabs(got - want), tolerance(dt), mag);
+}
+
+/* ------------------------------------------------------------------------ */
+/* CHANNELS                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int64_t n,
+                                int64_t ntaps, int64_t kc, tu_rng *r)
+{
+    const tconv_dtype dt = k->dtype;
+    const size_t es = esize(dt);
+    const int mr = k->mr, nr = k->nr;
+    taps_case tc = make_taps(dt, nr, ntaps, kc, n, r);
+
+    /* Pixel positions: every read x[i][off + c] inside the valid input;
+     * about a quarter repeat an earlier pixel's pointer. */
+    const void **x = malloc((size_t)mr * sizeof *x);
+    int64_t *xpos = malloc((size_t)mr * sizeof *xpos);
+    cr_assert(x && xpos);
+    for (int i = 0; i < mr; i++) {
+        if (i > 0 && tu_range(r, 0, 3) == 0)
+            xpos[i] = xpos[tu_range(r, 0, i - 1)];
+        else
+            xpos[i] = tu_range(r, -tc.min_off, X_ELEMS - kc - tc.max_off);
+        x[i] = in->x0 + xpos[i] * (int64_t)es;
+    }
+
+    /* Output rows in a random order, with gaps, inside a sentinel buffer. */
+    const int64_t row = nr + tu_range(r, 0, 9), guard = 64;
+    const int64_t ylen = 2 * guard + mr * row;
+    void *ybuf = alloc_aligned((size_t)ylen * es);
+    int64_t *rowpos = malloc((size_t)mr * sizeof *rowpos);
+    void **y = malloc((size_t)mr * sizeof *y);
+    cr_assert(rowpos && y);
+    for (int i = 0; i < mr; i++)
+        rowpos[i] = i;
+    for (int i = mr - 1; i > 0; i--) {
+        const int64_t s = tu_range(r, 0, i), tmp = rowpos[i];
+        rowpos[i] = rowpos[s];
+        rowpos[s] = tmp;
+    }
+    for (int64_t e = 0; e < ylen; e++)
+        set_sentinel(dt, ybuf, e);
+    for (int i = 0; i < mr; i++) {
+        rowpos[i] = guard + rowpos[i] * row;
+        y[i] = (char *)ybuf + rowpos[i] * (int64_t)es;
+    }
+
+    k->channels(n, ntaps, tc.taps, kc, (const void *const *)x, tc.bias, (void *const *)y);
+
+    char what[160];
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = 0; j < n; j++) {
+            snprintf(what, sizeof what, "n %lld ntaps %lld kc %lld: y[%d][%lld]", (long long)n,
+                     (long long)ntaps, (long long)kc, i, (long long)j);
+            check_value(k->name, what, dt, &tc, nr, (const char *)x[i], 1, j,
+                        get(dt, ybuf, rowpos[i] + j));
+        }
+    /* Everything else keeps the sentinel. */
+    for (int64_t e = 0; e < ylen; e++) {
+        int stored = 0;
+        for (int i = 0; i < mr && !stored; i++)
+            stored = e >= rowpos[i] && e < rowpos[i] + n;
+        cr_assert(stored || is_sentinel(dt, ybuf, e),
+                  "%s: n %lld ntaps %lld kc %lld: wrote element %lld of the output buffer, "
+                  "outside every y[i][0..n)",
+                  k->name, (long long)n, (long long)ntaps, (long long)kc, (long long)e);
+    }
+
+    free(y);
+    free(rowpos);
+    free(ybuf);
+    free(xpos);
+    free(x);
+    free_taps(&tc);
+}
+
+static int check_channels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+{
+    int cases = 0;
+    /* Every n, with random depth. */
+    for (int64_t n = 1; n <= k->nr; n++)
+        for (int rep = 0; rep < 2; rep++, cases++)
+            check_channels_case(k, in, n, tu_range(r, 0, MAX_TAPS), KCS[tu_range(r, 0, N_KCS - 1)],
+                                r);
+    /* Every depth, with n = NR and a random n. */
+    for (int64_t ntaps = 0; ntaps <= MAX_TAPS; ntaps++)
+        for (int q = 0; q < N_KCS; q++, cases += 2) {
+            check_channels_case(k, in, k->nr, ntaps, KCS[q], r);
+            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, KCS[q], r);
+        }
+    return cases;
+}
+
+/* ------------------------------------------------------------------------ */
+/* PIXELS                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void check_pixels_case(const tconv_fwd_ukernel *k, const input *in, int64_t m, int64_t n,
+                              int64_t ntaps, int64_t kc, tu_rng *r)
+{
+    const tconv_dtype dt = k->dtype;
+    const size_t es = esize(dt);
+    const int mr = k->mr, nr = k->nr;
+    taps_case tc = make_taps(dt, nr, ntaps, kc, n, r);
+
+    /* Channel stride of either sign (the kernel only adds it); every read
+     * x[i + off + c*xcs], i < MR, inside the valid input. */
+    const int64_t xcs = tu_range(r, -mr, 3 * mr);
+    const int64_t lo = tc.min_off + (xcs < 0 ? (kc - 1) * xcs : 0);
+    const int64_t hi = tc.max_off + (xcs > 0 ? (kc - 1) * xcs : 0) + mr - 1;
+    const int64_t xpos = tu_range(r, -lo, X_ELEMS - 1 - hi);
+    const char *x = in->x0 + xpos * (int64_t)es;
+
+    /* Output strides of random signs, pixel-major or channel-major, with
+     * gaps; positions (i, j) for i < MR, j < NR are all distinct. */
+    int64_t yps, ycs;
+    if (tu_range(r, 0, 1)) {
+        ycs = tu_range(r, 1, 3);
+        yps = nr * ycs + tu_range(r, 0, 3);
+    } else {
+        yps = tu_range(r, 1, 3);
+        ycs = mr * yps + tu_range(r, 0, 3);
+    }
+    if (tu_range(r, 0, 1))
+        yps = -yps;
+    if (tu_range(r, 0, 1))
+        ycs = -ycs;
+    const int64_t ymin = (yps < 0 ? (mr - 1) * yps : 0) + (ycs < 0 ? (nr - 1) * ycs : 0);
+    const int64_t ymax = (yps > 0 ? (mr - 1) * yps : 0) + (ycs > 0 ? (nr - 1) * ycs : 0);
+    const int64_t guard = 64, ylen = ymax - ymin + 1 + 2 * guard, y0 = guard - ymin;
+    void *ybuf = alloc_aligned((size_t)ylen * es);
+    char *stored = calloc((size_t)ylen, 1);
+    cr_assert_not_null(stored);
+    for (int64_t e = 0; e < ylen; e++)
+        set_sentinel(dt, ybuf, e);
+
+    k->pixels(m, n, ntaps, tc.taps, kc, xcs, x, tc.bias, (char *)ybuf + y0 * (int64_t)es, yps,
+              ycs);
+
+    char what[200];
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            const int64_t e = y0 + i * yps + j * ycs;
+            stored[e] = 1;
+            snprintf(what, sizeof what,
+                     "m %lld n %lld ntaps %lld kc %lld x_chan_stride %lld strides %lld,%lld: "
+                     "pixel %lld channel %lld",
+                     (long long)m, (long long)n, (long long)ntaps, (long long)kc, (long long)xcs,
+                     (long long)yps, (long long)ycs, (long long)i, (long long)j);
+            check_value(k->name, what, dt, &tc, nr, x + i * (int64_t)es, xcs, j,
+                        get(dt, ybuf, e));
+        }
+    for (int64_t e = 0; e < ylen; e++)
+        cr_assert(stored[e] || is_sentinel(dt, ybuf, e),
+                  "%s: m %lld n %lld ntaps %lld kc %lld strides %lld,%lld: wrote offset %lld "
+                  "from y, which is no pixel i < m, channel j < n",
+                  k->name, (long long)m, (long long)n, (long long)ntaps, (long long)kc,
+                  (long long)yps, (long long)ycs, (long long)(e - y0));
+
+    free(stored);
+    free(ybuf);
+    free_taps(&tc);
+}
+
+static int check_pixels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+{
+    int cases = 0;
+    /* Every m x n, with random depth. */
+    for (int64_t m = 1; m <= k->mr; m++)
+        for (int64_t n = 1; n <= k->nr; n++, cases++)
+            check_pixels_case(k, in, m, n, tu_range(r, 0, MAX_TAPS),
+                              KCS[tu_range(r, 0, N_KCS - 1)], r);
+    /* Every depth, with a full tile and a random one. */
+    for (int64_t ntaps = 0; ntaps <= MAX_TAPS; ntaps++)
+        for (int q = 0; q < N_KCS; q++, cases += 2) {
+            check_pixels_case(k, in, k->mr, k->nr, ntaps, KCS[q], r);
+            check_pixels_case(k, in, tu_range(r, 1, k->mr), tu_range(r, 1, k->nr), ntaps, KCS[q],
+                              r);
+        }
+    return cases;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One Criterion case per (runnable table, entry)                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct uk_param {
+    int table; /* index into built[] */
+    int entry;
+} uk_param;
+
+#define MAX_PARAMS 256
+
+/* The parameters: every entry of every table this CPU runs. */
+static size_t runnable_params(uk_param *out)
+{
+    size_t n = 0;
+    for (int t = 0; t < N_BUILT; t++)
+        if (cpu_runs(built[t].isa))
+            for (int e = 0; e < built[t].table->count && n < MAX_PARAMS; e++)
+                out[n++] = (uk_param){t, e};
+    return n;
+}
+
+ParameterizedTestParameters(ukernels, fwd)
+{
+    static uk_param params[MAX_PARAMS];
+    const size_t n = runnable_params(params);
+    return cr_make_param_array(uk_param, params, n);
+}
+
+ParameterizedTest(uk_param *p, ukernels, fwd)
+{
+    const tconv_fwd_ukernel *k = &built[p->table].table->entries[p->entry];
+    /* A fixed seed per kernel name: failures reproduce exactly. */
+    uint64_t seed = 0x5eed;
+    for (const char *s = k->name; *s; s++)
+        seed = seed * 131 + (unsigned char)*s;
+    tu_rng r = {seed};
+    input in = make_input(k->dtype, &r);
+    const int cases = k->family == TCONV_UK_CHANNELS ? check_channels(k, &in, &r)
+                                                     : check_pixels(k, &in, &r);
+    cr_log_info("%s (%s, %s %dx%d): %d cases passed", k->name, built[p->table].table->isa,
+                k->family == TCONV_UK_CHANNELS ? "CHANNELS" : "PIXELS", k->mr, k->nr, cases);
+    free(in.buf);
+}
+
+/* The ISAs tested are exactly those tconv_cpu_isa() implies; tables built
+ * but not runnable here are reported, never counted as passes. */
+Test(ukernels, isa_coverage)
+{
+    const tconv_isa cpu = tconv_cpu_isa();
+    uk_param params[MAX_PARAMS];
+    const size_t n = runnable_params(params);
+    cr_assert(n < MAX_PARAMS, "raise MAX_PARAMS");
+
+    int tested[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        tested[built[params[i].table].isa] = 1;
+    for (int t = 0; t < N_BUILT; t++)
+        if (!tested[built[t].isa])
+            cr_log_warn("%s kernels are built but this CPU (best: %s) lacks the ISA: "
+                        "their %d kernels are NOT tested here",
+                        built[t].table->isa, tconv_isa_name(cpu), built[t].table->count);
+
+    const int expect[4] = {
+        [TCONV_ISA_SCALAR] = 1,
+        [TCONV_ISA_AVX2] = cpu == TCONV_ISA_AVX2 || cpu == TCONV_ISA_AVX512,
+        [TCONV_ISA_AVX512] = cpu == TCONV_ISA_AVX512,
+        [TCONV_ISA_NEON] = cpu == TCONV_ISA_NEON,
+    };
+    for (int isa = 0; isa < 4; isa++)
+        cr_expect_eq(tested[isa], expect[isa], "%s: tested %d, expected %d (CPU best: %s)",
+                     tconv_isa_name((tconv_isa)isa), tested[isa], expect[isa],
+                     tconv_isa_name(cpu));
+    cr_log_info("CPU best ISA %s; kernel tables tested:%s%s%s%s", tconv_isa_name(cpu),
+                tested[TCONV_ISA_SCALAR] ? " scalar" : "", tested[TCONV_ISA_AVX2] ? " avx2" : "",
+                tested[TCONV_ISA_AVX512] ? " avx512" : "", tested[TCONV_ISA_NEON] ? " neon" : "");
+}
+
+/* Every built table is well formed, runnable or not: names say dtype, tile
+ * and ISA; the family's function is set; both families exist per dtype. */
+Test(ukernels, tables)
+{
+    for (int t = 0; t < N_BUILT; t++) {
+        const tconv_fwd_ukernel_table *tab = built[t].table;
+        cr_assert_str_eq(tab->isa, tconv_isa_name(built[t].isa));
+        cr_assert_gt(tab->count, 0, "%s: empty table", tab->isa);
+        int seen[2][2] = {{0, 0}, {0, 0}};
+        for (int e = 0; e < tab->count; e++) {
+            const tconv_fwd_ukernel *k = &tab->entries[e];
+            const int ch = k->family == TCONV_UK_CHANNELS;
+            char want[96];
+            snprintf(want, sizeof want, "%s_fwd_%s%dx%d_%s", k->dtype == TCONV_F32 ? "f32" : "f64",
+                     ch ? "" : "px", k->mr, k->nr, tab->isa);
+            cr_assert_str_eq(k->name, want, "%s entry %d: name %s, fields say %s", tab->isa, e,
+                             k->name, want);
+            cr_assert(ch ? k->channels && !k->pixels : k->pixels && !k->channels,
+                      "%s: function pointer of the wrong family", k->name);
+            cr_assert(k->mr >= 1 && k->nr >= 1, "%s: tile %dx%d", k->name, k->mr, k->nr);
+            seen[k->dtype][k->family] = 1;
+        }
+        for (int d = 0; d < 2; d++)
+            for (int f = 0; f < 2; f++)
+                cr_expect(seen[d][f], "%s: no %s %s kernel", tab->isa, d ? "f64" : "f32",
+                          f ? "PIXELS" : "CHANNELS");
+    }
+}
