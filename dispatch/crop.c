@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "dispatch/checked.h"
+#include "kernels/checked.h"
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dispatch/checked.h"
+#include "kernels/checked.h"
 #include "dispatch/error.h"
 
 void tconv_desc_init(tconv_desc *d)

@@ -1,15 +1,17 @@
 /*
  * Plans: everything decided once per problem (validated sizes, resolved
- * crops, strides, the implementation), and the three pass entry points,
- * which check their pointers and then only compute.
+ * crops, strides, the kernels and their driver), and the three pass entry
+ * points, which check their pointers and then only compute.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
 #include "dispatch/select.h"
+#include "kernels/fwd_driver.h"
 #include "tconv.h"
 
 #define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE)
@@ -17,9 +19,14 @@
 struct tconv_plan {
     tconv_desc desc;
     tconv_problem problem;
-    const tconv_impl *impl;
+    const tconv_impl *ref;      /* the reference passes: backward, and forward without a driver */
+    tconv_fwd_driver *fwd;      /* the SIMD forward path; NULL runs the reference */
     size_t x_bytes, w_bytes, bias_bytes, y_bytes;
-    char info[256];
+    /* Weights given to tconv_plan_set_weights: packed for the driver, or a
+     * plain copy for the reference (has_weights says whether any are set). */
+    int has_weights, has_bias;
+    void *set_w, *set_bias;
+    char info[384];
 };
 
 static const char *layout_name(tconv_layout l)
@@ -45,10 +52,12 @@ static const char *weight_layout_name(tconv_weight_layout l)
 static void describe(tconv_plan *plan)
 {
     const tconv_problem *p = &plan->problem;
+    char fwd[160] = "ref";
+    if (plan->fwd) tconv_fwd_driver_describe(plan->fwd, fwd, sizeof fwd);
     snprintf(plan->info, sizeof plan->info,
-             "%s %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld s%lldx%lld "
-             "d%lldx%lld g%lld crop %lld,%lld,%lld,%lld",
-             plan->impl->name, p->dtype == TCONV_F64 ? "f64" : "f32",
+             "fwd %s, bwd %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
+             "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld",
+             fwd, plan->ref->name, p->dtype == TCONV_F64 ? "f64" : "f32",
              layout_name(plan->desc.layout), weight_layout_name(plan->desc.weight_layout),
              (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
              (long long)p->batch, (long long)p->filters, (long long)p->out_h, (long long)p->out_w,
@@ -73,7 +82,16 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     if (!p) return tconv_fail(TCONV_ENOMEM, "out of memory allocating a plan (%zu bytes)", sizeof *p);
     p->desc = *d;
     p->problem = problem;
-    p->impl = tconv_select_impl(&problem, flags);
+    p->ref = tconv_select_ref(&problem);
+    if (!(flags & TCONV_PLAN_REFERENCE)) {
+        const tconv_fwd_ukernel *uk = tconv_select_fwd_ukernel(&problem, tconv_get_isa());
+        /* A driver that cannot be planned (padded buffers too large to index)
+         * leaves the reference in charge; only running out of memory fails. */
+        if (uk && tconv_fwd_driver_create(&problem, uk, &p->fwd) == TCONV_ENOMEM) {
+            free(p);
+            return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
+        }
+    }
     /* Byte counts were checked against SIZE_MAX by tconv_problem_from_desc. */
     const size_t es = (size_t)tconv_dtype_size(problem.dtype);
     p->x_bytes = (size_t)problem.x_elems * es;
@@ -81,11 +99,60 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     p->bias_bytes = (size_t)problem.filters * es;
     p->y_bytes = (size_t)problem.y_elems * es;
     describe(p);
+    const char *verbose = getenv("TCONV_VERBOSE");
+    if (verbose && verbose[0] && strcmp(verbose, "0") != 0) fprintf(stderr, "tconv: plan: %s\n", p->info);
     *plan = p;
     return TCONV_OK;
 }
 
-void tconv_plan_destroy(tconv_plan *plan) { free(plan); }
+void tconv_plan_destroy(tconv_plan *plan)
+{
+    if (!plan) return;
+    tconv_fwd_driver_destroy(plan->fwd);
+    free(plan->set_w);
+    free(plan->set_bias);
+    free(plan);
+}
+
+/* Packs (driver) or copies (reference) w and bias into new buffers. */
+static tconv_status keep_weights(const tconv_plan *p, const void *w, const void *bias,
+                                 void **out_w, void **out_bias)
+{
+    const size_t es = (size_t)tconv_dtype_size(p->problem.dtype);
+    if (p->fwd) {
+        *out_w = tconv_alloc_aligned(tconv_fwd_driver_packed_w_elems(p->fwd) * es);
+        *out_bias = tconv_alloc_aligned(tconv_fwd_driver_packed_bias_elems(p->fwd) * es);
+        if (*out_w && *out_bias) tconv_fwd_driver_pack(p->fwd, w, bias, *out_w, *out_bias);
+    } else {
+        *out_w = malloc(p->w_bytes);
+        *out_bias = bias ? malloc(p->bias_bytes) : NULL;
+        if (*out_w) memcpy(*out_w, w, p->w_bytes);
+        if (*out_bias) memcpy(*out_bias, bias, p->bias_bytes);
+        if (!bias) return *out_w ? TCONV_OK : TCONV_ENOMEM;
+    }
+    if (*out_w && *out_bias) return TCONV_OK;
+    free(*out_w);
+    free(*out_bias);
+    *out_w = *out_bias = NULL;
+    return TCONV_ENOMEM;
+}
+
+tconv_status tconv_plan_set_weights(tconv_plan *p, const void *w, const void *bias)
+{
+    if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    if (!w) return tconv_fail(TCONV_EINVAL, "w is NULL");
+    void *kw, *kb;
+    if (keep_weights(p, w, bias, &kw, &kb) != TCONV_OK)
+        return tconv_fail(TCONV_ENOMEM, "out of memory keeping the weights (%zu bytes)",
+                          p->w_bytes);
+    free(p->set_w);
+    free(p->set_bias);
+    p->set_w = kw;
+    p->set_bias = kb;
+    p->has_weights = 1;
+    p->has_bias = bias != NULL;
+    return TCONV_OK;
+}
 
 tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d)
 {
@@ -135,14 +202,37 @@ tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, co
                            void *y)
 {
     if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
+    if (!w && !p->has_weights)
+        return tconv_fail(TCONV_EINVAL, "w is NULL and no weights were set with "
+                                        "tconv_plan_set_weights");
+    if (!w && bias)
+        return tconv_fail(TCONV_EINVAL, "bias is given but w is NULL; weights set with "
+                                        "tconv_plan_set_weights carry their own bias");
     const buffer bufs[] = {
         {"y", y, p->y_bytes}, {"x", x, p->x_bytes}, {"w", w, p->w_bytes},
         {"bias", bias, p->bias_bytes}};
-    const int required[] = {1, 1, 1, 0};
+    const int required[] = {1, 1, 0, 0};
     tconv_status st = check_buffers(bufs, required, 4, 1);
     if (st != TCONV_OK) return st;
-    p->impl->fwd(&p->problem, x, w, bias, y);
-    return TCONV_OK;
+
+    if (!w) { /* the weights kept by tconv_plan_set_weights */
+        if (p->fwd) return tconv_fwd_driver_run(p->fwd, x, p->set_w, p->set_bias, y) == TCONV_OK
+                               ? TCONV_OK
+                               : tconv_fail(TCONV_ENOMEM, "out of memory for forward scratch");
+        p->ref->fwd(&p->problem, x, p->set_w, p->has_bias ? p->set_bias : NULL, y);
+        return TCONV_OK;
+    }
+    if (!p->fwd) {
+        p->ref->fwd(&p->problem, x, w, bias, y);
+        return TCONV_OK;
+    }
+    void *pw, *pb;
+    if (keep_weights(p, w, bias, &pw, &pb) != TCONV_OK)
+        return tconv_fail(TCONV_ENOMEM, "out of memory packing the weights");
+    st = tconv_fwd_driver_run(p->fwd, x, pw, pb, y);
+    free(pw);
+    free(pb);
+    return st == TCONV_OK ? TCONV_OK : tconv_fail(TCONV_ENOMEM, "out of memory for forward scratch");
 }
 
 tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void *w, void *dx)
@@ -152,7 +242,7 @@ tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void
     const int required[] = {1, 1, 1};
     tconv_status st = check_buffers(bufs, required, 3, 1);
     if (st != TCONV_OK) return st;
-    p->impl->bwd_data(&p->problem, dy, w, dx);
+    p->ref->bwd_data(&p->problem, dy, w, dx);
     return TCONV_OK;
 }
 
@@ -166,6 +256,6 @@ tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const vo
     const int required[] = {1, 0, 1, 1};
     tconv_status st = check_buffers(bufs, required, 4, 2);
     if (st != TCONV_OK) return st;
-    p->impl->bwd_weights(&p->problem, x, dy, dw, dbias);
+    p->ref->bwd_weights(&p->problem, x, dy, dw, dbias);
     return TCONV_OK;
 }

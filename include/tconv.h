@@ -205,6 +205,47 @@ TCONV_API tconv_status tconv_crop_pytorch(tconv_desc *d, const int64_t padding[2
                                           const int64_t output_padding[2]);
 
 /* ------------------------------------------------------------------------ */
+/* Instruction sets                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The instruction sets tconv has kernels for. TCONV_ISA_SCALAR (portable C)
+ * always exists; on x86-64 the order is SCALAR < AVX2 < AVX512, on AArch64
+ * SCALAR < NEON. AVX2 means AVX2 + FMA; AVX512 means AVX-512F (and the AVX2
+ * set); both need the OS to have enabled the ymm/zmm state (XGETBV). */
+typedef enum tconv_isa {
+    TCONV_ISA_SCALAR = 0,
+    TCONV_ISA_AVX2 = 1,
+    TCONV_ISA_AVX512 = 2,
+    TCONV_ISA_NEON = 3
+} tconv_isa;
+
+/* The best instruction set this CPU supports among those built into this
+ * library; detected once, thread-safely. */
+TCONV_API tconv_isa tconv_cpu_isa(void);
+
+/* Caps the instruction set that plans created from now on may use (plans
+ * already created keep theirs). The environment variable
+ * TCONV_ISA=scalar|avx2|avx512|neon sets the initial cap (an ISA the CPU
+ * lacks gives a one-line warning on stderr and the best available is used).
+ * Asking for an ISA the CPU (or build) lacks returns TCONV_EUNSUPPORTED and
+ * changes nothing. Not meant to race with tconv_plan_create in other threads. */
+TCONV_API tconv_status tconv_set_max_isa(tconv_isa isa);
+
+/* The instruction set new plans use: the CPU's best, lowered by the cap. */
+TCONV_API tconv_isa tconv_get_isa(void);
+
+/* "scalar", "avx2", "avx512", "neon"; "unknown" for other values. */
+TCONV_API const char *tconv_isa_name(tconv_isa isa);
+
+/* The forward microkernels built for isa, in order of preference, e.g.
+ * "f32_fwd_14x32_avx512": index 0, 1, ...; NULL past the last one (and for an
+ * ISA without kernels in this build). Plans normally choose among them by the
+ * shape; the environment variable TCONV_FWD_KERNEL=<name> forces new plans to
+ * use that kernel when it belongs to the ISA in use and has the plan's dtype
+ * (for testing and tuning; tconv_plan_info shows what a plan runs). */
+TCONV_API const char *tconv_kernel_name(tconv_isa isa, int index);
+
+/* ------------------------------------------------------------------------ */
 /* Plans and passes                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -224,9 +265,19 @@ TCONV_API void tconv_plan_destroy(tconv_plan *plan);
 TCONV_API tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d);
 
 /* A one-line human-readable description of what the plan runs, e.g.
- * "ref f32 NCHW/W_IOHW 2x512x4x4 -> 2x256x8x8 k4x4 s2x2 d1x1 g1 crop 1,1,1,1".
+ * "fwd f32_fwd_14x32_avx512 phases=4 taps/phase<=4, bwd ref | f32 NCHW/W_IOHW
+ * 2x512x4x4 -> 2x256x8x8 k4x4 s2x2 d1x1 g1 crop 1,1,1,1". Environment
+ * variable TCONV_VERBOSE=1 prints it to stderr when a plan is created.
  * Owned by the plan; valid until it is destroyed. "" for NULL. */
 TCONV_API const char *tconv_plan_info(const tconv_plan *p);
+
+/* Pre-packs weights (and bias, which may be NULL: no bias) for inference:
+ * afterwards tconv_forward(p, x, NULL, NULL, y) uses them with no per-call
+ * packing. A later call replaces them. This is the only call that changes a
+ * plan: it must not run concurrently with any pass on the same plan.
+ * TCONV_ENOMEM if the packed copy cannot be allocated (the plan then keeps
+ * the weights it had). */
+TCONV_API tconv_status tconv_plan_set_weights(tconv_plan *p, const void *w, const void *bias);
 
 /*
  * The passes. Tensors are dense, in the plan's dtype, data layout (x, y, dx, dy)
@@ -234,7 +285,11 @@ TCONV_API const char *tconv_plan_info(const tconv_plan *p);
  * overwritten (not accumulated into) and must not overlap any input of the same
  * call (EINVAL otherwise).
  *
- * forward:          y = C^T x (+ bias); bias may be NULL (no bias).
+ * forward:          y = C^T x (+ bias); bias may be NULL (no bias). With w NULL
+ *                   (and bias NULL), the weights and bias given to
+ *                   tconv_plan_set_weights are used. With w given, the
+ *                   weights are packed on the fly (training, where they
+ *                   change every step).
  * backward_data:    dx = C dy, the adjoint of forward with respect to x: a
  *                   strided, dilated, grouped correlation of dy with w (no flip).
  * backward_weights: dw[c][m][kh][kw] = sum over n, ih, iw of

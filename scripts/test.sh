@@ -4,7 +4,10 @@
 #   2. install into a staging prefix and build a program with
 #      `pkg-config --cflags --libs tconv` against it;
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
-#      (any report fails the run).
+#      (any report fails the run);
+#   4. an aarch64 cross build, the whole suite (scalar and NEON) under
+#      qemu-aarch64 (scripts/test-aarch64.sh).
+# Steps 1 and 3 run each test program once per instruction set the CPU has.
 # Ends with one line counting every Criterion test case of both builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +17,26 @@ bash scripts/install-deps.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The instruction-set suites (tests/meson.build) this CPU can run. A suite
+# left out is said so here, never skipped silently.
+suites=(--suite kernels --suite scalar)
+flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+case "$(uname -m)" in
+x86_64)
+    if grep -qw avx2 <<<"$flags" && grep -qw fma <<<"$flags"; then suites+=(--suite avx2)
+    else echo "test.sh: this CPU lacks AVX2+FMA: the avx2 and avx512 suites are not run"; fi
+    if grep -qw avx512f <<<"$flags"; then suites+=(--suite avx512)
+    else echo "test.sh: this CPU lacks AVX-512F: the avx512 suite is not run"; fi
+    ;;
+aarch64) suites+=(--suite neon) ;;
+esac
+echo "test.sh: instruction-set suites: ${suites[*]}"
+
 step "release build (-Werror)"
 rm -rf build-ci
 meson setup build-ci --buildtype=release -Dwerror=true --prefix="$root/build-ci/stage" >/dev/null
 meson compile -C build-ci
-meson test -C build-ci --print-errorlogs
+meson test -C build-ci --print-errorlogs "${suites[@]}"
 
 step "install and link through pkg-config"
 meson install -C build-ci --quiet
@@ -41,9 +59,13 @@ meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lund
     -Dc_args=-fno-sanitize-recover=all >/dev/null
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    meson test -C build-asan --print-errorlogs
+    meson test -C build-asan --print-errorlogs "${suites[@]}"
+
+step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
+bash scripts/test-aarch64.sh
 
 step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 # per program; meson keeps each program's output in its testlog.
-python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt
+python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt \
+    build-aarch64/meson-logs/testlog.txt

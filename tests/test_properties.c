@@ -12,6 +12,8 @@
  * Outputs are pre-filled with NaN, so an element a pass fails to write fails
  * the comparison: passes overwrite, they never accumulate.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -48,7 +50,7 @@ static const char *describe(const tconv_desc *d, char *buf, size_t n)
 
 /* A random valid configuration: crops range from negative (bias-only
  * borders) to nearly the whole uncropped extent. */
-static tconv_desc random_desc(tu_rng *r, const combo *k)
+static tconv_desc random_desc(tu_rng *r, const combo *k, int64_t max_per_group)
 {
     for (;;) {
         tconv_desc d;
@@ -58,8 +60,8 @@ static tconv_desc random_desc(tu_rng *r, const combo *k)
         d.dtype = k->dtype;
         d.batch = tu_range(r, 1, 3);
         d.groups = tu_range(r, 1, 3);
-        d.channels = d.groups * tu_range(r, 1, 3);
-        d.filters = d.groups * tu_range(r, 1, 3);
+        d.channels = d.groups * tu_range(r, 1, max_per_group);
+        d.filters = d.groups * tu_range(r, 1, max_per_group);
         d.in_h = tu_range(r, 1, 5);
         d.in_w = tu_range(r, 1, 5);
         d.filter_h = tu_range(r, 1, 5);
@@ -137,7 +139,25 @@ static void check_one(const tconv_desc *d, tu_rng *r)
                   with_bias, err);
         free(y);
     }
-    /* expect now holds fwd(x) without bias. */
+    /* expect now holds fwd(x) without bias. The same through pre-packed
+     * weights: tconv_plan_set_weights, then forward with w = bias = NULL. */
+    {
+        double *y = nan_array(ny), *with_bias = malloc((size_t)ny * sizeof *with_bias);
+        cr_assert_not_null(with_bias);
+        tu_forward_scatter(d, x, w, bias, with_bias);
+        void *wb = tu_to_dtype(d->dtype, w, nw), *bb = tu_to_dtype(d->dtype, bias, s.f);
+        cr_assert_eq(tconv_plan_set_weights(plan, wb, bb), TCONV_OK, "%s: %s", what,
+                     tconv_last_error());
+        free(wb); free(bb); /* the plan keeps its own packed copy */
+        void *xb = tu_to_dtype(d->dtype, x, nx), *yb = tu_to_dtype(d->dtype, y, ny);
+        cr_assert_eq(tconv_forward(plan, xb, NULL, NULL, yb), TCONV_OK, "%s: %s", what,
+                     tconv_last_error());
+        double *got = tu_from_dtype(d->dtype, yb, ny);
+        const double err = tu_max_rel_diff(got, with_bias, ny);
+        cr_assert(err <= tol, "%s: forward with set weights differs from the scatter loop by %g",
+                  what, err);
+        free(xb); free(yb); free(got); free(y); free(with_bias);
+    }
 
     /* <fwd(x), dy> = <x, bwd_data(dy)> */
     double *dx = nan_array(nx);
@@ -198,9 +218,89 @@ ParameterizedTest(combo *k, properties, random_configurations)
     tu_rng r = {0x7c0ffee + 97u * (uint64_t)k->layout + 13u * (uint64_t)k->weight_layout +
                 (uint64_t)k->dtype};
     for (int i = 0; i < CONFIGS_PER_COMBINATION; i++) {
-        tconv_desc d = random_desc(&r, k);
+        tconv_desc d = random_desc(&r, k, 3);
         check_one(&d, &r);
     }
+}
+
+/* Enough channels per group to fill several output-channel blocks of every
+ * kernel (NR up to 64) and leave remainders, on small images. */
+ParameterizedTestParameters(properties, random_wide_channels)
+{
+    static combo combos[3 * 2];
+    size_t n = 0;
+    for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++)
+        for (int t = TCONV_F32; t <= TCONV_F64; t++)
+            combos[n++] = (combo){(tconv_layout)l, TCONV_W_IOHW, (tconv_dtype)t};
+    return cr_make_param_array(combo, combos, n);
+}
+
+ParameterizedTest(combo *k, properties, random_wide_channels)
+{
+    tu_rng r = {0x5eed + 31u * (uint64_t)k->layout + (uint64_t)k->dtype};
+    for (int i = 0; i < 12; i++) {
+        tconv_desc d = random_desc(&r, k, 70);
+        d.groups = 1 + (i % 4 == 3); /* mostly one group: wide groups */
+        d.channels = d.groups * tu_range(&r, 1, 70);
+        d.filters = d.groups * tu_range(&r, 1, 70);
+        check_one(&d, &r);
+    }
+}
+
+/* Shapes that must not fall off a cliff, against the reference plan. */
+typedef struct awkward {
+    const char *name;
+    int64_t n, c, f, ih, iw, k, s, crop;
+} awkward;
+
+static void check_against_reference(const tconv_desc *d, const char *name)
+{
+    tconv_plan *fast, *ref;
+    cr_assert_eq(tconv_plan_create(&fast, d, 0), TCONV_OK, "%s: %s", name, tconv_last_error());
+    cr_assert_eq(tconv_plan_create(&ref, d, TCONV_PLAN_REFERENCE), TCONV_OK, "%s: %s", name,
+                 tconv_last_error());
+    const tu_shape s = tu_shape_of(d);
+    tu_rng r = {77};
+    double *x = random_array(&r, tu_x_elems(&s)), *w = random_array(&r, tu_w_elems(&s));
+    double *bias = random_array(&r, s.f);
+    double *y = nan_array(tu_y_elems(&s)), *expect = nan_array(tu_y_elems(&s));
+    cr_assert_eq(tu_run_forward(fast, d, x, w, bias, y), TCONV_OK, "%s", name);
+    cr_assert_eq(tu_run_forward(ref, d, x, w, bias, expect), TCONV_OK, "%s", name);
+    const double err = tu_max_rel_diff(y, expect, tu_y_elems(&s));
+    cr_assert(err <= tu_tolerance(d->dtype), "%s (%s): differs from the reference by %g", name,
+              tconv_plan_info(fast), err);
+    free(x); free(w); free(bias); free(y); free(expect);
+    tconv_plan_destroy(fast);
+    tconv_plan_destroy(ref);
+}
+
+Test(properties, awkward_shapes)
+{
+    static const awkward cases[] = {
+        {"1x1 input (DCGAN's first layer)", 8, 100, 64, 1, 1, 4, 1, 0},
+        {"1x1 input, batch 1", 1, 20, 40, 1, 1, 4, 1, 0},
+        {"kernel smaller than the stride", 2, 8, 24, 5, 6, 2, 3, 0},
+        {"stride 32, kernel 64 (FCN-32s)", 1, 5, 21, 3, 2, 64, 32, 16},
+        {"very wide", 1, 4, 36, 1, 300, 3, 2, 1},
+        {"very tall", 1, 4, 36, 300, 1, 3, 2, 1},
+        {"batch 64", 64, 6, 20, 3, 3, 4, 2, 1},
+        {"few output channels (64->3)", 2, 64, 3, 8, 8, 4, 2, 1},
+        {"one output channel, k9 s3 (FSRCNN)", 1, 56, 1, 12, 10, 9, 3, 4},
+    };
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const awkward *a = &cases[i];
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = (tconv_dtype)t;
+            d.layout = i % 2 ? TCONV_NHWC : TCONV_NCHW;
+            d.batch = a->n; d.channels = a->c; d.filters = a->f;
+            d.in_h = a->ih; d.in_w = a->iw;
+            d.filter_h = d.filter_w = a->k;
+            d.stride_h = d.stride_w = a->s;
+            d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = a->crop;
+            check_against_reference(&d, a->name);
+        }
 }
 
 /* The passes may run on one plan from several threads at once: each thread's
@@ -256,4 +356,32 @@ Test(properties, concurrent_passes_on_one_plan)
     }
     free(xd); free(wd); free(bd); free(x); free(w); free(bias); free(single);
     tconv_plan_destroy(plan);
+}
+
+/* Every forward kernel of the ISA under test through the whole pipeline
+ * (driver, packing, edges), forced with TCONV_FWD_KERNEL: the automatic
+ * choice alone would leave some kernels unexercised by these tests. */
+Test(properties, every_kernel_of_the_isa)
+{
+    const tconv_isa isa = tconv_get_isa();
+    int tested = 0;
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
+        const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
+        tu_rng r = {1000u + (uint64_t)i};
+        for (int j = 0; j < 16; j++) {
+            const combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3), dtype};
+            tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+            cr_assert(strstr(tconv_plan_info(plan), name), "forcing %s, the plan runs: %s", name,
+                      tconv_plan_info(plan));
+            tconv_plan_destroy(plan);
+            check_one(&d, &r);
+        }
+        tested++;
+    }
+    cr_assert(tested > 0, "no forward kernels for %s", tconv_isa_name(isa));
+    unsetenv("TCONV_FWD_KERNEL");
 }

@@ -1,8 +1,27 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * With TCONV_REQUIRE_ISA=1, the ISA named by TCONV_ISA must be the one plans
+ * use; otherwise (a CPU without it: tconv then warns and falls back) every
+ * test of the program fails here, before any test runs, instead of passing
+ * while testing another ISA.
+ */
+__attribute__((constructor)) static void require_isa(void)
+{
+    const char *want = getenv("TCONV_ISA"), *require = getenv("TCONV_REQUIRE_ISA");
+    if (!want || !require || strcmp(require, "1") != 0) return;
+    const char *got = tconv_isa_name(tconv_get_isa());
+    if (strcmp(want, got) != 0) {
+        fprintf(stderr, "testutil: TCONV_ISA=%s requested but plans use %s (the CPU's best is %s)\n",
+                want, got, tconv_isa_name(tconv_cpu_isa()));
+        exit(2);
+    }
+}
 
 static int64_t floor_div2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 

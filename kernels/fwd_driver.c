@@ -1,0 +1,429 @@
+#include "kernels/fwd_driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/checked.h"
+
+/* Largest MR and NR the driver supports (pointer arrays on the stack). */
+#define TCONV_FWD_MAX_TILE 64
+
+/* One filter tap: its position and the input offset it reads, in phase
+ * coordinates: output q reads input row q - off_h (column q - off_w). */
+typedef struct fwd_tap {
+    int64_t kh, kw, off_h, off_w;
+} fwd_tap;
+
+/* One phase (rh, rw). Its output rows are q*stride_h + rh - crop_top for q in
+ * [qh0, qh1) (columns likewise); within those, [ch0, ch1) x [cw0, cw1) is the
+ * compute region where some tap reads the input; the rest holds only the bias. */
+typedef struct fwd_phase {
+    int64_t rh, rw;
+    int64_t tap_begin, ntaps; /* its taps: d->taps[tap_begin .. tap_begin + ntaps) */
+    int64_t qh0, qh1, qw0, qw1;
+    int64_t ch0, ch1, cw0, cw1;
+} fwd_phase;
+
+struct tconv_fwd_driver {
+    tconv_problem p;
+    const tconv_fwd_ukernel *uk;
+    int64_t esize;      /* bytes per element */
+    int64_t nr, mr;
+    int64_t nblocks;    /* ceil(Fg / NR): output-channel blocks per group */
+    int64_t pad_h, pad_w;
+    int64_t hp, wp;     /* padded input height and width */
+    int64_t ntaps_max;  /* most taps of any phase */
+    int64_t nphases;
+    fwd_phase *phases;
+    fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
+};
+
+void *tconv_alloc_aligned(size_t n)
+{
+    const size_t rounded = (n + 63) / 64 * 64;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
+{
+    const int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The q range of residue r in one dimension, and its compute region given
+ * the phase's smallest and largest tap offsets (no taps: empty region). */
+static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t out, int64_t in,
+                        int64_t ntaps, int64_t off_min, int64_t off_max, int64_t *q0, int64_t *q1,
+                        int64_t *c0, int64_t *c1)
+{
+    /* o = q*stride + r - crop_begin in [0, out) */
+    *q0 = ceil_div(crop_begin - r, stride);
+    *q1 = floor_div(crop_begin + out - 1 - r, stride) + 1;
+    if (*q1 < *q0) *q1 = *q0;
+    if (ntaps == 0) {
+        *c0 = *c1 = *q0;
+        return;
+    }
+    /* some tap reads the input: 0 <= q - off < in for some off in [off_min, off_max] */
+    *c0 = max64(*q0, off_min);
+    *c1 = min64(*q1, in + off_max);
+    if (*c1 < *c0) *c1 = *c0;
+}
+
+tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                     tconv_fwd_driver **out)
+{
+    *out = NULL;
+    if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE)
+        return TCONV_EUNSUPPORTED;
+    tconv_fwd_driver *d = calloc(1, sizeof *d);
+    if (!d) return TCONV_ENOMEM;
+    d->p = *p;
+    d->uk = uk;
+    d->esize = p->dtype == TCONV_F64 ? 8 : 4;
+    d->nr = uk->nr;
+    d->mr = uk->mr;
+    d->nblocks = (p->fg + d->nr - 1) / d->nr;
+    d->nphases = p->stride_h * p->stride_w;
+    d->phases = calloc((size_t)d->nphases, sizeof *d->phases);
+    d->taps = calloc((size_t)(p->k_h * p->k_w), sizeof *d->taps);
+    if (!d->phases || !d->taps) {
+        tconv_fwd_driver_destroy(d);
+        return TCONV_ENOMEM;
+    }
+
+    /* Taps grouped by phase; offsets off = (k*dil - r) / stride. */
+    int64_t next = 0;
+    for (int64_t rh = 0; rh < p->stride_h; rh++)
+        for (int64_t rw = 0; rw < p->stride_w; rw++) {
+            fwd_phase *ph = &d->phases[rh * p->stride_w + rw];
+            ph->rh = rh;
+            ph->rw = rw;
+            ph->tap_begin = next;
+            int64_t hmin = INT64_MAX, hmax = INT64_MIN, wmin = INT64_MAX, wmax = INT64_MIN;
+            for (int64_t kh = 0; kh < p->k_h; kh++) {
+                if ((kh * p->dil_h) % p->stride_h != rh) continue;
+                for (int64_t kw = 0; kw < p->k_w; kw++) {
+                    if ((kw * p->dil_w) % p->stride_w != rw) continue;
+                    fwd_tap *t = &d->taps[next++];
+                    t->kh = kh;
+                    t->kw = kw;
+                    t->off_h = (kh * p->dil_h - rh) / p->stride_h;
+                    t->off_w = (kw * p->dil_w - rw) / p->stride_w;
+                    hmin = min64(hmin, t->off_h); hmax = max64(hmax, t->off_h);
+                    wmin = min64(wmin, t->off_w); wmax = max64(wmax, t->off_w);
+                    d->pad_h = max64(d->pad_h, t->off_h);
+                    d->pad_w = max64(d->pad_w, t->off_w);
+                }
+            }
+            ph->ntaps = next - ph->tap_begin;
+            d->ntaps_max = max64(d->ntaps_max, ph->ntaps);
+            phase_range(rh, p->stride_h, p->crop_top, p->out_h, p->in_h, ph->ntaps, hmin, hmax,
+                        &ph->qh0, &ph->qh1, &ph->ch0, &ph->ch1);
+            phase_range(rw, p->stride_w, p->crop_left, p->out_w, p->in_w, ph->ntaps, wmin, wmax,
+                        &ph->qw0, &ph->qw1, &ph->cw0, &ph->cw1);
+        }
+
+    /* Padded input: every tap of every compute pixel reads inside it. The
+     * PIXELS family reads up to MR - 1 columns past a row's last pixel. */
+    int64_t extra_w = uk->family == TCONV_UK_PIXELS ? d->mr : 0, elems;
+    if (!tconv_add_ok(p->in_h, 2 * d->pad_h, &d->hp) ||
+        !tconv_add_ok(p->in_w, 2 * d->pad_w + extra_w, &d->wp) ||
+        !tconv_mul_ok(d->hp, d->wp, &elems) || !tconv_mul_ok(elems, p->channels, &elems) ||
+        !tconv_mul_ok(elems, p->batch, &elems) || !tconv_mul_ok(elems, d->esize, &elems) ||
+        !tconv_mul_ok(p->groups * d->nblocks * d->nr, p->k_h * p->k_w * p->cg, &elems) ||
+        !tconv_mul_ok(elems, d->esize, &elems)) {
+        tconv_fwd_driver_destroy(d);
+        return TCONV_EOVERFLOW;
+    }
+    *out = d;
+    return TCONV_OK;
+}
+
+void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
+{
+    if (!d) return;
+    free(d->phases);
+    free(d->taps);
+    free(d);
+}
+
+size_t tconv_fwd_driver_packed_w_elems(const tconv_fwd_driver *d)
+{
+    return (size_t)(d->p.groups * d->nblocks * d->p.k_h * d->p.k_w * d->p.cg * d->nr);
+}
+
+size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d)
+{
+    return (size_t)(d->p.groups * d->nblocks * d->nr);
+}
+
+/* Element i of a buffer of the driver's dtype, as double, and back. */
+static double load(const tconv_fwd_driver *d, const void *base, int64_t i)
+{
+    return d->esize == 8 ? ((const double *)base)[i] : (double)((const float *)base)[i];
+}
+
+static void store(const tconv_fwd_driver *d, void *base, int64_t i, double v)
+{
+    if (d->esize == 8) ((double *)base)[i] = v;
+    else ((float *)base)[i] = (float)v;
+}
+
+/* Packed weights: block (g, b) holds, for each tap in phase order, Cg rows
+ * of NR filters (b*NR ..), zero past Fg. */
+static int64_t packed_w_offset(const tconv_fwd_driver *d, int64_t g, int64_t b, int64_t tap)
+{
+    return ((g * d->nblocks + b) * (d->p.k_h * d->p.k_w) + tap) * d->p.cg * d->nr;
+}
+
+void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
+                           void *packed_w, void *packed_bias)
+{
+    const tconv_problem *p = &d->p;
+    for (int64_t g = 0; g < p->groups; g++)
+        for (int64_t b = 0; b < d->nblocks; b++) {
+            for (int64_t t = 0; t < p->k_h * p->k_w; t++) {
+                const int64_t base = packed_w_offset(d, g, b, t);
+                for (int64_t c = 0; c < p->cg; c++)
+                    for (int64_t j = 0; j < d->nr; j++) {
+                        const int64_t m = b * d->nr + j;
+                        const double v =
+                            m < p->fg ? load(d, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
+                                                                 d->taps[t].kw))
+                                      : 0.0;
+                        store(d, packed_w, base + c * d->nr + j, v);
+                    }
+            }
+            for (int64_t j = 0; j < d->nr; j++) {
+                const int64_t m = b * d->nr + j;
+                const double v = bias && m < p->fg ? load(d, bias, g * p->fg + m) : 0.0;
+                store(d, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
+            }
+        }
+}
+
+/* ---- layout edges ------------------------------------------------------ */
+
+/* The input, zero-padded by pad_h/pad_w, as NHWC (channels family) or
+ * channel-planar [N][C][hp][wp] (pixels family). */
+static void pad_input(const tconv_fwd_driver *d, const void *x, void *xp)
+{
+    const tconv_problem *p = &d->p;
+    const int planar = d->uk->family == TCONV_UK_PIXELS;
+    memset(xp, 0, (size_t)(p->batch * p->channels * d->hp * d->wp * d->esize));
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t c = 0; c < p->channels; c++)
+            for (int64_t h = 0; h < p->in_h; h++)
+                for (int64_t w = 0; w < p->in_w; w++) {
+                    const int64_t row = h + d->pad_h, col = w + d->pad_w;
+                    const int64_t to = planar ? ((n * p->channels + c) * d->hp + row) * d->wp + col
+                                              : ((n * d->hp + row) * d->wp + col) * p->channels + c;
+                    const int64_t from = tconv_x_index(p, n, c, h, w);
+                    if (d->esize == 8) ((double *)xp)[to] = ((const double *)x)[from];
+                    else ((float *)xp)[to] = ((const float *)x)[from];
+                }
+}
+
+/* NHWC scratch to the caller's layout. */
+static void unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
+{
+    const tconv_problem *p = &d->p;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t f = 0; f < p->filters; f++)
+            for (int64_t h = 0; h < p->out_h; h++)
+                for (int64_t w = 0; w < p->out_w; w++) {
+                    const int64_t from = ((n * p->out_h + h) * p->out_w + w) * p->filters + f;
+                    const int64_t to = tconv_y_index(p, n, f, h, w);
+                    if (d->esize == 8) ((double *)y)[to] = ((const double *)ys)[from];
+                    else ((float *)y)[to] = ((const float *)ys)[from];
+                }
+}
+
+/* Where the kernels write: a base and element strides per logical index. */
+typedef struct out_view {
+    char *base;
+    tconv_data_strides s;
+} out_view;
+
+/* Bias for every output pixel of the phase outside its compute region. */
+static void fill_bias_region(const tconv_fwd_driver *d, const fwd_phase *ph, const out_view *v,
+                             const void *packed_bias)
+{
+    const tconv_problem *p = &d->p;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t qh = ph->qh0; qh < ph->qh1; qh++) {
+            const int in_rows = qh >= ph->ch0 && qh < ph->ch1;
+            for (int64_t qw = ph->qw0; qw < ph->qw1; qw++) {
+                if (in_rows && qw >= ph->cw0 && qw < ph->cw1) {
+                    qw = ph->cw1 - 1; /* skip the compute columns */
+                    continue;
+                }
+                const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
+                const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
+                for (int64_t f = 0; f < p->filters; f++) {
+                    const int64_t g = f / p->fg, m = f - g * p->fg;
+                    const int64_t src = (g * d->nblocks + m / d->nr) * d->nr + m % d->nr;
+                    const int64_t dst = n * v->s.n + f * v->s.c + oh * v->s.h + ow * v->s.w;
+                    memcpy(v->base + dst * d->esize, (const char *)packed_bias + src * d->esize,
+                           (size_t)d->esize);
+                }
+            }
+        }
+}
+
+/* Whether tap t reads any input for the rows [h0, h1] x columns [w0, w1] of
+ * phase coordinates (a bounding box: a tap it keeps may still read padding
+ * for some pixels, which is correct, only slower). */
+static int tap_reaches(const tconv_problem *p, const fwd_tap *t, int64_t h0, int64_t h1,
+                       int64_t w0, int64_t w1)
+{
+    return h1 - t->off_h >= 0 && h0 - t->off_h < p->in_h && w1 - t->off_w >= 0 &&
+           w0 - t->off_w < p->in_w;
+}
+
+/* ---- channels family --------------------------------------------------- */
+
+static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+                               const out_view *v, const char *packed_w, const char *packed_bias,
+                               tconv_uk_tap *taps)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t mr = d->mr, es = d->esize;
+    const int64_t aw = ph->cw1 - ph->cw0, area = (ph->ch1 - ph->ch0) * aw;
+    const int64_t npix = p->batch * area;
+    /* Few pixels per image (e.g. 1x1 inputs): tile across images at the same
+     * position, so a tile shares its taps and none reads only padding. */
+    const int image_inner = area < mr && p->batch > 1;
+    const void *xs[TCONV_FWD_MAX_TILE];
+    void *ys[TCONV_FWD_MAX_TILE];
+    char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
+
+    for (int64_t g = 0; g < p->groups; g++)
+        for (int64_t b = 0; b < d->nblocks; b++) {
+            const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+            const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
+            for (int64_t t0 = 0; t0 < npix; t0 += mr) {
+                const int64_t m = min64(mr, npix - t0);
+                int64_t h0 = INT64_MAX, h1 = INT64_MIN, w0 = INT64_MAX, w1 = INT64_MIN;
+                for (int64_t i = 0; i < mr; i++) {
+                    if (i >= m) {
+                        xs[i] = xs[m - 1];
+                        ys[i] = spill;
+                        continue;
+                    }
+                    const int64_t pix = t0 + i;
+                    const int64_t n = image_inner ? pix % p->batch : pix / area;
+                    const int64_t a = image_inner ? pix / p->batch : pix % area;
+                    const int64_t qh = ph->ch0 + a / aw, qw = ph->cw0 + a % aw;
+                    h0 = min64(h0, qh); h1 = max64(h1, qh);
+                    w0 = min64(w0, qw); w1 = max64(w1, qw);
+                    const int64_t xi =
+                        ((n * d->hp + qh + d->pad_h) * d->wp + qw + d->pad_w) * p->channels +
+                        g * p->cg;
+                    const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
+                    const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
+                    const int64_t yi = n * v->s.n + (g * p->fg + b * d->nr) * v->s.c +
+                                       oh * v->s.h + ow * v->s.w;
+                    xs[i] = xp + xi * es;
+                    ys[i] = v->base + yi * es;
+                }
+                int64_t nt = 0;
+                for (int64_t t = 0; t < ph->ntaps; t++) {
+                    const fwd_tap *tap = &d->taps[ph->tap_begin + t];
+                    if (!tap_reaches(p, tap, h0, h1, w0, w1)) continue;
+                    taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+                    taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
+                    nt++;
+                }
+                d->uk->channels(nvalid, nt, taps, p->cg, xs, bias, ys);
+            }
+        }
+}
+
+/* ---- pixels family ----------------------------------------------------- */
+
+static void run_pixels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+                             const out_view *v, const char *packed_w, const char *packed_bias,
+                             tconv_uk_tap *taps)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t mr = d->mr, es = d->esize, plane = d->hp * d->wp;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t g = 0; g < p->groups; g++)
+            for (int64_t b = 0; b < d->nblocks; b++) {
+                const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+                const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
+                for (int64_t qh = ph->ch0; qh < ph->ch1; qh++)
+                    for (int64_t qw = ph->cw0; qw < ph->cw1; qw += mr) {
+                        const int64_t m = min64(mr, ph->cw1 - qw);
+                        int64_t nt = 0;
+                        for (int64_t t = 0; t < ph->ntaps; t++) {
+                            const fwd_tap *tap = &d->taps[ph->tap_begin + t];
+                            if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
+                            taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
+                            taps[nt].w =
+                                packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
+                            nt++;
+                        }
+                        const int64_t xi = ((n * p->channels + g * p->cg) * d->hp + qh +
+                                            d->pad_h) * d->wp + qw + d->pad_w;
+                        const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
+                        const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
+                        const int64_t yi = n * v->s.n + (g * p->fg + b * d->nr) * v->s.c +
+                                           oh * v->s.h + ow * v->s.w;
+                        d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias,
+                                      v->base + yi * es, p->stride_w * v->s.w, v->s.c);
+                    }
+            }
+}
+
+tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
+                                  const void *packed_bias, void *y)
+{
+    const tconv_problem *p = &d->p;
+    const int channels_family = d->uk->family == TCONV_UK_CHANNELS;
+    /* The channels family writes NHWC: straight into y when that is y's
+     * layout (channel stride 1), else into scratch converted at the end. */
+    const int direct = !channels_family || p->y.c == 1;
+    void *xp = tconv_alloc_aligned((size_t)(p->batch * p->channels * d->hp * d->wp * d->esize));
+    void *scratch = direct ? NULL : tconv_alloc_aligned((size_t)(p->y_elems * d->esize));
+    tconv_uk_tap *taps = malloc((size_t)(d->ntaps_max + 1) * sizeof *taps);
+    if (!xp || (!direct && !scratch) || !taps) {
+        free(xp); free(scratch); free(taps);
+        return TCONV_ENOMEM;
+    }
+    pad_input(d, x, xp);
+
+    out_view v = {direct ? (char *)y : (char *)scratch, p->y};
+    if (!direct) {
+        v.s.c = 1;
+        v.s.w = p->filters;
+        v.s.h = p->out_w * p->filters;
+        v.s.n = p->out_h * p->out_w * p->filters;
+    }
+    for (int64_t i = 0; i < d->nphases; i++) {
+        const fwd_phase *ph = &d->phases[i];
+        fill_bias_region(d, ph, &v, packed_bias);
+        if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
+        if (channels_family)
+            run_channels_phase(d, ph, xp, &v, packed_w, packed_bias, taps);
+        else
+            run_pixels_phase(d, ph, xp, &v, packed_w, packed_bias, taps);
+    }
+    if (!direct) unpack_output(d, scratch, y);
+    free(xp); free(scratch); free(taps);
+    return TCONV_OK;
+}
+
+void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s phases=%lld taps/phase<=%lld", d->uk->name, (long long)d->nphases,
+             (long long)d->ntaps_max);
+}

@@ -1,0 +1,53 @@
+/*
+ * The forward driver: everything around a microkernel. It splits the output
+ * into stride_h x stride_w phases (sub-pixel decomposition: phase (rh, rw)
+ * owns the uncropped rows u = q*stride_h + rh and uses only the taps with
+ * kh*dilation_h = rh (mod stride_h), so it is a dense stride-1 correlation
+ * with no multiply wasted on inserted zeros), pads and re-lays the input once
+ * per call, packs weights per phase, walks tiles and leaves out the taps that
+ * read only padding for a whole tile, writes bias-only regions, and converts
+ * the output layout at the edge when the kernel family needs one.
+ *
+ * Two kernel families (kernels/ukernel.h):
+ *   CHANNELS: input padded as NHWC, output written as NHWC (straight into y
+ *             when the layout is NHWC, else into scratch then converted);
+ *   PIXELS:   input padded channel-planar, output written straight into y in
+ *             any layout.
+ */
+#ifndef TCONV_KERNELS_FWD_DRIVER_H
+#define TCONV_KERNELS_FWD_DRIVER_H
+
+#include <stddef.h>
+
+#include "kernels/problem.h"
+#include "kernels/ukernel.h"
+
+typedef struct tconv_fwd_driver tconv_fwd_driver;
+
+/* Plans the forward pass of p with microkernel uk (whose dtype is p's).
+ * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
+ * falls back to the reference), TCONV_ENOMEM on allocation failure. */
+tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                     tconv_fwd_driver **out);
+void tconv_fwd_driver_destroy(tconv_fwd_driver *d);
+
+/* Element counts of the packed weights and bias (64-byte aligned buffers). */
+size_t tconv_fwd_driver_packed_w_elems(const tconv_fwd_driver *d);
+size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d);
+
+/* Packs w (in the problem's weight layout) and bias (NULL: zeros). */
+void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
+                           void *packed_w, void *packed_bias);
+
+/* y = forward(x) with packed weights. Allocates its scratch per call (so
+ * concurrent calls on one driver are safe); TCONV_ENOMEM if that fails. */
+tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
+                                  const void *packed_bias, void *y);
+
+/* A short description, e.g. "f32_fwd_14x32_avx512 phases=4 taps/phase<=4". */
+void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n);
+
+/* 64-byte aligned allocation of n bytes (n rounded up); NULL on failure. */
+void *tconv_alloc_aligned(size_t n);
+
+#endif /* TCONV_KERNELS_FWD_DRIVER_H */
