@@ -211,39 +211,97 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
 
 /* ---- layout edges ------------------------------------------------------ */
 
-/* The input, zero-padded by pad_h/pad_w, as NHWC (channels family) or
- * channel-planar [N][C][hp][wp] (pixels family). */
-static void pad_input(const tconv_fwd_driver *d, const void *x, void *xp)
+/* dst[i * dst_stride] = src[i * src_stride] for i < count, in the driver's
+ * element type (strides in elements). Contiguous runs become memcpy. */
+static void copy_run(const tconv_fwd_driver *d, char *dst, int64_t dst_stride, const char *src,
+                     int64_t src_stride, int64_t count)
 {
-    const tconv_problem *p = &d->p;
-    const int planar = d->uk->family == TCONV_UK_PIXELS;
-    memset(xp, 0, (size_t)(p->batch * p->channels * d->hp * d->wp * d->esize));
-    for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t c = 0; c < p->channels; c++)
-            for (int64_t h = 0; h < p->in_h; h++)
-                for (int64_t w = 0; w < p->in_w; w++) {
-                    const int64_t row = h + d->pad_h, col = w + d->pad_w;
-                    const int64_t to = planar ? ((n * p->channels + c) * d->hp + row) * d->wp + col
-                                              : ((n * d->hp + row) * d->wp + col) * p->channels + c;
-                    const int64_t from = tconv_x_index(p, n, c, h, w);
-                    if (d->esize == 8) ((double *)xp)[to] = ((const double *)x)[from];
-                    else ((float *)xp)[to] = ((const float *)x)[from];
-                }
+    if (dst_stride == 1 && src_stride == 1) {
+        memcpy(dst, src, (size_t)(count * d->esize));
+    } else if (d->esize == 8) {
+        double *o = (double *)dst;
+        const double *i = (const double *)src;
+        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
+    } else {
+        float *o = (float *)dst;
+        const float *i = (const float *)src;
+        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
+    }
 }
 
-/* NHWC scratch to the caller's layout. */
+static void zero_run(const tconv_fwd_driver *d, char *dst, int64_t count)
+{
+    memset(dst, 0, (size_t)(count * d->esize));
+}
+
+/* Whether the CHANNELS family can read x in place: already channel-innermost
+ * and dense, and no tap ever reads outside the image. */
+static int input_in_place(const tconv_fwd_driver *d)
+{
+    const tconv_problem *p = &d->p;
+    return d->uk->family == TCONV_UK_CHANNELS && d->pad_h == 0 && d->pad_w == 0 && p->x.c == 1 &&
+           p->x.w == p->channels && p->x.h == p->in_w * p->channels;
+}
+
+/* The input, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS
+ * family) or channel-planar [N][C][hp][wp] (PIXELS family); only the border
+ * is zeroed, the interior is copied a row at a time. */
+static void pad_input(const tconv_fwd_driver *d, const void *x, void *xp_)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, C = p->channels, W = p->in_w;
+    const int64_t right = d->wp - W - d->pad_w; /* padding columns right of the image */
+    const char *xs = x;
+    char *xp = xp_;
+    if (d->uk->family == TCONV_UK_PIXELS) {
+        for (int64_t n = 0; n < p->batch; n++)
+            for (int64_t c = 0; c < C; c++) {
+                char *plane = xp + (n * C + c) * d->hp * d->wp * es;
+                zero_run(d, plane, d->pad_h * d->wp);
+                for (int64_t h = 0; h < p->in_h; h++) {
+                    char *row = plane + (h + d->pad_h) * d->wp * es;
+                    zero_run(d, row, d->pad_w);
+                    copy_run(d, row + d->pad_w * es, 1, xs + tconv_x_index(p, n, c, h, 0) * es,
+                             p->x.w, W);
+                    zero_run(d, row + (d->pad_w + W) * es, right);
+                }
+                zero_run(d, plane + (d->pad_h + p->in_h) * d->wp * es,
+                         (d->hp - d->pad_h - p->in_h) * d->wp);
+            }
+        return;
+    }
+    for (int64_t n = 0; n < p->batch; n++) {
+        char *image = xp + n * d->hp * d->wp * C * es;
+        zero_run(d, image, d->pad_h * d->wp * C);
+        for (int64_t h = 0; h < p->in_h; h++) {
+            char *row = image + (h + d->pad_h) * d->wp * C * es;
+            zero_run(d, row, d->pad_w * C);
+            char *pixels = row + d->pad_w * C * es;
+            if (p->x.c == 1 && p->x.w == C) /* NHWC: the row is one run */
+                copy_run(d, pixels, 1, xs + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
+            else /* one run per channel, along the row */
+                for (int64_t c = 0; c < C; c++)
+                    copy_run(d, pixels + c * es, C, xs + tconv_x_index(p, n, c, h, 0) * es, p->x.w,
+                             W);
+            zero_run(d, row + (d->pad_w + W) * C * es, right * C);
+        }
+        zero_run(d, image + (d->pad_h + p->in_h) * d->wp * C * es,
+                 (d->hp - d->pad_h - p->in_h) * d->wp * C);
+    }
+}
+
+/* NHWC scratch to the caller's layout, one run per channel along each row. */
 static void unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
 {
     const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, F = p->filters;
     for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t f = 0; f < p->filters; f++)
-            for (int64_t h = 0; h < p->out_h; h++)
-                for (int64_t w = 0; w < p->out_w; w++) {
-                    const int64_t from = ((n * p->out_h + h) * p->out_w + w) * p->filters + f;
-                    const int64_t to = tconv_y_index(p, n, f, h, w);
-                    if (d->esize == 8) ((double *)y)[to] = ((const double *)ys)[from];
-                    else ((float *)y)[to] = ((const float *)ys)[from];
-                }
+        for (int64_t h = 0; h < p->out_h; h++) {
+            const char *row = (const char *)ys + ((n * p->out_h + h) * p->out_w * F) * es;
+            for (int64_t f = 0; f < F; f++)
+                copy_run(d, (char *)y + tconv_y_index(p, n, f, h, 0) * es, p->y.w, row + f * es,
+                         F, p->out_w);
+        }
 }
 
 /* Where the kernels write: a base and element strides per logical index. */
@@ -290,61 +348,100 @@ static int tap_reaches(const tconv_problem *p, const fwd_tap *t, int64_t h0, int
 
 /* ---- channels family --------------------------------------------------- */
 
-static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+/* The next pixel of a phase's compute region in tile order: images outer
+ * (row-major within an image), or images inner (all images at one position
+ * before the next position). Advancing needs no division. */
+typedef struct pixel_cursor {
+    int64_t n, qh, qw;
+} pixel_cursor;
+
+static void cursor_advance(pixel_cursor *c, const fwd_phase *ph, int64_t batch, int images_inner)
+{
+    if (images_inner && ++c->n < batch) return;
+    if (images_inner) c->n = 0;
+    if (++c->qw < ph->cw1) return;
+    c->qw = ph->cw0;
+    if (++c->qh < ph->ch1 || images_inner) return;
+    c->qh = ph->ch0;
+    c->n++;
+}
+
+/* Tiles of the phase for output-channel blocks [blk0, blk1) of the flat
+ * (group, block) range: per tile, pixel pointers and the taps it needs are
+ * worked out once, then the kernel runs for each block. */
+static void run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
                                const out_view *v, const char *packed_w, const char *packed_bias,
-                               tconv_uk_tap *taps)
+                               int64_t blk0, int64_t blk1, tconv_uk_tap *taps, int64_t *sel)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize;
-    const int64_t aw = ph->cw1 - ph->cw0, area = (ph->ch1 - ph->ch0) * aw;
-    const int64_t npix = p->batch * area;
+    const int64_t npix = p->batch * (ph->ch1 - ph->ch0) * (ph->cw1 - ph->cw0);
     /* Few pixels per image (e.g. 1x1 inputs): tile across images at the same
      * position, so a tile shares its taps and none reads only padding. */
-    const int image_inner = area < mr && p->batch > 1;
+    const int images_inner = npix / p->batch < mr && p->batch > 1;
+    const char *x0[TCONV_FWD_MAX_TILE];
+    char *y0[TCONV_FWD_MAX_TILE];
     const void *xs[TCONV_FWD_MAX_TILE];
     void *ys[TCONV_FWD_MAX_TILE];
     char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
+    pixel_cursor cur = {0, ph->ch0, ph->cw0};
 
-    for (int64_t g = 0; g < p->groups; g++)
-        for (int64_t b = 0; b < d->nblocks; b++) {
-            const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
-            const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
-            for (int64_t t0 = 0; t0 < npix; t0 += mr) {
-                const int64_t m = min64(mr, npix - t0);
-                int64_t h0 = INT64_MAX, h1 = INT64_MIN, w0 = INT64_MAX, w1 = INT64_MIN;
-                for (int64_t i = 0; i < mr; i++) {
-                    if (i >= m) {
-                        xs[i] = xs[m - 1];
-                        ys[i] = spill;
-                        continue;
-                    }
-                    const int64_t pix = t0 + i;
-                    const int64_t n = image_inner ? pix % p->batch : pix / area;
-                    const int64_t a = image_inner ? pix / p->batch : pix % area;
-                    const int64_t qh = ph->ch0 + a / aw, qw = ph->cw0 + a % aw;
-                    h0 = min64(h0, qh); h1 = max64(h1, qh);
-                    w0 = min64(w0, qw); w1 = max64(w1, qw);
-                    const int64_t xi =
-                        ((n * d->hp + qh + d->pad_h) * d->wp + qw + d->pad_w) * p->channels +
-                        g * p->cg;
-                    const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
-                    const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
-                    const int64_t yi = n * v->s.n + (g * p->fg + b * d->nr) * v->s.c +
-                                       oh * v->s.h + ow * v->s.w;
-                    xs[i] = xp + xi * es;
-                    ys[i] = v->base + yi * es;
-                }
-                int64_t nt = 0;
-                for (int64_t t = 0; t < ph->ntaps; t++) {
-                    const fwd_tap *tap = &d->taps[ph->tap_begin + t];
-                    if (!tap_reaches(p, tap, h0, h1, w0, w1)) continue;
-                    taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
-                    taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
-                    nt++;
-                }
-                d->uk->channels(nvalid, nt, taps, p->cg, xs, bias, ys);
-            }
+    for (int64_t t0 = 0; t0 < npix; t0 += mr) {
+        const int64_t m = min64(mr, npix - t0);
+        int64_t h0 = INT64_MAX, h1 = INT64_MIN, w0 = INT64_MAX, w1 = INT64_MIN;
+        for (int64_t i = 0; i < m; i++, cursor_advance(&cur, ph, p->batch, images_inner)) {
+            h0 = min64(h0, cur.qh); h1 = max64(h1, cur.qh);
+            w0 = min64(w0, cur.qw); w1 = max64(w1, cur.qw);
+            const int64_t xi =
+                ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
+            const int64_t oh = cur.qh * p->stride_h + ph->rh - p->crop_top;
+            const int64_t ow = cur.qw * p->stride_w + ph->rw - p->crop_left;
+            x0[i] = xp + xi * es;
+            y0[i] = v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es;
         }
+        int64_t nt = 0;
+        for (int64_t t = 0; t < ph->ntaps; t++)
+            if (tap_reaches(p, &d->taps[ph->tap_begin + t], h0, h1, w0, w1))
+                sel[nt++] = ph->tap_begin + t;
+
+        for (int64_t blk = blk0; blk < blk1; blk++) {
+            const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
+            const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+            const int64_t x_shift = g * p->cg * es;
+            const int64_t y_shift = (g * p->fg + b * d->nr) * v->s.c * es;
+            for (int64_t i = 0; i < mr; i++) {
+                xs[i] = x0[i < m ? i : m - 1] + x_shift;
+                ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
+            }
+            for (int64_t t = 0; t < nt; t++) {
+                const fwd_tap *tap = &d->taps[sel[t]];
+                taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+                taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
+            }
+            d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es, ys);
+        }
+    }
+}
+
+/* Loop order: when a phase's packed weights fit in about half of L2, every
+ * tile runs all output-channel blocks while its inputs are in L1 (the input
+ * is read once); otherwise one block runs over all tiles at a time, so its
+ * weights stay cached. */
+#define TCONV_FWD_WEIGHTS_RESIDENT_BYTES (512 * 1024)
+
+static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+                               const out_view *v, const char *packed_w, const char *packed_bias,
+                               tconv_uk_tap *taps, int64_t *sel)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t nblk = p->groups * d->nblocks;
+    const int64_t phase_weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
+    if (phase_weight_bytes <= TCONV_FWD_WEIGHTS_RESIDENT_BYTES) {
+        run_channels_tiles(d, ph, xp, v, packed_w, packed_bias, 0, nblk, taps, sel);
+        return;
+    }
+    for (int64_t blk = 0; blk < nblk; blk++)
+        run_channels_tiles(d, ph, xp, v, packed_w, packed_bias, blk, blk + 1, taps, sel);
 }
 
 /* ---- pixels family ----------------------------------------------------- */
@@ -392,14 +489,19 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
     /* The channels family writes NHWC: straight into y when that is y's
      * layout (channel stride 1), else into scratch converted at the end. */
     const int direct = !channels_family || p->y.c == 1;
-    void *xp = tconv_alloc_aligned((size_t)(p->batch * p->channels * d->hp * d->wp * d->esize));
+    const int in_place = input_in_place(d);
+    void *xp = in_place ? NULL
+                        : tconv_alloc_aligned((size_t)(p->batch * p->channels * d->hp * d->wp *
+                                                       d->esize));
     void *scratch = direct ? NULL : tconv_alloc_aligned((size_t)(p->y_elems * d->esize));
     tconv_uk_tap *taps = malloc((size_t)(d->ntaps_max + 1) * sizeof *taps);
-    if (!xp || (!direct && !scratch) || !taps) {
-        free(xp); free(scratch); free(taps);
+    int64_t *sel = malloc((size_t)(d->ntaps_max + 1) * sizeof *sel);
+    if ((!in_place && !xp) || (!direct && !scratch) || !taps || !sel) {
+        free(xp); free(scratch); free(taps); free(sel);
         return TCONV_ENOMEM;
     }
-    pad_input(d, x, xp);
+    if (!in_place) pad_input(d, x, xp);
+    const char *xin = in_place ? (const char *)x : (const char *)xp;
 
     out_view v = {direct ? (char *)y : (char *)scratch, p->y};
     if (!direct) {
@@ -413,12 +515,12 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         fill_bias_region(d, ph, &v, packed_bias);
         if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
         if (channels_family)
-            run_channels_phase(d, ph, xp, &v, packed_w, packed_bias, taps);
+            run_channels_phase(d, ph, xin, &v, packed_w, packed_bias, taps, sel);
         else
-            run_pixels_phase(d, ph, xp, &v, packed_w, packed_bias, taps);
+            run_pixels_phase(d, ph, xin, &v, packed_w, packed_bias, taps);
     }
     if (!direct) unpack_output(d, scratch, y);
-    free(xp); free(scratch); free(taps);
+    free(xp); free(scratch); free(taps); free(sel);
     return TCONV_OK;
 }
 

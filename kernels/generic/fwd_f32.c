@@ -24,3 +24,11 @@
 #define NR 4
 #define UK_FN tconv_f32_fwd_px8x4_scalar
 #include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 8 pixels x 1 channel: 8 scalars, one broadcast weight per channel
+ * and tap; for layers with a single output channel (FSRCNN, depth or mask
+ * heads), where wider NR would spend FMAs on padding channels. */
+#define MR 8
+#define NR 1
+#define UK_FN tconv_f32_fwd_px8x1_scalar
+#include "kernels/template/fwd_pixels.inc"

@@ -13,12 +13,14 @@ static const tconv_fwd_ukernel entries[] = {
     {"f32_fwd_px16x4_neon", TCONV_F32, TCONV_UK_PIXELS, 16, 4, NULL, tconv_f32_fwd_px16x4_neon},
     {"f32_fwd_px8x8_neon", TCONV_F32, TCONV_UK_PIXELS, 8, 8, NULL, tconv_f32_fwd_px8x8_neon},
     {"f32_fwd_px32x2_neon", TCONV_F32, TCONV_UK_PIXELS, 32, 2, NULL, tconv_f32_fwd_px32x2_neon},
+    {"f32_fwd_px32x1_neon", TCONV_F32, TCONV_UK_PIXELS, 32, 1, NULL, tconv_f32_fwd_px32x1_neon},
 
     {"f64_fwd_6x8_neon", TCONV_F64, TCONV_UK_CHANNELS, 6, 8, tconv_f64_fwd_6x8_neon, NULL},
     {"f64_fwd_12x4_neon", TCONV_F64, TCONV_UK_CHANNELS, 12, 4, tconv_f64_fwd_12x4_neon, NULL},
     {"f64_fwd_8x4_neon", TCONV_F64, TCONV_UK_CHANNELS, 8, 4, tconv_f64_fwd_8x4_neon, NULL},
     {"f64_fwd_px8x4_neon", TCONV_F64, TCONV_UK_PIXELS, 8, 4, NULL, tconv_f64_fwd_px8x4_neon},
     {"f64_fwd_px16x2_neon", TCONV_F64, TCONV_UK_PIXELS, 16, 2, NULL, tconv_f64_fwd_px16x2_neon},
+    {"f64_fwd_px16x1_neon", TCONV_F64, TCONV_UK_PIXELS, 16, 1, NULL, tconv_f64_fwd_px16x1_neon},
 };
 
 const tconv_fwd_ukernel_table tconv_fwd_ukernels_neon = {

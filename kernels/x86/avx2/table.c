@@ -13,11 +13,13 @@ static const tconv_fwd_ukernel entries[] = {
     {"f32_fwd_px16x4_avx2", TCONV_F32, TCONV_UK_PIXELS, 16, 4, NULL, tconv_f32_fwd_px16x4_avx2},
     {"f32_fwd_px8x8_avx2", TCONV_F32, TCONV_UK_PIXELS, 8, 8, NULL, tconv_f32_fwd_px8x8_avx2},
     {"f32_fwd_px32x2_avx2", TCONV_F32, TCONV_UK_PIXELS, 32, 2, NULL, tconv_f32_fwd_px32x2_avx2},
+    {"f32_fwd_px32x1_avx2", TCONV_F32, TCONV_UK_PIXELS, 32, 1, NULL, tconv_f32_fwd_px32x1_avx2},
 
     {"f64_fwd_6x8_avx2", TCONV_F64, TCONV_UK_CHANNELS, 6, 8, tconv_f64_fwd_6x8_avx2, NULL},
     {"f64_fwd_4x12_avx2", TCONV_F64, TCONV_UK_CHANNELS, 4, 12, tconv_f64_fwd_4x12_avx2, NULL},
     {"f64_fwd_px8x4_avx2", TCONV_F64, TCONV_UK_PIXELS, 8, 4, NULL, tconv_f64_fwd_px8x4_avx2},
     {"f64_fwd_px16x2_avx2", TCONV_F64, TCONV_UK_PIXELS, 16, 2, NULL, tconv_f64_fwd_px16x2_avx2},
+    {"f64_fwd_px16x1_avx2", TCONV_F64, TCONV_UK_PIXELS, 16, 1, NULL, tconv_f64_fwd_px16x1_avx2},
 };
 
 const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx2 = {

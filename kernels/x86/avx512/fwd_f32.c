@@ -55,3 +55,11 @@
 #define NR 2
 #define UK_FN tconv_f32_fwd_px64x2_avx512
 #include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 64 pixels x 1 channel: 4 input vectors, one broadcast weight per channel
+ * and tap; for layers with a single output channel (FSRCNN, depth or mask
+ * heads), where wider NR would spend FMAs on padding channels. */
+#define MR 64
+#define NR 1
+#define UK_FN tconv_f32_fwd_px64x1_avx512
+#include "kernels/template/fwd_pixels.inc"

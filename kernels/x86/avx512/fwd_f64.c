@@ -40,3 +40,11 @@
 #define NR 2
 #define UK_FN tconv_f64_fwd_px32x2_avx512
 #include "kernels/template/fwd_pixels.inc"
+
+/* PIXELS 32 pixels x 1 channel: 4 input vectors, one broadcast weight per channel
+ * and tap; for layers with a single output channel (FSRCNN, depth or mask
+ * heads), where wider NR would spend FMAs on padding channels. */
+#define MR 32
+#define NR 1
+#define UK_FN tconv_f64_fwd_px32x1_avx512
+#include "kernels/template/fwd_pixels.inc"

@@ -14,6 +14,7 @@ static const tconv_fwd_ukernel entries[] = {
     {"f32_fwd_px32x4_avx512", TCONV_F32, TCONV_UK_PIXELS, 32, 4, NULL, tconv_f32_fwd_px32x4_avx512},
     {"f32_fwd_px16x8_avx512", TCONV_F32, TCONV_UK_PIXELS, 16, 8, NULL, tconv_f32_fwd_px16x8_avx512},
     {"f32_fwd_px64x2_avx512", TCONV_F32, TCONV_UK_PIXELS, 64, 2, NULL, tconv_f32_fwd_px64x2_avx512},
+    {"f32_fwd_px64x1_avx512", TCONV_F32, TCONV_UK_PIXELS, 64, 1, NULL, tconv_f32_fwd_px64x1_avx512},
 
     {"f64_fwd_14x16_avx512", TCONV_F64, TCONV_UK_CHANNELS, 14, 16, tconv_f64_fwd_14x16_avx512, NULL},
     {"f64_fwd_6x32_avx512", TCONV_F64, TCONV_UK_CHANNELS, 6, 32, tconv_f64_fwd_6x32_avx512, NULL},
@@ -21,6 +22,7 @@ static const tconv_fwd_ukernel entries[] = {
     {"f64_fwd_px16x4_avx512", TCONV_F64, TCONV_UK_PIXELS, 16, 4, NULL, tconv_f64_fwd_px16x4_avx512},
     {"f64_fwd_px8x8_avx512", TCONV_F64, TCONV_UK_PIXELS, 8, 8, NULL, tconv_f64_fwd_px8x8_avx512},
     {"f64_fwd_px32x2_avx512", TCONV_F64, TCONV_UK_PIXELS, 32, 2, NULL, tconv_f64_fwd_px32x2_avx512},
+    {"f64_fwd_px32x1_avx512", TCONV_F64, TCONV_UK_PIXELS, 32, 1, NULL, tconv_f64_fwd_px32x1_avx512},
 };
 
 const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx512 = {
