@@ -47,9 +47,17 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p)
 {
     const double channels = fill(p->fg, k->nr);
     /* CHANNELS tiles run over all pixels of a phase (across images); PIXELS
-     * tiles over one row of a phase, about in_w pixels wide. */
-    const int64_t pixels = k->family == TCONV_UK_CHANNELS ? p->batch * p->in_h * p->in_w : p->in_w;
-    return channels * fill(pixels, k->mr);
+     * tiles over one row of a phase, about in_w pixels wide. A 1x1 input at
+     * batch 1 has one pixel per tap position: every tile is one pixel. */
+    const int64_t pixels = k->family == TCONV_UK_PIXELS ? p->in_w
+                           : p->in_h * p->in_w == 1 ? p->batch
+                                                    : p->batch * p->in_h * p->in_w;
+    /* A CHANNELS tile of fewer than 4 pixels does one weight-vector load per
+     * few FMAs: bound by loads, worth it only when taller tiles would compute
+     * rows that are thrown away. */
+    const double intrinsic =
+        k->family == TCONV_UK_CHANNELS && k->mr < 4 ? (double)k->mr / 4.0 : 1.0;
+    return channels * fill(pixels, k->mr) * intrinsic;
 }
 
 const char *tconv_kernel_name(tconv_isa isa, int index)

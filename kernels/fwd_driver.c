@@ -376,9 +376,12 @@ static void run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, c
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize;
     const int64_t npix = p->batch * (ph->ch1 - ph->ch0) * (ph->cw1 - ph->cw0);
-    /* Few pixels per image (e.g. 1x1 inputs): tile across images at the same
-     * position, so a tile shares its taps and none reads only padding. */
-    const int images_inner = npix / p->batch < mr && p->batch > 1;
+    /* Tile across images at the same position when an image has fewer
+     * pixels than a tile, or when the input is smaller than the phase's
+     * sub-kernel (e.g. 1x1 inputs): neighbouring positions then use
+     * different taps, and a tile spanning them would compute them all. */
+    const int images_inner = p->batch > 1 && (npix / p->batch < mr || p->in_h <= d->pad_h ||
+                                              p->in_w <= d->pad_w);
     const char *x0[TCONV_FWD_MAX_TILE];
     char *y0[TCONV_FWD_MAX_TILE];
     const void *xs[TCONV_FWD_MAX_TILE];

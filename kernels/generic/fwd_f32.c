@@ -32,3 +32,12 @@
 #define NR 1
 #define UK_FN tconv_f32_fwd_px8x1_scalar
 #include "kernels/template/fwd_pixels.inc"
+
+/* CHANNELS 1x8: 8 accumulators, one pixel. A matrix-vector product bound by
+ * streaming weights, for layers with a single pixel per tap position (1x1
+ * inputs at batch 1, e.g. DCGAN's first layer), where a taller tile would
+ * compute rows that are thrown away. */
+#define MR 1
+#define NR 8
+#define UK_FN tconv_f32_fwd_1x8_scalar
+#include "kernels/template/fwd_channels.inc"

@@ -9,11 +9,13 @@
 
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_4x8_scalar);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_2x4_scalar);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x8_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x4_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x1_scalar);
 
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_4x8_scalar);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_2x4_scalar);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x8_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x1_scalar);
 

@@ -42,3 +42,12 @@
 #define NR 1
 #define UK_FN tconv_f64_fwd_px16x1_neon
 #include "kernels/template/fwd_pixels.inc"
+
+/* CHANNELS 1x16: 8 accumulators, one pixel. A matrix-vector product bound by
+ * streaming weights, for layers with a single pixel per tap position (1x1
+ * inputs at batch 1, e.g. DCGAN's first layer), where a taller tile would
+ * compute rows that are thrown away. */
+#define MR 1
+#define NR 16
+#define UK_FN tconv_f64_fwd_1x16_neon
+#include "kernels/template/fwd_channels.inc"

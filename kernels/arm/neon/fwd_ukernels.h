@@ -10,6 +10,7 @@
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_12x8_neon);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x16_neon);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_8x8_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x32_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x4_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x8_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x2_neon);
@@ -18,6 +19,7 @@ TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x1_neon);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x8_neon);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_12x4_neon);
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_8x4_neon);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x16_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x1_neon);

@@ -63,3 +63,12 @@
 #define NR 1
 #define UK_FN tconv_f32_fwd_px64x1_avx512
 #include "kernels/template/fwd_pixels.inc"
+
+/* CHANNELS 1x64: 4 accumulators, one pixel. A matrix-vector product bound by
+ * streaming weights, for layers with a single pixel per tap position (1x1
+ * inputs at batch 1, e.g. DCGAN's first layer), where a taller tile would
+ * compute rows that are thrown away. */
+#define MR 1
+#define NR 64
+#define UK_FN tconv_f32_fwd_1x64_avx512
+#include "kernels/template/fwd_channels.inc"
