@@ -29,62 +29,52 @@ triplet=aarch64-linux-gnu
 stamp="$sysroot/.complete"
 stamp_version=2   # bump when what goes into the sysroot changes
 
-packages=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-          meson ninja-build pkg-config)
-
-missing=()
-for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$p")
-    fi
-done
 sysroot_ok() { [ "$(cat "$stamp" 2>/dev/null)" = "$stamp_version" ]; }
-[ ${#missing[@]} -eq 0 ] && sysroot_ok && exit 0
+
+bash "$(dirname "$0")/install-deps.sh" gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+    meson ninja-build pkg-config
+sysroot_ok && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
     sudo=()
 elif command -v sudo >/dev/null 2>&1; then
     sudo=(sudo)
 else
-    echo "install-deps-aarch64: need root (or sudo) to install: ${missing[*]} arm64 Criterion" >&2
+    echo "install-deps-aarch64: need root (or sudo) to unpack arm64 Criterion into $sysroot" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 
+# apt-get download of arm64 packages needs the architecture and its lists.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     "${sudo[@]}" dpkg --add-architecture arm64
 fi
 "${sudo[@]}" apt-get update -qq
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "install-deps-aarch64: installing ${missing[*]}"
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 
-if ! sysroot_ok; then
-    echo "install-deps-aarch64: unpacking arm64 Criterion into $sysroot"
-    # Every arm64 package libcriterion3 needs, recursively (the list is the
-    # same whatever is installed); lines in <> are virtual packages.
-    mapfile -t debs < <(apt-cache depends --recurse --no-recommends --no-suggests \
-            --no-conflicts --no-breaks --no-replaces --no-enhances libcriterion3:arm64 |
-        grep -E '^[a-z0-9][^ ]*:arm64$' |
-        grep -vE '^(libc6|libgcc-s1|gcc-[0-9]+-base):arm64$')
-    tmp=$(mktemp -d)
-    trap '"${sudo[@]}" rm -rf "$tmp"' EXIT
-    chmod 755 "$tmp"
-    mkdir -m 755 "$tmp/debs"   # apt downloads as user _apt
-    if id _apt >/dev/null 2>&1; then "${sudo[@]}" chown _apt "$tmp/debs"; fi
-    (cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}")
-    "${sudo[@]}" rm -rf "$sysroot.new"
-    "${sudo[@]}" mkdir -p "$sysroot.new/pkgconfig"
-    for deb in "$tmp"/debs/*.deb; do
-        "${sudo[@]}" dpkg-deb -x "$deb" "$sysroot.new"
-    done
-    # Not the packaged .pc: its Requires.private (boxfort, libffi, libgit2,
-    # nanomsg) would need their -dev packages, which a shared-library link
-    # does not. -rpath-link lets the linker check libcriterion.so's own
-    # dependencies; at run time the cross file's qemu sets LD_LIBRARY_PATH.
-    version=$(dpkg-deb -f "$tmp"/debs/libcriterion-dev_*.deb Version | sed 's/-[^-]*$//')
-    "${sudo[@]}" tee "$sysroot.new/pkgconfig/criterion.pc" >/dev/null <<EOF
+echo "install-deps-aarch64: unpacking arm64 Criterion into $sysroot"
+# Every arm64 package libcriterion3 needs, recursively (the list is the
+# same whatever is installed); lines in <> are virtual packages.
+mapfile -t debs < <(apt-cache depends --recurse --no-recommends --no-suggests \
+        --no-conflicts --no-breaks --no-replaces --no-enhances libcriterion3:arm64 |
+    grep -E '^[a-z0-9][^ ]*:arm64$' |
+    grep -vE '^(libc6|libgcc-s1|gcc-[0-9]+-base):arm64$')
+tmp=$(mktemp -d)
+trap '"${sudo[@]}" rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+mkdir -m 755 "$tmp/debs"   # apt downloads as user _apt
+if id _apt >/dev/null 2>&1; then "${sudo[@]}" chown _apt "$tmp/debs"; fi
+(cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}")
+"${sudo[@]}" rm -rf "$sysroot.new"
+"${sudo[@]}" mkdir -p "$sysroot.new/pkgconfig"
+for deb in "$tmp"/debs/*.deb; do
+    "${sudo[@]}" dpkg-deb -x "$deb" "$sysroot.new"
+done
+# Not the packaged .pc: its Requires.private (boxfort, libffi, libgit2,
+# nanomsg) would need their -dev packages, which a shared-library link
+# does not. -rpath-link lets the linker check libcriterion.so's own
+# dependencies; at run time the cross file's qemu sets LD_LIBRARY_PATH.
+version=$(dpkg-deb -f "$tmp"/debs/libcriterion-dev_*.deb Version | sed 's/-[^-]*$//')
+"${sudo[@]}" tee "$sysroot.new/pkgconfig/criterion.pc" >/dev/null <<EOF
 prefix=$sysroot/usr
 includedir=\${prefix}/include
 libdir=\${prefix}/lib/$triplet
@@ -95,12 +85,11 @@ Version: $version
 Libs: -L\${libdir} -Wl,-rpath-link,\${libdir} -Wl,-rpath-link,$sysroot/lib/$triplet -lcriterion
 Cflags: -I\${includedir}
 EOF
-    cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
-    "${sudo[@]}" mkdir -p "$sysroot.new/preload"
-    "${sudo[@]}" "$triplet-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
-        -DQEMU="\"$(command -v qemu-aarch64)\"" -DQEMU_LD_PREFIX="\"/usr/$triplet\"" \
-        "$tmp/qemu-execve.c" -o "$sysroot.new/preload/qemu-execve.so"
-    "${sudo[@]}" rm -rf "$sysroot"
-    "${sudo[@]}" mv "$sysroot.new" "$sysroot"
-    echo "$stamp_version" | "${sudo[@]}" tee "$stamp" >/dev/null
-fi
+cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
+"${sudo[@]}" mkdir -p "$sysroot.new/preload"
+"${sudo[@]}" "$triplet-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
+    -DQEMU="\"$(command -v qemu-aarch64)\"" -DQEMU_LD_PREFIX="\"/usr/$triplet\"" \
+    "$tmp/qemu-execve.c" -o "$sysroot.new/preload/qemu-execve.so"
+"${sudo[@]}" rm -rf "$sysroot"
+"${sudo[@]}" mv "$sysroot.new" "$sysroot"
+echo "$stamp_version" | "${sudo[@]}" tee "$stamp" >/dev/null

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages tconv needs to build and test, if any is missing.
-# Runs apt-get as root (directly, or through sudo when not root).
+# Installs Debian packages if any is missing: those given as arguments, or by
+# default those tconv needs to build and test. Runs apt-get as root (directly,
+# or through sudo when not root). Quiet when everything is there.
+#
+#   bash scripts/install-deps.sh              # tconv's build and test packages
+#   bash scripts/install-deps.sh PKG...        # these packages
 set -euo pipefail
 
 packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev)
+[ $# -gt 0 ] && packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
