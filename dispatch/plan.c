@@ -84,10 +84,11 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     p->problem = problem;
     p->ref = tconv_select_ref(&problem);
     if (!(flags & TCONV_PLAN_REFERENCE)) {
-        const tconv_fwd_ukernel *uk = tconv_select_fwd_ukernel(&problem, tconv_get_isa());
+        const tconv_fwd_choice choice = tconv_select_fwd(&problem, tconv_get_isa());
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
-        if (uk && tconv_fwd_driver_create(&problem, uk, &p->fwd) == TCONV_ENOMEM) {
+        if (choice.uk &&
+            tconv_fwd_driver_create(&problem, choice.uk, choice.mode, &p->fwd) == TCONV_ENOMEM) {
             free(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }

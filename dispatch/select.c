@@ -36,6 +36,12 @@ const tconv_fwd_ukernel_table *tconv_select_table(tconv_isa isa)
     }
 }
 
+const char *tconv_kernel_name(tconv_isa isa, int index)
+{
+    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
+    return t && index >= 0 && index < t->count ? t->entries[index].name : NULL;
+}
+
 /* The share of a tile's lanes doing useful work: used / (ceil(used/size)*size). */
 static double fill(int64_t used, int64_t size)
 {
@@ -43,49 +49,75 @@ static double fill(int64_t used, int64_t size)
     return (double)used / (double)(tiles * size);
 }
 
-static double score(const tconv_fwd_ukernel *k, const tconv_problem *p)
+/*
+ * Estimated share of the FMA peak of kernel k on p in a mode. The factors per
+ * family and mode are calibrated against bench/ with AVX-512 and AVX2 on an
+ * AMD EPYC (2026-11), which retires 16 f32 (8 f64) FMA lanes per cycle: a
+ * well-filled CHANNELS gather tile reaches ~0.95 of the peak; PIXELS tiles,
+ * whose shifted input loads split cache lines, ~0.45; the scatter mode spends
+ * ~3.5 cycles adding each result to y against Cg/16 (f32) cycles of FMAs that
+ * produced it.
+ */
+static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode)
 {
+    const int64_t images = p->batch * p->in_h * p->in_w;
+    if (mode == TCONV_FWD_SCATTER) {
+        const double fma_cycles = (double)p->cg / (p->dtype == TCONV_F64 ? 8.0 : 16.0);
+        return fill(p->k_h * p->k_w * p->fg, k->nr) * fill(images, k->mr) *
+               (k->mr < 4 ? (double)k->mr / 4.0 : 1.0) * fma_cycles / (fma_cycles + 3.5);
+    }
     const double channels = fill(p->fg, k->nr);
-    /* CHANNELS tiles run over all pixels of a phase (across images); PIXELS
-     * tiles over one row of a phase, about in_w pixels wide. A 1x1 input at
-     * batch 1 has one pixel per tap position: every tile is one pixel. */
-    const int64_t pixels = k->family == TCONV_UK_PIXELS ? p->in_w
-                           : p->in_h * p->in_w == 1 ? p->batch
-                                                    : p->batch * p->in_h * p->in_w;
-    /* A CHANNELS tile of fewer than 4 pixels does one weight-vector load per
-     * few FMAs: bound by loads, worth it only when taller tiles would compute
-     * rows that are thrown away. */
-    const double intrinsic =
-        k->family == TCONV_UK_CHANNELS && k->mr < 4 ? (double)k->mr / 4.0 : 1.0;
-    return channels * fill(pixels, k->mr) * intrinsic;
+    if (k->family == TCONV_UK_PIXELS) /* tiles along one row of a phase, ~in_w pixels */
+        return 0.45 * channels * fill(p->in_w, k->mr);
+    /* Gather CHANNELS tiles run over all pixels of a phase (across images);
+     * a 1x1 input at batch 1 has one pixel per tap position: every tile is
+     * one pixel. A tile of fewer than 4 pixels does one weight-vector load
+     * per few FMAs: bound by loads, worth it only when taller tiles would
+     * compute rows that are thrown away. */
+    const int64_t pixels = p->in_h * p->in_w == 1 ? p->batch : images;
+    const double intrinsic = k->mr < 4 ? (double)k->mr / 4.0 : 1.0;
+    return 0.95 * channels * fill(pixels, k->mr) * intrinsic;
 }
 
-const char *tconv_kernel_name(tconv_isa isa, int index)
+/* The best-scoring (kernel, mode) of table t for p, considering only the
+ * kernel named kernel (NULL: any) and the mode *mode (NULL: any). */
+static tconv_fwd_choice best_of(const tconv_fwd_ukernel_table *t, const tconv_problem *p,
+                                const char *kernel, const tconv_fwd_mode *mode)
 {
-    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
-    return t && index >= 0 && index < t->count ? t->entries[index].name : NULL;
-}
-
-const tconv_fwd_ukernel *tconv_select_fwd_ukernel(const tconv_problem *p, tconv_isa isa)
-{
-    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
-    if (!t) return NULL;
-    const char *forced = getenv("TCONV_FWD_KERNEL");
-    if (forced && *forced)
-        for (int i = 0; i < t->count; i++)
-            if (t->entries[i].dtype == p->dtype && strcmp(t->entries[i].name, forced) == 0)
-                return &t->entries[i];
-    const tconv_fwd_ukernel *best = NULL;
+    tconv_fwd_choice best = {NULL, TCONV_FWD_GATHER};
     double best_score = 0.0;
     for (int i = 0; i < t->count; i++) {
         const tconv_fwd_ukernel *k = &t->entries[i];
-        if (k->dtype != p->dtype) continue;
-        const double s = score(k, p);
-        /* a later entry must be clearly better to beat a preferred one */
-        if (!best || s > best_score * 1.05) {
-            best = k;
-            best_score = s;
+        if (k->dtype != p->dtype || (kernel && strcmp(k->name, kernel) != 0)) continue;
+        for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
+            if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
+            if (mode && (int)*mode != m) continue;
+            const double s = score(k, p, (tconv_fwd_mode)m);
+            if (!best.uk || s > best_score * 1.05) {
+                best = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
+                best_score = s;
+            }
         }
     }
     return best;
+}
+
+tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
+{
+    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
+    if (!t) return (tconv_fwd_choice){NULL, TCONV_FWD_GATHER};
+    const char *kernel = getenv("TCONV_FWD_KERNEL");
+    const char *mode_name = getenv("TCONV_FWD_MODE");
+    tconv_fwd_mode mode = TCONV_FWD_GATHER;
+    int mode_forced = 0;
+    if (mode_name && strcmp(mode_name, "gather") == 0) mode_forced = 1;
+    if (mode_name && strcmp(mode_name, "scatter") == 0) {
+        mode = TCONV_FWD_SCATTER;
+        mode_forced = 1;
+    }
+    const tconv_fwd_choice forced =
+        best_of(t, p, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
+    /* A forced kernel of another ISA or dtype, or a forced mode the kernel
+     * cannot run: choose as if nothing were forced. */
+    return forced.uk ? forced : best_of(t, p, NULL, NULL);
 }

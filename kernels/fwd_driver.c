@@ -1,3 +1,7 @@
+/*
+ * Forward planning and the gather mode (output-stationary, phase by phase);
+ * the scatter mode is in fwd_scatter.c, the layout edges in fwd_layout.c.
+ */
 #include "kernels/fwd_driver.h"
 
 #include <stdio.h>
@@ -5,39 +9,7 @@
 #include <string.h>
 
 #include "kernels/checked.h"
-
-/* Largest MR and NR the driver supports (pointer arrays on the stack). */
-#define TCONV_FWD_MAX_TILE 64
-
-/* One filter tap: its position and the input offset it reads, in phase
- * coordinates: output q reads input row q - off_h (column q - off_w). */
-typedef struct fwd_tap {
-    int64_t kh, kw, off_h, off_w;
-} fwd_tap;
-
-/* One phase (rh, rw). Its output rows are q*stride_h + rh - crop_top for q in
- * [qh0, qh1) (columns likewise); within those, [ch0, ch1) x [cw0, cw1) is the
- * compute region where some tap reads the input; the rest holds only the bias. */
-typedef struct fwd_phase {
-    int64_t rh, rw;
-    int64_t tap_begin, ntaps; /* its taps: d->taps[tap_begin .. tap_begin + ntaps) */
-    int64_t qh0, qh1, qw0, qw1;
-    int64_t ch0, ch1, cw0, cw1;
-} fwd_phase;
-
-struct tconv_fwd_driver {
-    tconv_problem p;
-    const tconv_fwd_ukernel *uk;
-    int64_t esize;      /* bytes per element */
-    int64_t nr, mr;
-    int64_t nblocks;    /* ceil(Fg / NR): output-channel blocks per group */
-    int64_t pad_h, pad_w;
-    int64_t hp, wp;     /* padded input height and width */
-    int64_t ntaps_max;  /* most taps of any phase */
-    int64_t nphases;
-    fwd_phase *phases;
-    fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
-};
+#include "kernels/fwd_internal.h"
 
 void *tconv_alloc_aligned(size_t n)
 {
@@ -53,8 +25,6 @@ static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
 
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* The q range of residue r in one dimension, and its compute region given
  * the phase's smallest and largest tap offsets (no taps: empty region). */
@@ -77,10 +47,11 @@ static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t o
 }
 
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                     tconv_fwd_driver **out)
+                                     tconv_fwd_mode mode, tconv_fwd_driver **out)
 {
     *out = NULL;
-    if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE)
+    if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE ||
+        (mode == TCONV_FWD_SCATTER && uk->family != TCONV_UK_CHANNELS))
         return TCONV_EUNSUPPORTED;
     tconv_fwd_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
@@ -89,6 +60,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     d->esize = p->dtype == TCONV_F64 ? 8 : 4;
     d->nr = uk->nr;
     d->mr = uk->mr;
+    d->mode = mode;
     d->nblocks = (p->fg + d->nr - 1) / d->nr;
     d->nphases = p->stride_h * p->stride_w;
     d->phases = calloc((size_t)d->nphases, sizeof *d->phases);
@@ -130,6 +102,12 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
                         &ph->qw0, &ph->qw1, &ph->cw0, &ph->cw1);
         }
 
+    if (mode == TCONV_FWD_SCATTER) {
+        /* Input pixels are read as they are: no padding; blocks of columns. */
+        d->pad_h = d->pad_w = 0;
+        d->nblocks = (p->k_h * p->k_w * p->fg + d->nr - 1) / d->nr;
+    }
+
     /* Padded input: every tap of every compute pixel reads inside it. The
      * PIXELS family reads up to MR - 1 columns past a row's last pixel. */
     int64_t extra_w = uk->family == TCONV_UK_PIXELS ? d->mr : 0, elems;
@@ -137,7 +115,8 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
         !tconv_add_ok(p->in_w, 2 * d->pad_w + extra_w, &d->wp) ||
         !tconv_mul_ok(d->hp, d->wp, &elems) || !tconv_mul_ok(elems, p->channels, &elems) ||
         !tconv_mul_ok(elems, p->batch, &elems) || !tconv_mul_ok(elems, d->esize, &elems) ||
-        !tconv_mul_ok(p->groups * d->nblocks * d->nr, p->k_h * p->k_w * p->cg, &elems) ||
+        !tconv_mul_ok(p->groups * d->nblocks * d->nr,
+                      (mode == TCONV_FWD_SCATTER ? 1 : p->k_h * p->k_w) * p->cg, &elems) ||
         !tconv_mul_ok(elems, d->esize, &elems)) {
         tconv_fwd_driver_destroy(d);
         return TCONV_EOVERFLOW;
@@ -156,24 +135,16 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
 
 size_t tconv_fwd_driver_packed_w_elems(const tconv_fwd_driver *d)
 {
-    return (size_t)(d->p.groups * d->nblocks * d->p.k_h * d->p.k_w * d->p.cg * d->nr);
+    /* Scatter blocks already span the taps. */
+    const int64_t taps = d->mode == TCONV_FWD_SCATTER ? 1 : d->p.k_h * d->p.k_w;
+    return (size_t)(d->p.groups * d->nblocks * taps * d->p.cg * d->nr);
 }
 
 size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d)
 {
+    /* Scatter: NR zeros for the kernel's bias argument, then the F biases. */
+    if (d->mode == TCONV_FWD_SCATTER) return (size_t)(d->p.filters + d->nr);
     return (size_t)(d->p.groups * d->nblocks * d->nr);
-}
-
-/* Element i of a buffer of the driver's dtype, as double, and back. */
-static double load(const tconv_fwd_driver *d, const void *base, int64_t i)
-{
-    return d->esize == 8 ? ((const double *)base)[i] : (double)((const float *)base)[i];
-}
-
-static void store(const tconv_fwd_driver *d, void *base, int64_t i, double v)
-{
-    if (d->esize == 8) ((double *)base)[i] = v;
-    else ((float *)base)[i] = (float)v;
 }
 
 /* Packed weights: block (g, b) holds, for each tap in phase order, Cg rows
@@ -186,6 +157,10 @@ static int64_t packed_w_offset(const tconv_fwd_driver *d, int64_t g, int64_t b, 
 void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                            void *packed_w, void *packed_bias)
 {
+    if (d->mode == TCONV_FWD_SCATTER) {
+        tconv_fwd_scatter_pack(d, w, bias, packed_w, packed_bias);
+        return;
+    }
     const tconv_problem *p = &d->p;
     for (int64_t g = 0; g < p->groups; g++)
         for (int64_t b = 0; b < d->nblocks; b++) {
@@ -195,112 +170,17 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
                     for (int64_t j = 0; j < d->nr; j++) {
                         const int64_t m = b * d->nr + j;
                         const double v =
-                            m < p->fg ? load(d, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
+                            m < p->fg ? tconv_fwd_load(d, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
                                                                  d->taps[t].kw))
                                       : 0.0;
-                        store(d, packed_w, base + c * d->nr + j, v);
+                        tconv_fwd_store(d, packed_w, base + c * d->nr + j, v);
                     }
             }
             for (int64_t j = 0; j < d->nr; j++) {
                 const int64_t m = b * d->nr + j;
-                const double v = bias && m < p->fg ? load(d, bias, g * p->fg + m) : 0.0;
-                store(d, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
+                const double v = bias && m < p->fg ? tconv_fwd_load(d, bias, g * p->fg + m) : 0.0;
+                tconv_fwd_store(d, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
             }
-        }
-}
-
-/* ---- layout edges ------------------------------------------------------ */
-
-/* dst[i * dst_stride] = src[i * src_stride] for i < count, in the driver's
- * element type (strides in elements). Contiguous runs become memcpy. */
-static void copy_run(const tconv_fwd_driver *d, char *dst, int64_t dst_stride, const char *src,
-                     int64_t src_stride, int64_t count)
-{
-    if (dst_stride == 1 && src_stride == 1) {
-        memcpy(dst, src, (size_t)(count * d->esize));
-    } else if (d->esize == 8) {
-        double *o = (double *)dst;
-        const double *i = (const double *)src;
-        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
-    } else {
-        float *o = (float *)dst;
-        const float *i = (const float *)src;
-        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
-    }
-}
-
-static void zero_run(const tconv_fwd_driver *d, char *dst, int64_t count)
-{
-    memset(dst, 0, (size_t)(count * d->esize));
-}
-
-/* Whether the CHANNELS family can read x in place: already channel-innermost
- * and dense, and no tap ever reads outside the image. */
-static int input_in_place(const tconv_fwd_driver *d)
-{
-    const tconv_problem *p = &d->p;
-    return d->uk->family == TCONV_UK_CHANNELS && d->pad_h == 0 && d->pad_w == 0 && p->x.c == 1 &&
-           p->x.w == p->channels && p->x.h == p->in_w * p->channels;
-}
-
-/* The input, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS
- * family) or channel-planar [N][C][hp][wp] (PIXELS family); only the border
- * is zeroed, the interior is copied a row at a time. */
-static void pad_input(const tconv_fwd_driver *d, const void *x, void *xp_)
-{
-    const tconv_problem *p = &d->p;
-    const int64_t es = d->esize, C = p->channels, W = p->in_w;
-    const int64_t right = d->wp - W - d->pad_w; /* padding columns right of the image */
-    const char *xs = x;
-    char *xp = xp_;
-    if (d->uk->family == TCONV_UK_PIXELS) {
-        for (int64_t n = 0; n < p->batch; n++)
-            for (int64_t c = 0; c < C; c++) {
-                char *plane = xp + (n * C + c) * d->hp * d->wp * es;
-                zero_run(d, plane, d->pad_h * d->wp);
-                for (int64_t h = 0; h < p->in_h; h++) {
-                    char *row = plane + (h + d->pad_h) * d->wp * es;
-                    zero_run(d, row, d->pad_w);
-                    copy_run(d, row + d->pad_w * es, 1, xs + tconv_x_index(p, n, c, h, 0) * es,
-                             p->x.w, W);
-                    zero_run(d, row + (d->pad_w + W) * es, right);
-                }
-                zero_run(d, plane + (d->pad_h + p->in_h) * d->wp * es,
-                         (d->hp - d->pad_h - p->in_h) * d->wp);
-            }
-        return;
-    }
-    for (int64_t n = 0; n < p->batch; n++) {
-        char *image = xp + n * d->hp * d->wp * C * es;
-        zero_run(d, image, d->pad_h * d->wp * C);
-        for (int64_t h = 0; h < p->in_h; h++) {
-            char *row = image + (h + d->pad_h) * d->wp * C * es;
-            zero_run(d, row, d->pad_w * C);
-            char *pixels = row + d->pad_w * C * es;
-            if (p->x.c == 1 && p->x.w == C) /* NHWC: the row is one run */
-                copy_run(d, pixels, 1, xs + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
-            else /* one run per channel, along the row */
-                for (int64_t c = 0; c < C; c++)
-                    copy_run(d, pixels + c * es, C, xs + tconv_x_index(p, n, c, h, 0) * es, p->x.w,
-                             W);
-            zero_run(d, row + (d->pad_w + W) * C * es, right * C);
-        }
-        zero_run(d, image + (d->pad_h + p->in_h) * d->wp * C * es,
-                 (d->hp - d->pad_h - p->in_h) * d->wp * C);
-    }
-}
-
-/* NHWC scratch to the caller's layout, one run per channel along each row. */
-static void unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
-{
-    const tconv_problem *p = &d->p;
-    const int64_t es = d->esize, F = p->filters;
-    for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t h = 0; h < p->out_h; h++) {
-            const char *row = (const char *)ys + ((n * p->out_h + h) * p->out_w * F) * es;
-            for (int64_t f = 0; f < F; f++)
-                copy_run(d, (char *)y + tconv_y_index(p, n, f, h, 0) * es, p->y.w, row + f * es,
-                         F, p->out_w);
         }
 }
 
@@ -490,9 +370,10 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
     const tconv_problem *p = &d->p;
     const int channels_family = d->uk->family == TCONV_UK_CHANNELS;
     /* The channels family writes NHWC: straight into y when that is y's
-     * layout (channel stride 1), else into scratch converted at the end. */
-    const int direct = !channels_family || p->y.c == 1;
-    const int in_place = input_in_place(d);
+     * layout (channel stride 1), else into scratch converted at the end.
+     * The scatter mode adds into y in any layout. */
+    const int direct = !channels_family || p->y.c == 1 || d->mode == TCONV_FWD_SCATTER;
+    const int in_place = tconv_fwd_input_in_place(d);
     void *xp = in_place ? NULL
                         : tconv_alloc_aligned((size_t)(p->batch * p->channels * d->hp * d->wp *
                                                        d->esize));
@@ -503,8 +384,15 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         free(xp); free(scratch); free(taps); free(sel);
         return TCONV_ENOMEM;
     }
-    if (!in_place) pad_input(d, x, xp);
+    if (!in_place) tconv_fwd_pad_input(d, x, xp);
     const char *xin = in_place ? (const char *)x : (const char *)xp;
+    if (d->mode == TCONV_FWD_SCATTER) {
+        void *tile = malloc((size_t)(d->mr * d->nr * d->esize)); /* the MR x NR results */
+        if (tile) tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, tile);
+        free(tile);
+        free(xp); free(scratch); free(taps); free(sel);
+        return tile ? TCONV_OK : TCONV_ENOMEM;
+    }
 
     out_view v = {direct ? (char *)y : (char *)scratch, p->y};
     if (!direct) {
@@ -522,13 +410,17 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         else
             run_pixels_phase(d, ph, xin, &v, packed_w, packed_bias, taps);
     }
-    if (!direct) unpack_output(d, scratch, y);
+    if (!direct) tconv_fwd_unpack_output(d, scratch, y);
     free(xp); free(scratch); free(taps); free(sel);
     return TCONV_OK;
 }
 
 void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s phases=%lld taps/phase<=%lld", d->uk->name, (long long)d->nphases,
-             (long long)d->ntaps_max);
+    if (d->mode == TCONV_FWD_SCATTER)
+        snprintf(buf, n, "scatter %s columns=%lld", d->uk->name,
+                 (long long)(d->p.k_h * d->p.k_w * d->p.fg));
+    else
+        snprintf(buf, n, "gather %s phases=%lld taps/phase<=%lld", d->uk->name,
+                 (long long)d->nphases, (long long)d->ntaps_max);
 }

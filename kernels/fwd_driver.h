@@ -13,6 +13,13 @@
  *             when the layout is NHWC, else into scratch then converted);
  *   PIXELS:   input padded channel-planar, output written straight into y in
  *             any layout.
+ *
+ * That is the gather mode (output-stationary). The scatter mode
+ * (input-stationary, fwd_scatter.c) suits few output channels with many
+ * taps: a CHANNELS kernel computes, for MR input pixels, NR of the (tap,
+ * filter) columns of x * w (a GEMM with K = C), and each result of that
+ * register-sized tile is added into the one output position it reaches; y
+ * starts from the bias. No column buffer, no multiply by an inserted zero.
  */
 #ifndef TCONV_KERNELS_FWD_DRIVER_H
 #define TCONV_KERNELS_FWD_DRIVER_H
@@ -24,11 +31,14 @@
 
 typedef struct tconv_fwd_driver tconv_fwd_driver;
 
-/* Plans the forward pass of p with microkernel uk (whose dtype is p's).
+typedef enum tconv_fwd_mode { TCONV_FWD_GATHER = 0, TCONV_FWD_SCATTER = 1 } tconv_fwd_mode;
+
+/* Plans the forward pass of p with microkernel uk (whose dtype is p's) in
+ * mode (SCATTER needs a CHANNELS kernel).
  * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
  * falls back to the reference), TCONV_ENOMEM on allocation failure. */
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                     tconv_fwd_driver **out);
+                                     tconv_fwd_mode mode, tconv_fwd_driver **out);
 void tconv_fwd_driver_destroy(tconv_fwd_driver *d);
 
 /* Element counts of the packed weights and bias (64-byte aligned buffers). */
@@ -44,7 +54,7 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
 tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
                                   const void *packed_bias, void *y);
 
-/* A short description, e.g. "f32_fwd_14x32_avx512 phases=4 taps/phase<=4". */
+/* A short description, e.g. "gather f32_fwd_14x32_avx512 phases=4 taps/phase<=4". */
 void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n);
 
 /* 64-byte aligned allocation of n bytes (n rounded up); NULL on failure. */

@@ -359,29 +359,37 @@ Test(properties, concurrent_passes_on_one_plan)
 }
 
 /* Every forward kernel of the ISA under test through the whole pipeline
- * (driver, packing, edges), forced with TCONV_FWD_KERNEL: the automatic
- * choice alone would leave some kernels unexercised by these tests. */
+ * (driver, packing, edges), forced with TCONV_FWD_KERNEL, and the CHANNELS
+ * ones in both driver modes (TCONV_FWD_MODE): the automatic choice alone
+ * would leave some kernels and modes unexercised by these tests. */
 Test(properties, every_kernel_of_the_isa)
 {
     const tconv_isa isa = tconv_get_isa();
     int tested = 0;
     for (int i = 0; tconv_kernel_name(isa, i); i++) {
         const char *name = tconv_kernel_name(isa, i);
+        const int pixels = strstr(name, "_px") != NULL;
         cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
         const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
-        tu_rng r = {1000u + (uint64_t)i};
-        for (int j = 0; j < 16; j++) {
-            const combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3), dtype};
-            tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
-            tconv_plan *plan;
-            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
-            cr_assert(strstr(tconv_plan_info(plan), name), "forcing %s, the plan runs: %s", name,
-                      tconv_plan_info(plan));
-            tconv_plan_destroy(plan);
-            check_one(&d, &r);
+        for (int scatter = 0; scatter <= !pixels; scatter++) {
+            const char *mode = scatter ? "scatter" : "gather";
+            cr_assert_eq(setenv("TCONV_FWD_MODE", mode, 1), 0);
+            tu_rng r = {1000u + (uint64_t)i};
+            for (int j = 0; j < 16; j++) {
+                const combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3), dtype};
+                tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
+                tconv_plan *plan;
+                cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+                const char *info = tconv_plan_info(plan);
+                cr_assert(strstr(info, name) && strstr(info, mode),
+                          "forcing %s in %s mode, the plan runs: %s", name, mode, info);
+                tconv_plan_destroy(plan);
+                check_one(&d, &r);
+            }
+            tested++;
         }
-        tested++;
     }
     cr_assert(tested > 0, "no forward kernels for %s", tconv_isa_name(isa));
     unsetenv("TCONV_FWD_KERNEL");
+    unsetenv("TCONV_FWD_MODE");
 }

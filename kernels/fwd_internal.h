@@ -1,0 +1,73 @@
+/*
+ * Internals shared by the forward driver's files (fwd_driver.c: planning and
+ * the gather mode; fwd_scatter.c: the scatter mode; fwd_layout.c: layout
+ * edges). Nothing outside kernels/fwd_*.c includes this.
+ */
+#ifndef TCONV_KERNELS_FWD_INTERNAL_H
+#define TCONV_KERNELS_FWD_INTERNAL_H
+
+#include <stdint.h>
+
+#include "kernels/fwd_driver.h"
+
+/* Largest MR and NR the driver supports (pointer arrays on the stack). */
+#define TCONV_FWD_MAX_TILE 64
+
+/* One filter tap: its position and the input offset it reads, in phase
+ * coordinates: output q reads input row q - off_h (column q - off_w). */
+typedef struct fwd_tap {
+    int64_t kh, kw, off_h, off_w;
+} fwd_tap;
+
+/* One phase (rh, rw). Its output rows are q*stride_h + rh - crop_top for q in
+ * [qh0, qh1) (columns likewise); within those, [ch0, ch1) x [cw0, cw1) is the
+ * compute region where some tap reads the input; the rest holds only the bias. */
+typedef struct fwd_phase {
+    int64_t rh, rw;
+    int64_t tap_begin, ntaps; /* its taps: d->taps[tap_begin .. tap_begin + ntaps) */
+    int64_t qh0, qh1, qw0, qw1;
+    int64_t ch0, ch1, cw0, cw1;
+} fwd_phase;
+
+struct tconv_fwd_driver {
+    tconv_problem p;
+    const tconv_fwd_ukernel *uk;
+    int64_t esize;      /* bytes per element */
+    int64_t nr, mr;
+    tconv_fwd_mode mode;
+    /* Gather: ceil(Fg / NR) output-channel blocks per group. Scatter: ceil(
+     * ntaps * Fg / NR) blocks of the (tap, filter) columns of a group. */
+    int64_t nblocks;
+    int64_t pad_h, pad_w;
+    int64_t hp, wp;     /* padded input height and width */
+    int64_t ntaps_max;  /* most taps of any phase */
+    int64_t nphases;
+    fwd_phase *phases;
+    fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
+};
+
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Element i of a buffer of the driver's dtype, as double, and back. */
+double tconv_fwd_load(const tconv_fwd_driver *d, const void *base, int64_t i);
+void tconv_fwd_store(const tconv_fwd_driver *d, void *base, int64_t i, double v);
+
+/* Whether the kernels can read x in place (CHANNELS family, dense
+ * channel-innermost input, no padding needed). */
+int tconv_fwd_input_in_place(const tconv_fwd_driver *d);
+
+/* x, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS) or
+ * channel-planar [N][C][hp][wp] (PIXELS). */
+void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp);
+
+/* NHWC scratch (y_elems) to the caller's layout. */
+void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y);
+
+/* The scatter mode (fwd_scatter.c). */
+void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
+                            void *packed_w, void *packed_bias);
+void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
+                           const void *packed_bias, void *y, void *tile);
+
+#endif /* TCONV_KERNELS_FWD_INTERNAL_H */
