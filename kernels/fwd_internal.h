@@ -27,6 +27,7 @@ typedef struct fwd_phase {
     int64_t tap_begin, ntaps; /* its taps: d->taps[tap_begin .. tap_begin + ntaps) */
     int64_t qh0, qh1, qw0, qw1;
     int64_t ch0, ch1, cw0, cw1;
+    int by_classes; /* tile rectangle by rectangle of equal useful taps (fwd_driver.c) */
 } fwd_phase;
 
 struct tconv_fwd_driver {
