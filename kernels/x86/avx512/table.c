@@ -7,10 +7,10 @@
 #include "kernels/x86/avx512/fwd_ukernels.h"
 
 static const tconv_fwd_ukernel entries[] = {
-    {"f32_fwd_14x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 14, 32, tconv_f32_fwd_14x32_avx512, NULL},
-    {"f32_fwd_6x64_avx512", TCONV_F32, TCONV_UK_CHANNELS, 6, 64, tconv_f32_fwd_6x64_avx512, NULL},
-    {"f32_fwd_28x16_avx512", TCONV_F32, TCONV_UK_CHANNELS, 28, 16, tconv_f32_fwd_28x16_avx512, NULL},
     {"f32_fwd_8x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 8, 32, tconv_f32_fwd_8x32_avx512, NULL},
+    {"f32_fwd_6x64_avx512", TCONV_F32, TCONV_UK_CHANNELS, 6, 64, tconv_f32_fwd_6x64_avx512, NULL},
+    {"f32_fwd_14x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 14, 32, tconv_f32_fwd_14x32_avx512, NULL},
+    {"f32_fwd_28x16_avx512", TCONV_F32, TCONV_UK_CHANNELS, 28, 16, tconv_f32_fwd_28x16_avx512, NULL},
     {"f32_fwd_1x64_avx512", TCONV_F32, TCONV_UK_CHANNELS, 1, 64, tconv_f32_fwd_1x64_avx512, NULL},
     {"f32_fwd_px32x4_avx512", TCONV_F32, TCONV_UK_PIXELS, 32, 4, NULL, tconv_f32_fwd_px32x4_avx512},
     {"f32_fwd_px16x8_avx512", TCONV_F32, TCONV_UK_PIXELS, 16, 8, NULL, tconv_f32_fwd_px16x8_avx512},
