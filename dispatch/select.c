@@ -93,23 +93,28 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
     return 0.95 * channels * fill(pixels, k->mr) * intrinsic * l1_fit(k, p);
 }
 
-/* The best-scoring (kernel, mode) of table t for p, considering only the
- * kernel named kernel (NULL: any) and the mode *mode (NULL: any). */
-static tconv_fwd_choice best_of(const tconv_fwd_ukernel_table *t, const tconv_problem *p,
+/* The best-scoring (kernel, mode) for p among the tables of ISAs isas[0..n)
+ * (in order of preference), considering only the kernel named kernel (NULL:
+ * any) and the mode *mode (NULL: any). A later candidate must score clearly
+ * higher to win. */
+static tconv_fwd_choice best_of(const tconv_isa *isas, int n, const tconv_problem *p,
                                 const char *kernel, const tconv_fwd_mode *mode)
 {
     tconv_fwd_choice best = {NULL, TCONV_FWD_GATHER};
     double best_score = 0.0;
-    for (int i = 0; i < t->count; i++) {
-        const tconv_fwd_ukernel *k = &t->entries[i];
-        if (k->dtype != p->dtype || (kernel && strcmp(k->name, kernel) != 0)) continue;
-        for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
-            if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
-            if (mode && (int)*mode != m) continue;
-            const double s = score(k, p, (tconv_fwd_mode)m);
-            if (!best.uk || s > best_score * 1.05) {
-                best = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
-                best_score = s;
+    for (int a = 0; a < n; a++) {
+        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        for (int i = 0; t && i < t->count; i++) {
+            const tconv_fwd_ukernel *k = &t->entries[i];
+            if (k->dtype != p->dtype || (kernel && strcmp(k->name, kernel) != 0)) continue;
+            for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
+                if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
+                if (mode && (int)*mode != m) continue;
+                const double s = score(k, p, (tconv_fwd_mode)m);
+                if (!best.uk || s > best_score * 1.05) {
+                    best = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
+                    best_score = s;
+                }
             }
         }
     }
@@ -118,8 +123,11 @@ static tconv_fwd_choice best_of(const tconv_fwd_ukernel_table *t, const tconv_pr
 
 tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
 {
-    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
-    if (!t) return (tconv_fwd_choice){NULL, TCONV_FWD_GATHER};
+    /* An AVX-512 CPU runs AVX2 code too, and some tiles exist only there
+     * (4x24 fills 21 output channels to 7/8; every zmm tile to 2/3 or less):
+     * its kernels compete, behind the AVX-512 ones. */
+    tconv_isa isas[2] = {isa, TCONV_ISA_AVX2};
+    const int n = isa == TCONV_ISA_AVX512 ? 2 : 1;
     const char *kernel = getenv("TCONV_FWD_KERNEL");
     const char *mode_name = getenv("TCONV_FWD_MODE");
     tconv_fwd_mode mode = TCONV_FWD_GATHER;
@@ -130,8 +138,8 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
         mode_forced = 1;
     }
     const tconv_fwd_choice forced =
-        best_of(t, p, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
+        best_of(isas, n, p, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
     /* A forced kernel of another ISA or dtype, or a forced mode the kernel
      * cannot run: choose as if nothing were forced. */
-    return forced.uk ? forced : best_of(t, p, NULL, NULL);
+    return forced.uk ? forced : best_of(isas, n, p, NULL, NULL);
 }

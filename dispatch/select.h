@@ -20,11 +20,12 @@ typedef struct tconv_fwd_choice {
     tconv_fwd_mode mode;
 } tconv_fwd_choice;
 
-/* The forward kernel and mode for p on isa: among the table's entries of p's
- * dtype and the modes each supports, the highest estimated share of the FMA
- * peak (tile fill times the family's measured efficiency); a later entry
- * must beat an earlier (preferred) one clearly. TCONV_FWD_KERNEL and
- * TCONV_FWD_MODE (gather|scatter) force the kernel and the mode. */
+/* The forward kernel and mode for p on isa: among the entries of p's dtype
+ * of isa's table (and, on AVX-512, the AVX2 table after it) and the modes
+ * each supports, the highest estimated share of the FMA peak (tile fill
+ * times the family's measured efficiency); a later entry must beat an
+ * earlier (preferred) one clearly. TCONV_FWD_KERNEL and TCONV_FWD_MODE
+ * (gather|scatter) force the kernel and the mode. */
 tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa);
 
 #endif /* TCONV_DISPATCH_SELECT_H */
