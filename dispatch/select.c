@@ -54,9 +54,10 @@ static double fill(int64_t used, int64_t size)
  * family and mode are calibrated against bench/ with AVX-512 and AVX2 on an
  * AMD EPYC (2026-11), which retires 16 f32 (8 f64) FMA lanes per cycle: a
  * well-filled CHANNELS gather tile reaches ~0.95 of the peak; PIXELS tiles,
- * whose shifted input loads split cache lines, ~0.45; the scatter mode spends
- * ~3.5 cycles adding each result to y against Cg/16 (f32) cycles of FMAs that
- * produced it.
+ * whose shifted input loads split cache lines, 0.35-0.6 by NR; the scatter mode spends
+ * ~2.5 cycles adding each result to y, plus ~12 per run of results (FSRCNN:
+ * runs of 9, DCGAN 64->3: runs of 3), against Cg/16 (f32) cycles of FMAs
+ * that produced it.
  */
 /*
  * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
@@ -72,25 +73,52 @@ static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
     return bytes <= 24.0 * 1024 ? 1.0 : bytes <= 64.0 * 1024 ? 0.8 : 0.4;
 }
 
-static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode)
+/* Vector lanes of isa for p's dtype. */
+static int64_t lanes(tconv_isa isa, tconv_dtype t)
+{
+    const int64_t f32 = isa == TCONV_ISA_AVX512 ? 16 : isa == TCONV_ISA_AVX2 ? 8
+                      : isa == TCONV_ISA_NEON   ? 4
+                                                : 1;
+    return t == TCONV_F64 && f32 > 1 ? f32 / 2 : f32;
+}
+
+/* A CHANNELS tile loads NR/lanes weight vectors and broadcasts MR inputs per
+ * MR * NR/lanes FMAs. Past ~0.75 loads per FMA it is bound by loads: 28x16
+ * (1.03) and AVX2 12x8 (1.08) run at ~0.7 of 8x32 and 6x16; 1xNR tiles
+ * (1.25) only pay off where taller tiles would compute thrown-away rows. */
+static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
+{
+    const double nv = (double)(k->nr >= lanes_ ? k->nr / lanes_ : 1);
+    const double loads_per_fma = (nv + (double)k->mr) / ((double)k->mr * nv);
+    return loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;
+}
+
+static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
+                    int64_t lanes_)
 {
     const int64_t images = p->batch * p->in_h * p->in_w;
     if (mode == TCONV_FWD_SCATTER) {
+        /* Results are added to y in runs (fwd_scatter.c): one filter's taps
+         * along a row, or the filters of one tap. */
         const double fma_cycles = (double)p->cg / (p->dtype == TCONV_F64 ? 8.0 : 16.0);
+        const double run = (double)(p->fg == 1 ? p->k_w : p->fg);
+        const double add_cycles = 2.5 + 12.0 / (run < (double)k->nr ? run : (double)k->nr);
         return fill(p->k_h * p->k_w * p->fg, k->nr) * fill(images, k->mr) * l1_fit(k, p) *
-               (k->mr < 4 ? (double)k->mr / 4.0 : 1.0) * fma_cycles / (fma_cycles + 3.5);
+               load_bound(k, lanes_) * fma_cycles / (fma_cycles + add_cycles);
     }
     const double channels = fill(p->fg, k->nr);
-    if (k->family == TCONV_UK_PIXELS) /* tiles along one row of a phase, ~in_w pixels */
-        return 0.45 * channels * fill(p->in_w, k->mr);
+    if (k->family == TCONV_UK_PIXELS) {
+        /* Tiles along one row of a phase, ~in_w pixels. Each loaded input
+         * vector feeds NR FMAs: NR = 1 is bound by loads (~0.35 of the peak
+         * per filled lane on FSRCNN), NR = 4 reaches ~0.6 (DCGAN 64->3). */
+        const double per_load = 0.25 + 0.35 * (double)(k->nr < 4 ? k->nr : 4) / 4.0;
+        return per_load * channels * fill(p->in_w, k->mr);
+    }
     /* Gather CHANNELS tiles run over all pixels of a phase (across images);
      * a 1x1 input at batch 1 has one pixel per tap position: every tile is
-     * one pixel. A tile of fewer than 4 pixels does one weight-vector load
-     * per few FMAs: bound by loads, worth it only when taller tiles would
-     * compute rows that are thrown away. */
+     * one pixel. */
     const int64_t pixels = p->in_h * p->in_w == 1 ? p->batch : images;
-    const double intrinsic = k->mr < 4 ? (double)k->mr / 4.0 : 1.0;
-    return 0.95 * channels * fill(pixels, k->mr) * intrinsic * l1_fit(k, p);
+    return 0.95 * channels * fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
 }
 
 /* The best-scoring (kernel, mode) for p among the tables of ISAs isas[0..n)
@@ -109,8 +137,13 @@ static tconv_fwd_choice best_of(const tconv_isa *isas, int n, const tconv_proble
             if (k->dtype != p->dtype || (kernel && strcmp(k->name, kernel) != 0)) continue;
             for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
                 if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
+                /* Lower-ISA kernels compete only for their output-channel
+                 * widths: CHANNELS tiles in gather mode (scatter columns are
+                 * many, and any NR fills them). */
+                if (a > 0 && (m == TCONV_FWD_SCATTER || k->family != TCONV_UK_CHANNELS))
+                    continue;
                 if (mode && (int)*mode != m) continue;
-                const double s = score(k, p, (tconv_fwd_mode)m);
+                const double s = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype));
                 if (!best.uk || s > best_score * 1.05) {
                     best = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
                     best_score = s;

@@ -501,10 +501,12 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
     const char *xin = in_place ? (const char *)x : (const char *)xp;
     if (d->mode == TCONV_FWD_SCATTER) {
         void *tile = malloc((size_t)(d->mr * d->nr * d->esize)); /* the MR x NR results */
-        if (tile) tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, tile);
-        free(tile);
+        void *runs = malloc(tconv_fwd_scatter_runs_bytes(d));
+        const int ok = tile && runs;
+        if (ok) tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, tile, runs);
+        free(tile); free(runs);
         free(xp); free(scratch); free(taps); free(sel); free(cuts);
-        return tile ? TCONV_OK : TCONV_ENOMEM;
+        return ok ? TCONV_OK : TCONV_ENOMEM;
     }
 
     out_view v = {direct ? (char *)y : (char *)scratch, p->y};

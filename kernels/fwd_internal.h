@@ -6,6 +6,7 @@
 #ifndef TCONV_KERNELS_FWD_INTERNAL_H
 #define TCONV_KERNELS_FWD_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernels/fwd_driver.h"
@@ -68,7 +69,9 @@ void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
 /* The scatter mode (fwd_scatter.c). */
 void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                             void *packed_w, void *packed_bias);
+/* tile: MR x NR elements; runs: tconv_fwd_scatter_runs_bytes(d) bytes. */
 void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
-                           const void *packed_bias, void *y, void *tile);
+                           const void *packed_bias, void *y, void *tile, void *runs);
+size_t tconv_fwd_scatter_runs_bytes(const tconv_fwd_driver *d);
 
 #endif /* TCONV_KERNELS_FWD_INTERNAL_H */

@@ -1,8 +1,8 @@
 /*
  * The scatter (input-stationary) forward mode; see kernels/fwd_driver.h.
  *
- * Per group, the columns are the (tap, filter) pairs, j = tap * Fg + m, tap
- * in the driver's tap order. A CHANNELS kernel computes an MR x NR tile of
+ * Per group, the columns are the (tap, filter) pairs in raster order,
+ * j = (kh * k_w + kw) * Fg + m. A CHANNELS kernel computes an MR x NR tile of
  * x * w (MR input pixels, NR columns, K = Cg channels) into a small buffer,
  * and every element of the tile is added to the one output position its
  * input pixel reaches through its tap, if that position is inside the
@@ -15,11 +15,60 @@
 
 #include "kernels/fwd_internal.h"
 
-/* Where column j lands relative to its input pixel's base position. */
-typedef struct scatter_column {
-    int64_t dh, dw;   /* kh * dilation_h, kw * dilation_w */
-    int64_t y_off;    /* m * y.c + dh * y.h + dw * y.w, elements */
-} scatter_column;
+/*
+ * Consecutive columns whose output positions step evenly: the filters of one
+ * tap (step y.c, same position) or, with one filter per group, the taps
+ * kw, kw+1, ... of one row (step dilation_w along the row). A run is bounds-
+ * checked once per pixel and added as a strided loop the compiler vectorises
+ * (contiguous for NHWC filters, and for NCHW/NHWC rows of a single filter).
+ */
+typedef struct scatter_run {
+    int64_t j, len;       /* columns j .. j + len - 1 of the block */
+    int64_t dh, dw;       /* the first column's kh * dilation_h, kw * dilation_w */
+    int64_t dw_step;      /* 0 (filters of one tap) or dilation_w (taps along a row) */
+    int64_t y_off, y_step; /* the first column's offset in y (group 0) and the step */
+} scatter_run;
+
+/* Column j of a group: its tap and filter. */
+static void column(const tconv_problem *p, int64_t j, int64_t *kh, int64_t *kw, int64_t *m)
+{
+    const int64_t tap = j / p->fg;
+    *m = j - tap * p->fg;
+    *kh = tap / p->k_w;
+    *kw = tap - *kh * p->k_w;
+}
+
+/* The runs of block b (columns b*NR ..); returns how many (at most NR). */
+static int64_t block_runs(const tconv_fwd_driver *d, int64_t b, scatter_run *runs)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t j0 = b * d->nr, nvalid = min64(d->nr, p->k_h * p->k_w * p->fg - j0);
+    int64_t n = 0;
+    for (int64_t j = 0; j < nvalid; j++) {
+        int64_t kh, kw, m;
+        column(p, j0 + j, &kh, &kw, &m);
+        const int64_t dh = kh * p->dil_h, dw = kw * p->dil_w;
+        const int64_t y_off = m * p->y.c + dh * p->y.h + dw * p->y.w;
+        scatter_run *r = n ? &runs[n - 1] : NULL;
+        if (r && r->dh == dh) {
+            const int64_t k = r->len;
+            if (k == 1) { /* the second column sets the run's step */
+                const int64_t step_w = dw - r->dw;
+                if (step_w == 0 || (step_w == p->dil_w && p->fg == 1)) {
+                    r->dw_step = step_w;
+                    r->y_step = y_off - r->y_off;
+                    r->len = 2;
+                    continue;
+                }
+            } else if (dw == r->dw + k * r->dw_step && y_off == r->y_off + k * r->y_step) {
+                r->len++;
+                continue;
+            }
+        }
+        runs[n++] = (scatter_run){j, 1, dh, dw, 0, y_off, 0};
+    }
+    return n;
+}
 
 void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                             void *packed_w, void *packed_bias)
@@ -34,9 +83,9 @@ void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void
                     const int64_t dst = ((g * d->nblocks + b) * p->cg + c) * d->nr + jj;
                     double v = 0.0;
                     if (j < ncols) {
-                        const fwd_tap *t = &d->taps[j / p->fg];
-                        v = tconv_fwd_load(d, w,
-                                           tconv_w_index(p, g * p->cg + c, j % p->fg, t->kh, t->kw));
+                        int64_t kh, kw, m;
+                        column(p, j, &kh, &kw, &m);
+                        v = tconv_fwd_load(d, w, tconv_w_index(p, g * p->cg + c, m, kh, kw));
                     }
                     tconv_fwd_store(d, packed_w, dst, v);
                 }
@@ -60,26 +109,47 @@ static void fill_bias(const tconv_fwd_driver *d, const void *packed_bias, char *
         }
 }
 
-/* Adds the m x nvalid results of a tile (rows of NR) to y. base_h/base_w:
- * each pixel's output position before its tap's offset; y_base: its offset
- * in y for filter 0 of the group. One unsigned compare per dimension checks
- * 0 <= o < out. */
+size_t tconv_fwd_scatter_runs_bytes(const tconv_fwd_driver *d)
+{
+    return (size_t)(d->nblocks * d->nr) * sizeof(scatter_run) + (size_t)d->nblocks * sizeof(int64_t);
+}
+
+/* First k >= 0 with lo <= v0 + k * step (step > 0), as ceil((lo - v0) / step). */
+static int64_t first_at_least(int64_t lo, int64_t v0, int64_t step)
+{
+    const int64_t num = lo - v0;
+    return num <= 0 ? 0 : (num + step - 1) / step;
+}
+
+/* Adds the m rows of a tile (rows of NR results) to y, run by run. base_h,
+ * base_w: each pixel's output position before its tap's offset; y_base: its
+ * offset in y (filter 0 of group g is added through g_off). */
 #define TCONV_SCATTER_TILE(T)                                                                   \
     for (int64_t i = 0; i < m; i++) {                                                           \
-        const T *row = (const T *)tile + i * nr;                                                \
-        T *yp = (T *)y + y_base[i];                                                             \
-        const int64_t bh = base_h[i], bw = base_w[i];                                           \
-        for (int64_t j = 0; j < nvalid; j++)                                                    \
-            if ((uint64_t)(bh + cols[j].dh) < (uint64_t)out_h &&                                \
-                (uint64_t)(bw + cols[j].dw) < (uint64_t)out_w)                                  \
-                yp[cols[j].y_off] += row[j];                                                    \
+        const T *row = (const T *)tile + i * d->nr;                                             \
+        for (int64_t r = 0; r < nruns; r++) {                                                   \
+            const scatter_run *run = &runs[r];                                                  \
+            if ((uint64_t)(base_h[i] + run->dh) >= (uint64_t)p->out_h) continue;                \
+            const int64_t w0 = base_w[i] + run->dw;                                             \
+            int64_t k0 = 0, k1 = run->len;                                                      \
+            if (run->dw_step == 0) {                                                            \
+                if ((uint64_t)w0 >= (uint64_t)p->out_w) continue;                               \
+            } else {                                                                            \
+                k0 = first_at_least(0, w0, run->dw_step);                                       \
+                k1 = min64(k1, first_at_least(p->out_w, w0, run->dw_step));                     \
+            }                                                                                   \
+            T *yp = (T *)y + y_base[i] + g_off + run->y_off;                                    \
+            const T *src = row + run->j;                                                        \
+            const int64_t step = run->y_step;                                                   \
+            for (int64_t k = k0; k < k1; k++) yp[k * step] += src[k];                           \
+        }                                                                                       \
     }
 
-static void scatter_tile(const tconv_fwd_driver *d, const scatter_column *cols, int64_t m,
-                         int64_t nvalid, const int64_t *base_h, const int64_t *base_w,
-                         const int64_t *y_base, const void *tile, void *y)
+static void scatter_tile(const tconv_fwd_driver *d, const scatter_run *runs, int64_t nruns,
+                         int64_t m, const int64_t *base_h, const int64_t *base_w,
+                         const int64_t *y_base, int64_t g_off, const void *tile, void *y)
 {
-    const int64_t nr = d->nr, out_h = d->p.out_h, out_w = d->p.out_w;
+    const tconv_problem *p = &d->p;
     if (d->esize == 8) {
         TCONV_SCATTER_TILE(double)
     } else {
@@ -88,14 +158,13 @@ static void scatter_tile(const tconv_fwd_driver *d, const scatter_column *cols, 
 }
 
 void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
-                           const void *packed_bias, void *y, void *tile)
+                           const void *packed_bias, void *y, void *tile, void *runs_)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, nr = d->nr, es = d->esize;
     const int64_t npix = p->batch * p->in_h * p->in_w;
     const int64_t nblk = p->groups * d->nblocks;
     const void *zero_bias = packed_bias; /* NR zeros, vector-aligned */
-    scatter_column cols[TCONV_FWD_MAX_TILE];
     const void *xs[TCONV_FWD_MAX_TILE];
     void *ys[TCONV_FWD_MAX_TILE];
     const char *x0[TCONV_FWD_MAX_TILE];
@@ -103,6 +172,10 @@ void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void 
 
     fill_bias(d, packed_bias, y);
     for (int64_t i = 0; i < mr; i++) ys[i] = (char *)tile + i * nr * es;
+    /* Column runs of every block (the same for every group): NR slots each. */
+    scatter_run *runs = runs_;
+    int64_t *nruns = (int64_t *)(runs + d->nblocks * nr);
+    for (int64_t b = 0; b < d->nblocks; b++) nruns[b] = block_runs(d, b, runs + b * nr);
 
     /* One pass over the input: each tile of pixels runs every column block
      * while its pixels are in L1 (blocks hold K = Cg rows of NR weights). */
@@ -124,19 +197,12 @@ void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void 
         }
         for (int64_t blk = 0; blk < nblk; blk++) {
             const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
-            const int64_t j0 = b * nr;
-            const int64_t nvalid = min64(nr, p->k_h * p->k_w * p->fg - j0);
-            for (int64_t j = 0; j < nvalid; j++) {
-                const fwd_tap *t = &d->taps[(j0 + j) / p->fg];
-                cols[j].dh = t->kh * p->dil_h;
-                cols[j].dw = t->kw * p->dil_w;
-                cols[j].y_off = (g * p->fg + (j0 + j) % p->fg) * p->y.c + cols[j].dh * p->y.h +
-                                cols[j].dw * p->y.w;
-            }
+            const int64_t nvalid = min64(nr, p->k_h * p->k_w * p->fg - b * nr);
             for (int64_t i = 0; i < mr; i++) xs[i] = x0[i < m ? i : m - 1] + g * p->cg * es;
             const tconv_uk_tap tap = {0, (const char *)packed_w + blk * p->cg * nr * es};
             d->uk->channels(nvalid, 1, &tap, p->cg, xs, zero_bias, ys);
-            scatter_tile(d, cols, m, nvalid, base_h, base_w, y_base, tile, y);
+            scatter_tile(d, runs + b * nr, nruns[b], m, base_h, base_w, y_base,
+                         g * p->fg * p->y.c, tile, y);
         }
     }
 }
