@@ -12,6 +12,7 @@
 #include "kernels/fwd_internal.h"
 
 static tconv_status choose_tilings(tconv_fwd_driver *d);
+static int choose_phases_inner(const tconv_fwd_driver *d);
 
 void *tconv_alloc_aligned(size_t n)
 {
@@ -127,6 +128,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
         tconv_fwd_driver_destroy(d);
         return TCONV_ENOMEM;
     }
+    d->phases_inner = choose_phases_inner(d);
     *out = d;
     return TCONV_OK;
 }
@@ -257,15 +259,17 @@ static void cursor_advance(pixel_cursor *c, const rect *r, int64_t batch, int im
     c->n++;
 }
 
-/* Tiles of rectangle r of a phase for output-channel blocks [blk0, blk1) of
- * the flat (group, block) range: per tile, pixel pointers and the taps it
- * needs are worked out once, then the kernel runs for each block. With xp
- * NULL it is a dry run: nothing is read or written, and the return value is
- * the work the tiles would do, in tile rows x taps (MR per tile and tap). */
-static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, const rect *r,
-                                  const char *xp, const out_view *v, const char *packed_w,
-                                  const char *packed_bias, int64_t blk0, int64_t blk1,
-                                  tconv_uk_tap *taps, int64_t *sel)
+/* Tiles of rectangle r for output-channel blocks [blk0, blk1) of the flat
+ * (group, block) range, for the nph phases from ph on, which share r (more
+ * than one only when they share their compute region, see phases_inner):
+ * per tile, pixel pointers are worked out once, then for each phase the taps
+ * its pixels need and the kernel for each block. With xp NULL it is a dry
+ * run: nothing is read or written, and the return value is the work the
+ * tiles would do, in tile rows x taps (MR per tile and tap). */
+static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph,
+                                  const rect *r, const char *xp, const out_view *v,
+                                  const char *packed_w, const char *packed_bias, int64_t blk0,
+                                  int64_t blk1, tconv_uk_tap *taps, int64_t *sel)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize;
@@ -278,7 +282,7 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
     const int images_inner = p->batch > 1 && (npix / p->batch < mr || p->in_h <= d->pad_h ||
                                               p->in_w <= d->pad_w);
     const char *x0[TCONV_FWD_MAX_TILE];
-    char *y0[TCONV_FWD_MAX_TILE];
+    char *y0[TCONV_FWD_MAX_TILE]; /* output of phase (0, 0) at the pixel's q */
     const void *xs[TCONV_FWD_MAX_TILE];
     void *ys[TCONV_FWD_MAX_TILE];
     char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
@@ -290,38 +294,42 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
         for (int64_t i = 0; i < m; i++, cursor_advance(&cur, r, p->batch, images_inner)) {
             h0 = min64(h0, cur.qh); h1 = max64(h1, cur.qh);
             w0 = min64(w0, cur.qw); w1 = max64(w1, cur.qw);
+            if (!xp) continue;
             const int64_t xi =
                 ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
-            const int64_t oh = cur.qh * p->stride_h + ph->rh - p->crop_top;
-            const int64_t ow = cur.qw * p->stride_w + ph->rw - p->crop_left;
-            if (!xp) continue;
+            const int64_t oh = cur.qh * p->stride_h - p->crop_top;
+            const int64_t ow = cur.qw * p->stride_w - p->crop_left;
             x0[i] = xp + xi * es;
             y0[i] = v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es;
         }
-        int64_t nt = 0;
-        for (int64_t t = 0; t < ph->ntaps; t++)
-            if (tap_reaches(p, &d->taps[ph->tap_begin + t], h0, h1, w0, w1)) {
-                if (sel) sel[nt] = ph->tap_begin + t;
-                nt++;
-            }
-        work += mr * nt;
-        if (!xp) continue;
+        for (const fwd_phase *f = ph; f < ph + nph; f++) {
+            int64_t nt = 0;
+            for (int64_t t = 0; t < f->ntaps; t++)
+                if (tap_reaches(p, &d->taps[f->tap_begin + t], h0, h1, w0, w1)) {
+                    if (sel) sel[nt] = f->tap_begin + t;
+                    nt++;
+                }
+            work += mr * nt;
+            if (!xp) continue;
 
-        for (int64_t blk = blk0; blk < blk1; blk++) {
-            const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
-            const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
-            const int64_t x_shift = g * p->cg * es;
-            const int64_t y_shift = (g * p->fg + b * d->nr) * v->s.c * es;
-            for (int64_t i = 0; i < mr; i++) {
-                xs[i] = x0[i < m ? i : m - 1] + x_shift;
-                ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
+            const int64_t phase_shift = (f->rh * v->s.h + f->rw * v->s.w) * es;
+            for (int64_t blk = blk0; blk < blk1; blk++) {
+                const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
+                const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+                const int64_t x_shift = g * p->cg * es;
+                const int64_t y_shift = (g * p->fg + b * d->nr) * v->s.c * es + phase_shift;
+                for (int64_t i = 0; i < mr; i++) {
+                    xs[i] = x0[i < m ? i : m - 1] + x_shift;
+                    ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
+                }
+                for (int64_t t = 0; t < nt; t++) {
+                    const fwd_tap *tap = &d->taps[sel[t]];
+                    taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+                    taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
+                }
+                d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es,
+                                ys);
             }
-            for (int64_t t = 0; t < nt; t++) {
-                const fwd_tap *tap = &d->taps[sel[t]];
-                taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
-                taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
-            }
-            d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es, ys);
         }
     }
     return work;
@@ -379,7 +387,7 @@ static int64_t run_channels_region(const tconv_fwd_driver *d, const fwd_phase *p
 {
     if (!by_classes) {
         const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
-        return run_channels_tiles(d, ph, &whole, xp, v, packed_w, packed_bias, blk0, blk1,
+        return run_channels_tiles(d, ph, 1, &whole, xp, v, packed_w, packed_bias, blk0, blk1,
                                   s->taps, s->sel);
     }
     const int64_t nh = class_cuts(d, ph, 0, s->cuts_h), nw = class_cuts(d, ph, 1, s->cuts_w);
@@ -388,7 +396,7 @@ static int64_t run_channels_region(const tconv_fwd_driver *d, const fwd_phase *p
         for (int64_t j = 0; j <= nw; j++) {
             const rect r = {i ? s->cuts_h[i - 1] : ph->ch0, i < nh ? s->cuts_h[i] : ph->ch1,
                             j ? s->cuts_w[j - 1] : ph->cw0, j < nw ? s->cuts_w[j] : ph->cw1};
-            work += run_channels_tiles(d, ph, &r, xp, v, packed_w, packed_bias, blk0, blk1,
+            work += run_channels_tiles(d, ph, 1, &r, xp, v, packed_w, packed_bias, blk0, blk1,
                                        s->taps, s->sel);
         }
     return work;
@@ -413,6 +421,29 @@ static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, c
     }
     for (int64_t blk = 0; blk < nblk; blk++)
         run_channels_region(d, ph, ph->by_classes, xp, v, packed_w, packed_bias, blk, blk + 1, s);
+}
+
+/* Whether all phases run inside one tile loop: when they share their compute
+ * region (k = s, as in U-Net's up-convolutions, or any layer whose phases
+ * cover the same input window), tile it flatly, and all their packed weights
+ * stay cached, each input tile is then read once for all phases instead of
+ * once per phase. */
+static int choose_phases_inner(const tconv_fwd_driver *d)
+{
+    const tconv_problem *p = &d->p;
+    if (d->uk->family != TCONV_UK_CHANNELS || d->mode != TCONV_FWD_GATHER || d->nphases < 2)
+        return 0;
+    const int64_t weight_bytes =
+        p->groups * d->nblocks * p->k_h * p->k_w * p->cg * d->nr * d->esize;
+    if (weight_bytes > TCONV_FWD_WEIGHTS_RESIDENT_BYTES) return 0;
+    const fwd_phase *a = &d->phases[0];
+    for (int64_t i = 0; i < d->nphases; i++) {
+        const fwd_phase *b = &d->phases[i];
+        if (b->by_classes || b->ntaps == 0 || b->ch0 != a->ch0 || b->ch1 != a->ch1 ||
+            b->cw0 != a->cw0 || b->cw1 != a->cw1 || b->ch1 == b->ch0 || b->cw1 == b->cw0)
+            return 0;
+    }
+    return 1;
 }
 
 /* Decides per phase whether tiling by tap classes does less work than the
@@ -516,7 +547,14 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         v.s.h = p->out_w * p->filters;
         v.s.n = p->out_h * p->out_w * p->filters;
     }
-    for (int64_t i = 0; i < d->nphases; i++) {
+    if (d->phases_inner) {
+        const fwd_phase *ph = &d->phases[0];
+        const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
+        for (int64_t i = 0; i < d->nphases; i++) fill_bias_region(d, &d->phases[i], &v, packed_bias);
+        run_channels_tiles(d, d->phases, d->nphases, &whole, xin, &v, packed_w, packed_bias, 0,
+                           p->groups * d->nblocks, taps, sel);
+    }
+    for (int64_t i = 0; i < d->nphases && !d->phases_inner; i++) {
         const fwd_phase *ph = &d->phases[i];
         fill_bias_region(d, ph, &v, packed_bias);
         if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
@@ -536,6 +574,7 @@ void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
         snprintf(buf, n, "scatter %s columns=%lld", d->uk->name,
                  (long long)(d->p.k_h * d->p.k_w * d->p.fg));
     else
-        snprintf(buf, n, "gather %s phases=%lld taps/phase<=%lld", d->uk->name,
-                 (long long)d->nphases, (long long)d->ntaps_max);
+        snprintf(buf, n, "gather %s phases=%lld%s taps/phase<=%lld", d->uk->name,
+                 (long long)d->nphases, d->phases_inner ? " (inner)" : "",
+                 (long long)d->ntaps_max);
 }

@@ -44,6 +44,7 @@ struct tconv_fwd_driver {
     int64_t hp, wp;     /* padded input height and width */
     int64_t ntaps_max;  /* most taps of any phase */
     int64_t nphases;
+    int phases_inner;   /* phases run inside one tile loop (fwd_driver.c) */
     fwd_phase *phases;
     fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
 };
