@@ -241,6 +241,18 @@ typedef struct rect {
     int64_t h0, h1, w0, w1;
 } rect;
 
+/* The part of the q grid inside every phase's compute region. */
+static rect phases_intersection(const tconv_fwd_driver *d)
+{
+    rect r = {INT64_MIN, INT64_MAX, INT64_MIN, INT64_MAX};
+    for (int64_t i = 0; i < d->nphases; i++) {
+        const fwd_phase *ph = &d->phases[i];
+        r.h0 = max64(r.h0, ph->ch0); r.h1 = min64(r.h1, ph->ch1);
+        r.w0 = max64(r.w0, ph->cw0); r.w1 = min64(r.w1, ph->cw1);
+    }
+    return r;
+}
+
 /* The next pixel of a rectangle in tile order: images outer (row-major
  * within an image), or images inner (all images at one position before the
  * next position). Advancing needs no division. */
@@ -423,11 +435,12 @@ static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, c
         run_channels_region(d, ph, ph->by_classes, xp, v, packed_w, packed_bias, blk, blk + 1, s);
 }
 
-/* Whether all phases run inside one tile loop: when they share their compute
- * region (k = s, as in U-Net's up-convolutions, or any layer whose phases
- * cover the same input window), tile it flatly, and all their packed weights
- * stay cached, each input tile is then read once for all phases instead of
- * once per phase. */
+/* Whether the phases run inside one tile loop over the intersection of their
+ * compute regions (each phase's leftover strips run on their own): when
+ * their regions overlap (k = s, as in U-Net's up-convolutions, shares them
+ * exactly; k3 s2 differs by a row), all tile flatly and all their packed
+ * weights stay cached, each input tile of the intersection is then read once
+ * for all phases instead of once per phase. */
 static int choose_phases_inner(const tconv_fwd_driver *d)
 {
     const tconv_problem *p = &d->p;
@@ -436,14 +449,12 @@ static int choose_phases_inner(const tconv_fwd_driver *d)
     const int64_t weight_bytes =
         p->groups * d->nblocks * p->k_h * p->k_w * p->cg * d->nr * d->esize;
     if (weight_bytes > TCONV_FWD_WEIGHTS_RESIDENT_BYTES) return 0;
-    const fwd_phase *a = &d->phases[0];
     for (int64_t i = 0; i < d->nphases; i++) {
         const fwd_phase *b = &d->phases[i];
-        if (b->by_classes || b->ntaps == 0 || b->ch0 != a->ch0 || b->ch1 != a->ch1 ||
-            b->cw0 != a->cw0 || b->cw1 != a->cw1 || b->ch1 == b->ch0 || b->cw1 == b->cw0)
-            return 0;
+        if (b->by_classes || b->ntaps == 0 || b->ch1 == b->ch0 || b->cw1 == b->cw0) return 0;
     }
-    return 1;
+    const rect r = phases_intersection(d);
+    return r.h1 > r.h0 && r.w1 > r.w0;
 }
 
 /* Decides per phase whether tiling by tap classes does less work than the
@@ -548,11 +559,23 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         v.s.n = p->out_h * p->out_w * p->filters;
     }
     if (d->phases_inner) {
-        const fwd_phase *ph = &d->phases[0];
-        const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
-        for (int64_t i = 0; i < d->nphases; i++) fill_bias_region(d, &d->phases[i], &v, packed_bias);
-        run_channels_tiles(d, d->phases, d->nphases, &whole, xin, &v, packed_w, packed_bias, 0,
-                           p->groups * d->nblocks, taps, sel);
+        const rect in = phases_intersection(d);
+        const int64_t nblk = p->groups * d->nblocks;
+        run_channels_tiles(d, d->phases, d->nphases, &in, xin, &v, packed_w, packed_bias, 0, nblk,
+                           taps, sel);
+        for (int64_t i = 0; i < d->nphases; i++) {
+            const fwd_phase *ph = &d->phases[i];
+            fill_bias_region(d, ph, &v, packed_bias);
+            /* the phase's region outside the intersection: at most 4 strips */
+            const rect strips[4] = {{ph->ch0, in.h0, ph->cw0, ph->cw1},
+                                    {in.h1, ph->ch1, ph->cw0, ph->cw1},
+                                    {in.h0, in.h1, ph->cw0, in.w0},
+                                    {in.h0, in.h1, in.w1, ph->cw1}};
+            for (int k = 0; k < 4; k++)
+                if (strips[k].h1 > strips[k].h0 && strips[k].w1 > strips[k].w0)
+                    run_channels_tiles(d, ph, 1, &strips[k], xin, &v, packed_w, packed_bias, 0,
+                                       nblk, taps, sel);
+        }
     }
     for (int64_t i = 0; i < d->nphases && !d->phases_inner; i++) {
         const fwd_phase *ph = &d->phases[i];
