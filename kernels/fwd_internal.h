@@ -67,12 +67,22 @@ void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp);
 /* NHWC scratch (y_elems) to the caller's layout. */
 void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y);
 
+/* Packed weights: block (g, b) holds, for each tap in phase order, Cg rows
+ * of NR filters (b*NR ..), zero past Fg. */
+static inline int64_t packed_w_offset(const tconv_fwd_driver *d, int64_t g, int64_t b, int64_t tap)
+{
+    return ((g * d->nblocks + b) * (d->p.k_h * d->p.k_w) + tap) * d->p.cg * d->nr;
+}
+
+/* The gather mode (fwd_gather.c): plan-time choices, and the pass. */
+tconv_status tconv_fwd_gather_plan(tconv_fwd_driver *d);
+tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
+                                  const void *packed_bias, void *y);
+
 /* The scatter mode (fwd_scatter.c). */
 void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                             void *packed_w, void *packed_bias);
-/* tile: MR x NR elements; runs: tconv_fwd_scatter_runs_bytes(d) bytes. */
-void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
-                           const void *packed_bias, void *y, void *tile, void *runs);
-size_t tconv_fwd_scatter_runs_bytes(const tconv_fwd_driver *d);
+tconv_status tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x,
+                                   const void *packed_w, const void *packed_bias, void *y);
 
 #endif /* TCONV_KERNELS_FWD_INTERNAL_H */

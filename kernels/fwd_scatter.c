@@ -109,7 +109,7 @@ static void fill_bias(const tconv_fwd_driver *d, const void *packed_bias, char *
         }
 }
 
-size_t tconv_fwd_scatter_runs_bytes(const tconv_fwd_driver *d)
+static size_t runs_bytes(const tconv_fwd_driver *d)
 {
     return (size_t)(d->nblocks * d->nr) * sizeof(scatter_run) + (size_t)d->nblocks * sizeof(int64_t);
 }
@@ -157,8 +157,8 @@ static void scatter_tile(const tconv_fwd_driver *d, const scatter_run *runs, int
     }
 }
 
-void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
-                           const void *packed_bias, void *y, void *tile, void *runs_)
+static void run_tiles(const tconv_fwd_driver *d, const char *x, const void *packed_w,
+                      const void *packed_bias, void *y, void *tile, void *runs_)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, nr = d->nr, es = d->esize;
@@ -205,4 +205,16 @@ void tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x, const void 
                          g * p->fg * p->y.c, tile, y);
         }
     }
+}
+
+tconv_status tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x,
+                                   const void *packed_w, const void *packed_bias, void *y)
+{
+    void *tile = malloc((size_t)(d->mr * d->nr * d->esize)); /* the MR x NR results */
+    void *runs = malloc(runs_bytes(d));
+    const int ok = tile && runs;
+    if (ok) run_tiles(d, x, packed_w, packed_bias, y, tile, runs);
+    free(tile);
+    free(runs);
+    return ok ? TCONV_OK : TCONV_ENOMEM;
 }
