@@ -50,16 +50,6 @@ static double fill(int64_t used, int64_t size)
 }
 
 /*
- * Estimated share of the FMA peak of kernel k on p in a mode. The factors per
- * family and mode are calibrated against bench/ with AVX-512 and AVX2 on an
- * AMD EPYC (2026-11), which retires 16 f32 (8 f64) FMA lanes per cycle: a
- * well-filled CHANNELS gather tile reaches ~0.95 of the peak; PIXELS tiles,
- * whose shifted input loads split cache lines, 0.35-0.6 by NR; the scatter mode spends
- * ~2.5 cycles adding each result to y, plus ~12 per run of results (FSRCNN:
- * runs of 9, DCGAN 64->3: runs of 3), against Cg/16 (f32) cycles of FMAs
- * that produced it.
- */
-/*
  * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
  * one element per row and channel step. Once MR * Cg elements pass ~24 KiB
  * they no longer fit L1 beside the weight rows and the prefetchers fall
@@ -93,6 +83,17 @@ static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
     return loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;
 }
 
+/*
+ * Estimated share of the FMA peak of kernel k on p in a mode. The factors per
+ * family and mode are calibrated against bench/ with AVX-512 and AVX2 on an
+ * AMD EPYC (2026-11), which retires 16 f32 (8 f64) FMA lanes per cycle: a
+ * well-filled CHANNELS gather tile reaches ~0.95 of the peak; PIXELS tiles,
+ * whose shifted input loads split cache lines, 0.35-0.6 by NR; the scatter
+ * mode spends ~2.5 cycles adding each result to y, plus ~12 per run of
+ * results (FSRCNN: runs of 9, DCGAN 64->3: runs of 3), against Cg/16 (f32)
+ * cycles of FMAs that produced it. Tile fill, L1 fit and loads per FMA
+ * (above) multiply in.
+ */
 static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
                     int64_t lanes_)
 {
