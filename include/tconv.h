@@ -304,6 +304,86 @@ TCONV_API tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, 
 TCONV_API tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const void *dy,
                                               void *dw, void *dbias);
 
+/* ------------------------------------------------------------------------ */
+/* Layer parameters (MATLAB transposedConv2dLayer)                           */
+/* ------------------------------------------------------------------------ */
+
+/* MATLAB's WeightsInitializer / BiasInitializer. numIn =
+ * filter_h*filter_w*channels/groups, numOut = filter_h*filter_w*filters/groups.
+ * Random kinds are reproducible from a 64-bit seed: the value of each logical
+ * weight (c, m, kh, kw) depends only on (seed, kind, its MATLAB column-major
+ * linear index in kh x kw x Fg x Cg x groups), through a counter-based
+ * generator (Philox4x32-10: counter = that index, key = seed). So every
+ * weight layout holds the same logical weights, f32 holds the f64 values
+ * rounded, and the bits are the same on every ISA and machine. Uniforms take
+ * 53 random bits; normals come from Box-Muller with SLEEF's scalar log and
+ * sincos. The bias uses the same scheme with index f. */
+typedef enum tconv_initializer {
+    TCONV_INIT_GLOROT = 0,        /* U(-b, b), b = sqrt(6 / (numIn + numOut)); the weights' default */
+    TCONV_INIT_HE = 1,            /* N(0, 2 / numIn) */
+    TCONV_INIT_NARROW_NORMAL = 2, /* N(0, 0.01^2) */
+    TCONV_INIT_ZEROS = 3,         /* the bias's default */
+    TCONV_INIT_ONES = 4,
+    TCONV_INIT_CUSTOM = 5         /* the callback fills MATLAB's array */
+} tconv_initializer;
+
+/* A custom initializer (MATLAB's function handle). size: MATLAB's size vector;
+ * out: column-major array of that size in dtype, which the callback must fill
+ * completely. Weights: size [kh kw F C] (ndims 4) when groups == 1,
+ * [kh kw F/g C/g g] (ndims 5) otherwise; bias: [1 1 F] (ndims 3). ctx is the
+ * caller's pointer, passed through. */
+typedef void (*tconv_init_fn)(void *ctx, const int64_t *size, int ndims, tconv_dtype dtype, void *out);
+
+/* Fills w (the desc's weight layout and dtype, tconv_desc_tensor_size bytes)
+ * with MATLAB's initializer `kind`. seed is used by GLOROT, HE and
+ * NARROW_NORMAL and ignored by the others; fn and ctx are used by CUSTOM only
+ * (fn NULL with CUSTOM: EINVAL); CUSTOM's array is converted from MATLAB's
+ * order into the weight layout (TCONV_ENOMEM if its temporary cannot be
+ * allocated). */
+TCONV_API tconv_status tconv_init_weights(const tconv_desc *d, tconv_initializer kind, uint64_t seed,
+                                          tconv_init_fn fn, void *ctx, void *w);
+
+/* Fills the `filters` bias values: ZEROS (MATLAB's default), NARROW_NORMAL,
+ * ONES or CUSTOM (size [1 1 F], written straight into bias); GLOROT and HE
+ * are not bias initializers in MATLAB (EINVAL). */
+TCONV_API tconv_status tconv_init_bias(const tconv_desc *d, tconv_initializer kind, uint64_t seed,
+                                       tconv_init_fn fn, void *ctx, void *bias);
+
+/* MATLAB's per-layer WeightLearnRateFactor, BiasLearnRateFactor,
+ * WeightL2Factor and BiasL2Factor; each >= 0 and finite. */
+typedef struct tconv_train_factors {
+    double weight_learn_rate_factor, bias_learn_rate_factor, weight_l2_factor, bias_l2_factor;
+} tconv_train_factors; /* MATLAB defaults 1, 1, 1, 0 */
+
+/* Sets MATLAB's defaults 1, 1, 1, 0. NULL is a no-op. */
+TCONV_API void tconv_train_factors_init(tconv_train_factors *f);
+
+/* SGDM options: learn_rate >= 0, 0 <= momentum < 1, l2_regularization >= 0
+ * (all finite). */
+typedef struct tconv_sgdm {
+    double learn_rate, momentum, l2_regularization;
+} tconv_sgdm; /* MATLAB trainingOptions defaults 0.01, 0.9, 1e-4 */
+
+/* Sets MATLAB's trainingOptions("sgdm") defaults 0.01, 0.9, 1e-4. NULL is a no-op. */
+TCONV_API void tconv_sgdm_init(tconv_sgdm *o);
+
+/* One step of MATLAB's SGDM solver for a layer's weights and bias, in place,
+ * element-wise in the desc's dtype (any weight layout: w, dw and w_velocity
+ * share it). For the weights, unless weight_learn_rate_factor is 0 (frozen:
+ * nothing changes):
+ *   g = dw + (l2_regularization * weight_l2_factor) * w
+ *   w_velocity = momentum * w_velocity - (learn_rate * weight_learn_rate_factor) * g
+ *   w += w_velocity
+ * and the same for bias, dbias, bias_velocity (`filters` values each) with
+ * the bias factors. w, dw and w_velocity are required; bias, dbias and
+ * bias_velocity are given all three or none (no bias). Start with zero
+ * velocities. The updated buffers must not overlap any other buffer of the
+ * call (EINVAL). */
+TCONV_API tconv_status tconv_sgdm_step(const tconv_desc *d, const tconv_train_factors *f,
+                                       const tconv_sgdm *o, void *w, const void *dw,
+                                       void *w_velocity, void *bias, const void *dbias,
+                                       void *bias_velocity);
+
 #ifdef __cplusplus
 }
 #endif

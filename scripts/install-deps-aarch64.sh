@@ -2,8 +2,8 @@
 # Installs what the aarch64 cross build and its qemu test run need
 # (scripts/test-aarch64.sh, cross/aarch64-linux-gnu.ini), if any is missing:
 # Debian's cross gcc and arm64 libc, qemu user-mode emulation, and Criterion
-# for arm64. Runs as root (directly, or through sudo when not root). Quiet
-# when everything is there.
+# and SLEEF for arm64. Runs as root (directly, or through sudo when not
+# root). Quiet when everything is there.
 #
 # Criterion for arm64: libcriterion-dev:arm64 (and even libcriterion3:arm64)
 # cannot be installed through dpkg multiarch next to the amd64 Criterion that
@@ -27,7 +27,7 @@ set -euo pipefail
 sysroot=/opt/tconv-aarch64-sysroot   # also named in cross/aarch64-linux-gnu.ini
 triplet=aarch64-linux-gnu
 stamp="$sysroot/.complete"
-stamp_version=2   # bump when what goes into the sysroot changes
+stamp_version=3   # bump when what goes into the sysroot changes
 
 sysroot_ok() { [ "$(cat "$stamp" 2>/dev/null)" = "$stamp_version" ]; }
 
@@ -63,7 +63,9 @@ trap '"${sudo[@]}" rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir -m 755 "$tmp/debs"   # apt downloads as user _apt
 if id _apt >/dev/null 2>&1; then "${sudo[@]}" chown _apt "$tmp/debs"; fi
-(cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}")
+# SLEEF (libtconv's initializers) the same way: libsleef3 needs only libc6.
+(cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}" \
+    libsleef3:arm64 libsleef-dev:arm64)
 "${sudo[@]}" rm -rf "$sysroot.new"
 "${sudo[@]}" mkdir -p "$sysroot.new/pkgconfig"
 for deb in "$tmp"/debs/*.deb; do
@@ -83,6 +85,19 @@ Name: criterion
 Description: Criterion for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
 Version: $version
 Libs: -L\${libdir} -Wl,-rpath-link,\${libdir} -Wl,-rpath-link,$sysroot/lib/$triplet -lcriterion
+Cflags: -I\${includedir}
+EOF
+# SLEEF's header is in the multiarch include directory.
+sleef_version=$(dpkg-deb -f "$tmp"/debs/libsleef-dev_*.deb Version | sed 's/-[^-]*$//')
+"${sudo[@]}" tee "$sysroot.new/pkgconfig/sleef.pc" >/dev/null <<EOF
+prefix=$sysroot/usr
+includedir=\${prefix}/include/$triplet
+libdir=\${prefix}/lib/$triplet
+
+Name: SLEEF
+Description: SLEEF for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
+Version: $sleef_version
+Libs: -L\${libdir} -lsleef
 Cflags: -I\${includedir}
 EOF
 cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
