@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "dispatch/buffers.h"
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
 #include "kernels/init/initializers.h"
@@ -128,18 +129,6 @@ static tconv_status check_nonneg(const char *field, double v)
     return TCONV_OK;
 }
 
-typedef struct buffer {
-    const char *name;
-    const void *ptr;
-    size_t bytes;
-} buffer;
-
-static int overlap(const buffer *a, const buffer *b)
-{
-    const uintptr_t a0 = (uintptr_t)a->ptr, b0 = (uintptr_t)b->ptr;
-    return a0 < b0 + b->bytes && b0 < a0 + a->bytes;
-}
-
 tconv_status tconv_sgdm_step(const tconv_desc *d, const tconv_train_factors *f,
                              const tconv_sgdm *o, void *w, const void *dw, void *w_velocity,
                              void *bias, const void *dbias, void *bias_velocity)
@@ -172,21 +161,13 @@ tconv_status tconv_sgdm_step(const tconv_desc *d, const tconv_train_factors *f,
     const size_t esize = (size_t)tconv_dtype_size(p.dtype);
     const size_t w_bytes = (size_t)p.w_elems * esize, b_bytes = (size_t)p.filters * esize;
     /* Outputs first. */
-    const buffer bufs[] = {{"w", w, w_bytes},
-                           {"w_velocity", w_velocity, w_bytes},
-                           {"bias", bias, b_bytes},
-                           {"bias_velocity", bias_velocity, b_bytes},
-                           {"dw", dw, w_bytes},
-                           {"dbias", dbias, b_bytes}};
-    const int n = (int)(sizeof bufs / sizeof bufs[0]), n_out = 4;
-    for (int i = 0; i < n_out; i++)
-        for (int j = 0; j < n; j++)
-            if (j != i && bufs[i].ptr && bufs[j].ptr && overlap(&bufs[i], &bufs[j]))
-                return tconv_fail(TCONV_EINVAL,
-                                  "%s (%p, %zu bytes) and %s (%p, %zu bytes) overlap; an output "
-                                  "must not share memory with another buffer of the call",
-                                  bufs[i].name, bufs[i].ptr, bufs[i].bytes, bufs[j].name,
-                                  bufs[j].ptr, bufs[j].bytes);
+    const tconv_buffer bufs[] = {{"w", w, w_bytes},
+                                 {"w_velocity", w_velocity, w_bytes},
+                                 {"bias", bias, b_bytes},
+                                 {"bias_velocity", bias_velocity, b_bytes},
+                                 {"dw", dw, w_bytes},
+                                 {"dbias", dbias, b_bytes}};
+    if ((st = tconv_check_buffers(bufs, NULL, 6, 4)) != TCONV_OK) return st;
 
     if (f->weight_learn_rate_factor != 0.0) {
         const double rate = o->learn_rate * f->weight_learn_rate_factor;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/buffers.h"
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
 #include "dispatch/select.h"
@@ -165,40 +166,6 @@ tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d)
 
 const char *tconv_plan_info(const tconv_plan *p) { return p ? p->info : ""; }
 
-/* A buffer the caller passed: its name for messages, its start and size. */
-typedef struct buffer {
-    const char *name;
-    const void *ptr;
-    size_t bytes;
-} buffer;
-
-static int overlap(const buffer *a, const buffer *b)
-{
-    const uintptr_t a0 = (uintptr_t)a->ptr, b0 = (uintptr_t)b->ptr;
-    return a0 < b0 + b->bytes && b0 < a0 + a->bytes;
-}
-
-/*
- * Checks a pass's buffers (the caller has checked the plan, which gives their
- * sizes): every required pointer non-NULL (an optional one has required = 0
- * and may be NULL), and no output overlapping another buffer of the call.
- * Outputs come first, n_out of them.
- */
-static tconv_status check_buffers(const buffer *bufs, const int *required, int n, int n_out)
-{
-    for (int i = 0; i < n; i++)
-        if (required[i] && !bufs[i].ptr) return tconv_fail(TCONV_EINVAL, "%s is NULL", bufs[i].name);
-    for (int i = 0; i < n_out; i++)
-        for (int j = 0; j < n; j++)
-            if (j != i && bufs[i].ptr && bufs[j].ptr && overlap(&bufs[i], &bufs[j]))
-                return tconv_fail(TCONV_EINVAL,
-                                  "%s (%p, %zu bytes) and %s (%p, %zu bytes) overlap; an output "
-                                  "must not share memory with another buffer of the call",
-                                  bufs[i].name, bufs[i].ptr, bufs[i].bytes, bufs[j].name,
-                                  bufs[j].ptr, bufs[j].bytes);
-    return TCONV_OK;
-}
-
 tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, const void *bias,
                            void *y)
 {
@@ -209,11 +176,11 @@ tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, co
     if (!w && bias)
         return tconv_fail(TCONV_EINVAL, "bias is given but w is NULL; weights set with "
                                         "tconv_plan_set_weights carry their own bias");
-    const buffer bufs[] = {
+    const tconv_buffer bufs[] = {
         {"y", y, p->y_bytes}, {"x", x, p->x_bytes}, {"w", w, p->w_bytes},
         {"bias", bias, p->bias_bytes}};
     const int required[] = {1, 1, 0, 0};
-    tconv_status st = check_buffers(bufs, required, 4, 1);
+    tconv_status st = tconv_check_buffers(bufs, required, 4, 1);
     if (st != TCONV_OK) return st;
 
     if (!w) { /* the weights kept by tconv_plan_set_weights */
@@ -239,9 +206,9 @@ tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, co
 tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void *w, void *dx)
 {
     if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
-    const buffer bufs[] = {{"dx", dx, p->x_bytes}, {"dy", dy, p->y_bytes}, {"w", w, p->w_bytes}};
+    const tconv_buffer bufs[] = {{"dx", dx, p->x_bytes}, {"dy", dy, p->y_bytes}, {"w", w, p->w_bytes}};
     const int required[] = {1, 1, 1};
-    tconv_status st = check_buffers(bufs, required, 3, 1);
+    tconv_status st = tconv_check_buffers(bufs, required, 3, 1);
     if (st != TCONV_OK) return st;
     p->ref->bwd_data(&p->problem, dy, w, dx);
     return TCONV_OK;
@@ -251,11 +218,11 @@ tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const vo
                                     void *dbias)
 {
     if (!p) return tconv_fail(TCONV_EINVAL, "plan is NULL");
-    const buffer bufs[] = {
+    const tconv_buffer bufs[] = {
         {"dw", dw, p->w_bytes}, {"dbias", dbias, p->bias_bytes}, {"x", x, p->x_bytes},
         {"dy", dy, p->y_bytes}};
     const int required[] = {1, 0, 1, 1};
-    tconv_status st = check_buffers(bufs, required, 4, 2);
+    tconv_status st = tconv_check_buffers(bufs, required, 4, 2);
     if (st != TCONV_OK) return st;
     p->ref->bwd_weights(&p->problem, x, dy, dw, dbias);
     return TCONV_OK;
