@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/checked.h"
+#include "dispatch/activation.h"
 #include "dispatch/error.h"
 
 void tconv_desc_init(tconv_desc *d)
@@ -24,6 +25,7 @@ void tconv_desc_init(tconv_desc *d)
     d->dtype = TCONV_F32;
     d->layout = TCONV_NCHW;
     d->weight_layout = TCONV_W_IOHW;
+    d->activation = TCONV_ACT_NONE;
 }
 
 int64_t tconv_dtype_size(tconv_dtype t) { return t == TCONV_F64 ? 8 : 4; }
@@ -43,6 +45,8 @@ static tconv_status check_enums(const tconv_desc *d)
                           "weight_layout (%d) is not a tconv_weight_layout (TCONV_W_IOHW, "
                           "TCONV_W_OHWI or TCONV_W_MATLAB)",
                           (int)d->weight_layout);
+    tconv_status st = tconv_check_activation(d->activation, d->activation_alpha);
+    if (st != TCONV_OK) return st;
     if ((int)d->crop_mode != TCONV_CROP_MANUAL && (int)d->crop_mode != TCONV_CROP_SAME)
         return tconv_fail(TCONV_EINVAL,
                           "crop_mode (%d) is not a tconv_crop_mode (TCONV_CROP_MANUAL or "
@@ -216,6 +220,8 @@ tconv_status tconv_problem_from_desc(const tconv_desc *d, tconv_problem *p)
     p->k_h = d->filter_h; p->k_w = d->filter_w;
     p->stride_h = d->stride_h; p->stride_w = d->stride_w;
     p->dil_h = d->dilation_h; p->dil_w = d->dilation_w;
+    p->activation = d->activation;
+    p->activation_alpha = d->activation_alpha;
 
     const int64_t es = tconv_dtype_size(d->dtype);
     if ((st = tensor_elems("x", "batch*channels*in_h*in_w", p->batch, p->channels, p->in_h,

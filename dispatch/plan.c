@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/activation.h"
 #include "dispatch/buffers.h"
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
@@ -53,8 +54,12 @@ static const char *weight_layout_name(tconv_weight_layout l)
 static void describe(tconv_plan *plan)
 {
     const tconv_problem *p = &plan->problem;
-    char fwd[160] = "ref";
+    static const char *act_names[] = {"",         " act=relu", " act=leaky_relu",
+                                      " act=clipped_relu", " act=elu", " act=sigmoid",
+                                      " act=tanh", " act=gelu", " act=swish"};
+    char fwd[192] = "ref";
     if (plan->fwd) tconv_fwd_driver_describe(plan->fwd, fwd, sizeof fwd);
+    strncat(fwd, act_names[p->activation], sizeof fwd - strlen(fwd) - 1);
     snprintf(plan->info, sizeof plan->info,
              "fwd %s, bwd %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
              "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld",
@@ -89,7 +94,8 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
         if (choice.uk &&
-            tconv_fwd_driver_create(&problem, choice.uk, choice.mode, &p->fwd) == TCONV_ENOMEM) {
+            tconv_fwd_driver_create(&problem, choice.uk, choice.mode,
+                                    tconv_select_act(tconv_get_isa()), &p->fwd) == TCONV_ENOMEM) {
             free(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }

@@ -103,6 +103,21 @@ typedef enum tconv_crop_mode {
                               are ignored. */
 } tconv_crop_mode;
 
+/* An activation applied to y in the forward pass (MATLAB layers that follow a
+ * transposedConv2dLayer; fused into the store where the kernels allow).
+ * Within 2 ulp (f32) of a long-double reference over the whole range. */
+typedef enum tconv_activation {
+    TCONV_ACT_NONE = 0,
+    TCONV_ACT_RELU = 1,         /* max(x, 0) */
+    TCONV_ACT_LEAKY_RELU = 2,   /* x > 0 ? x : alpha*x; alpha >= 0 (MATLAB scale, 0.01) */
+    TCONV_ACT_CLIPPED_RELU = 3, /* min(max(x, 0), alpha); alpha > 0 is the ceiling */
+    TCONV_ACT_ELU = 4,          /* x > 0 ? x : alpha*(exp(x) - 1); alpha > 0 (MATLAB 1) */
+    TCONV_ACT_SIGMOID = 5,      /* 1 / (1 + exp(-x)); not supported yet (EUNSUPPORTED) */
+    TCONV_ACT_TANH = 6,
+    TCONV_ACT_GELU = 7,         /* x/2 * (1 + erf(x / sqrt(2))); not supported yet */
+    TCONV_ACT_SWISH = 8         /* x * sigmoid(x); not supported yet */
+} tconv_activation;
+
 typedef struct tconv_desc {
     int64_t batch, channels, in_h, in_w;   /* input N, C (NumChannels), H, W */
     int64_t filters, filter_h, filter_w;   /* NumFilters (output channels, all groups), FilterSize */
@@ -116,10 +131,13 @@ typedef struct tconv_desc {
     tconv_dtype dtype;
     tconv_layout layout;
     tconv_weight_layout weight_layout;
+    tconv_activation activation;           /* applied to y by tconv_forward; default NONE */
+    double activation_alpha;               /* the parameter of LEAKY_RELU, CLIPPED_RELU, ELU */
 } tconv_desc;
 
 /* Defaults: zero sizes (the caller must set them), zero crops, CROP_MANUAL,
- * stride/dilation/groups/batch 1, F32, NCHW, W_IOHW. NULL is a no-op. */
+ * stride/dilation/groups/batch 1, F32, NCHW, W_IOHW, no activation. NULL is
+ * a no-op. */
 TCONV_API void tconv_desc_init(tconv_desc *d);
 
 /* Validates d completely (the checks tconv_plan_create makes) without creating
@@ -383,6 +401,30 @@ TCONV_API tconv_status tconv_sgdm_step(const tconv_desc *d, const tconv_train_fa
                                        const tconv_sgdm *o, void *w, const void *dw,
                                        void *w_velocity, void *bias, const void *dbias,
                                        void *bias_velocity);
+
+/* ------------------------------------------------------------------------ */
+/* Activations                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* y[i] = act(x[i]) for n elements of dtype; y == x is allowed (in place).
+ * Computed as the fused forward computes it on the ISA in use (SLEEF's
+ * vector functions with 1-ulp bounds; the scalar path uses their scalar
+ * forms). alpha as in tconv_activation. */
+TCONV_API tconv_status tconv_activation_forward(tconv_activation act, double alpha,
+                                                tconv_dtype dtype, int64_t n, const void *x,
+                                                void *y);
+
+/* The backward of an activation that followed tconv_forward: dz[i] = dy[i] *
+ * act'(z[i]), the dy that tconv_backward_data, tconv_backward_weights and the
+ * bias gradient take. saved holds the activation's output y (from_output 1:
+ * RELU, LEAKY_RELU, CLIPPED_RELU, ELU, SIGMOID, TANH) or its input z
+ * (from_output 0: any activation; GELU and SWISH need it). dz == dy is
+ * allowed. At the kinks the derivative is 0 for RELU and CLIPPED_RELU (at
+ * x = 0 and x = alpha), alpha for LEAKY_RELU at 0, as MATLAB's. SIGMOID,
+ * GELU and SWISH give TCONV_EUNSUPPORTED for now (see tconv_activation). */
+TCONV_API tconv_status tconv_activation_backward(tconv_activation act, double alpha,
+                                                 tconv_dtype dtype, int64_t n, const void *saved,
+                                                 int from_output, const void *dy, void *dz);
 
 #ifdef __cplusplus
 }

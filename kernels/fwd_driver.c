@@ -49,7 +49,8 @@ static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t o
 }
 
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                     tconv_fwd_mode mode, tconv_fwd_driver **out)
+                                     tconv_fwd_mode mode, const tconv_act_impl *act,
+                                     tconv_fwd_driver **out)
 {
     *out = NULL;
     if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE ||
@@ -59,6 +60,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
+    d->act = act;
     d->esize = p->dtype == TCONV_F64 ? 8 : 4;
     d->nr = uk->nr;
     d->mr = uk->mr;
@@ -198,6 +200,11 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
                                 ? tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y)
                                 : tconv_fwd_gather_run(d, xin, packed_w, packed_bias, y);
     free(xp);
+    /* CHANNELS gather tiles apply the activation as they store; PIXELS
+     * outputs are strided and scatter outputs accumulate, so those two get
+     * one vectorized sweep over y (dense in any layout) instead. */
+    if (st == TCONV_OK && (d->mode == TCONV_FWD_SCATTER || d->uk->family == TCONV_UK_PIXELS))
+        tconv_fwd_activate(d, y, p->y_elems);
     return st;
 }
 

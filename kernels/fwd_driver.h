@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 
+#include "kernels/activation.h"
 #include "kernels/problem.h"
 #include "kernels/ukernel.h"
 
@@ -34,11 +35,12 @@ typedef struct tconv_fwd_driver tconv_fwd_driver;
 typedef enum tconv_fwd_mode { TCONV_FWD_GATHER = 0, TCONV_FWD_SCATTER = 1 } tconv_fwd_mode;
 
 /* Plans the forward pass of p with microkernel uk (whose dtype is p's) in
- * mode (SCATTER needs a CHANNELS kernel).
+ * mode (SCATTER needs a CHANNELS kernel), applying p's activation with act.
  * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
  * falls back to the reference), TCONV_ENOMEM on allocation failure. */
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                     tconv_fwd_mode mode, tconv_fwd_driver **out);
+                                     tconv_fwd_mode mode, const tconv_act_impl *act,
+                                     tconv_fwd_driver **out);
 void tconv_fwd_driver_destroy(tconv_fwd_driver *d);
 
 /* Element counts of the packed weights and bias (64-byte aligned buffers). */

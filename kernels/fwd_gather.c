@@ -19,9 +19,11 @@ typedef struct out_view {
     tconv_data_strides s;
 } out_view;
 
-/* Bias for every output pixel of the phase outside its compute region. */
+/* Bias for every output pixel of the phase outside its compute region;
+ * bias_f holds the value of each filter (activated when the mode fuses the
+ * activation). */
 static void fill_bias_region(const tconv_fwd_driver *d, const fwd_phase *ph, const out_view *v,
-                             const void *packed_bias)
+                             const char *bias_f)
 {
     const tconv_problem *p = &d->p;
     for (int64_t n = 0; n < p->batch; n++)
@@ -35,11 +37,8 @@ static void fill_bias_region(const tconv_fwd_driver *d, const fwd_phase *ph, con
                 const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
                 const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
                 for (int64_t f = 0; f < p->filters; f++) {
-                    const int64_t g = f / p->fg, m = f - g * p->fg;
-                    const int64_t src = (g * d->nblocks + m / d->nr) * d->nr + m % d->nr;
                     const int64_t dst = n * v->s.n + f * v->s.c + oh * v->s.h + ow * v->s.w;
-                    memcpy(v->base + dst * d->esize, (const char *)packed_bias + src * d->esize,
-                           (size_t)d->esize);
+                    memcpy(v->base + dst * d->esize, bias_f + f * d->esize, (size_t)d->esize);
                 }
             }
         }
@@ -162,6 +161,9 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
                 }
                 d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es,
                                 ys);
+                /* The activation, fused: the tile's rows are still in L1. */
+                if (p->activation != TCONV_ACT_NONE)
+                    for (int64_t i = 0; i < m; i++) tconv_fwd_activate(d, ys[i], nvalid);
             }
         }
     }
@@ -363,6 +365,22 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
         return TCONV_ENOMEM;
     }
 
+    /* Each filter's bias, from its packed block; activated here when the
+     * tiles fuse the activation (CHANNELS), else left for the final sweep
+     * over y (tconv_fwd_driver_run). */
+    char *bias_f = malloc((size_t)(p->filters * d->esize));
+    if (!bias_f) {
+        free(scratch); free(taps); free(sel); free(cuts);
+        return TCONV_ENOMEM;
+    }
+    for (int64_t f = 0; f < p->filters; f++) {
+        const int64_t g = f / p->fg, m = f - g * p->fg;
+        const int64_t src = (g * d->nblocks + m / d->nr) * d->nr + m % d->nr;
+        memcpy(bias_f + f * d->esize, (const char *)packed_bias + src * d->esize,
+               (size_t)d->esize);
+    }
+    if (channels_family) tconv_fwd_activate(d, bias_f, p->filters);
+
     out_view v = {direct ? (char *)y : (char *)scratch, p->y};
     if (!direct) {
         v.s.c = 1;
@@ -377,7 +395,7 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
                            taps, sel);
         for (int64_t i = 0; i < d->nphases; i++) {
             const fwd_phase *ph = &d->phases[i];
-            fill_bias_region(d, ph, &v, packed_bias);
+            fill_bias_region(d, ph, &v, bias_f);
             /* the phase's region outside the intersection: at most 4 strips */
             const rect strips[4] = {{ph->ch0, in.h0, ph->cw0, ph->cw1},
                                     {in.h1, ph->ch1, ph->cw0, ph->cw1},
@@ -391,7 +409,7 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
     }
     for (int64_t i = 0; i < d->nphases && !d->phases_inner; i++) {
         const fwd_phase *ph = &d->phases[i];
-        fill_bias_region(d, ph, &v, packed_bias);
+        fill_bias_region(d, ph, &v, bias_f);
         if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
         if (channels_family)
             run_channels_phase(d, ph, xin, &v, packed_w, packed_bias, &rs);
@@ -399,7 +417,7 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
             run_pixels_phase(d, ph, xin, &v, packed_w, packed_bias, taps);
     }
     if (!direct) tconv_fwd_unpack_output(d, scratch, y);
-    free(scratch); free(taps); free(sel); free(cuts);
+    free(scratch); free(taps); free(sel); free(cuts); free(bias_f);
     return TCONV_OK;
 }
 

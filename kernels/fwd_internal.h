@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/activation.h"
 #include "kernels/fwd_driver.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
@@ -34,6 +35,7 @@ typedef struct fwd_phase {
 struct tconv_fwd_driver {
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
+    const tconv_act_impl *act;  /* the activation's table for the plan's ISA */
     int64_t esize;      /* bytes per element */
     int64_t nr, mr;
     tconv_fwd_mode mode;
@@ -63,6 +65,9 @@ int tconv_fwd_input_in_place(const tconv_fwd_driver *d);
 /* x, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS) or
  * channel-planar [N][C][hp][wp] (PIXELS). */
 void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp);
+
+/* p[0..n) = act(p[0..n)) with the plan's activation (none: nothing). */
+void tconv_fwd_activate(const tconv_fwd_driver *d, void *p, int64_t n);
 
 /* NHWC scratch (y_elems) to the caller's layout. */
 void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y);

@@ -113,3 +113,10 @@ void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
         }
 }
 
+void tconv_fwd_activate(const tconv_fwd_driver *d, void *p, int64_t n)
+{
+    const tconv_problem *pr = &d->p;
+    if (pr->activation == TCONV_ACT_NONE) return;
+    if (d->esize == 8) d->act->fwd_f64(pr->activation, pr->activation_alpha, p, n);
+    else d->act->fwd_f32(pr->activation, (float)pr->activation_alpha, p, n);
+}

@@ -39,6 +39,8 @@ typedef struct tconv_problem {
     int64_t crop_top, crop_bottom, crop_left, crop_right; /* effective: SAME resolved */
     int64_t full_h, full_w;             /* uncropped output */
     int64_t out_h, out_w;
+    tconv_activation activation;        /* applied to y by the forward pass */
+    double activation_alpha;
     tconv_data_strides x, y;            /* x and dx share x's; y and dy share y's */
     tconv_weight_strides w;
     int64_t x_elems, w_elems, y_elems;

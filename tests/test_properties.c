@@ -393,3 +393,60 @@ Test(properties, every_kernel_of_the_isa)
     unsetenv("TCONV_FWD_KERNEL");
     unsetenv("TCONV_FWD_MODE");
 }
+
+/* The activation in double, written here from tconv.h's definitions. */
+static double activate(tconv_activation act, double alpha, double x)
+{
+    switch (act) {
+    case TCONV_ACT_RELU: return x < 0 ? 0 : x;
+    case TCONV_ACT_LEAKY_RELU: return x < 0 ? alpha * x : x;
+    case TCONV_ACT_CLIPPED_RELU: return x < 0 ? 0 : x > alpha ? alpha : x;
+    case TCONV_ACT_ELU: return x < 0 ? alpha * (exp(x) - 1) : x;
+    case TCONV_ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+/* Fused activations on every driver path (the automatic choice, then gather
+ * and scatter forced, with every kernel family the mode allows) and in the
+ * reference plan, against the scatter oracle followed by the activation. */
+Test(properties, fused_activations)
+{
+    static const struct { tconv_activation act; double alpha; } acts[] = {
+        {TCONV_ACT_RELU, 0}, {TCONV_ACT_LEAKY_RELU, 0.01}, {TCONV_ACT_CLIPPED_RELU, 0.5},
+        {TCONV_ACT_ELU, 1.0}, {TCONV_ACT_TANH, 0}};
+    static const char *modes[] = {"", "gather", "scatter"};
+    tu_rng r = {2468};
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+        for (int mode = 0; mode < 3; mode++)
+            for (int j = 0; j < 12; j++) {
+                const combo k = {(tconv_layout)(j % 3), TCONV_W_IOHW, (tconv_dtype)(j / 6)};
+                tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
+                d.activation = acts[a].act;
+                d.activation_alpha = acts[a].alpha;
+                if (*modes[mode]) cr_assert_eq(setenv("TCONV_FWD_MODE", modes[mode], 1), 0);
+                else unsetenv("TCONV_FWD_MODE");
+                const tu_shape s = tu_shape_of(&d);
+                const int64_t ny = tu_y_elems(&s);
+                double *x = random_array(&r, tu_x_elems(&s)), *w = random_array(&r, tu_w_elems(&s));
+                double *bias = random_array(&r, s.f), *expect = nan_array(ny);
+                tu_forward_scatter(&d, x, w, bias, expect);
+                for (int64_t i = 0; i < ny; i++)
+                    expect[i] = activate(acts[a].act, acts[a].alpha, expect[i]);
+                for (int ref = 0; ref <= 1; ref++) {
+                    tconv_plan *plan;
+                    cr_assert_eq(tconv_plan_create(&plan, &d, ref ? TCONV_PLAN_REFERENCE : 0),
+                                 TCONV_OK, "%s", tconv_last_error());
+                    double *y = nan_array(ny);
+                    cr_assert_eq(tu_run_forward(plan, &d, x, w, bias, y), TCONV_OK);
+                    const double err = tu_max_rel_diff(y, expect, ny);
+                    cr_assert(err <= tu_tolerance(d.dtype),
+                              "activation %d mode '%s' (%s): differs by %g", (int)acts[a].act,
+                              modes[mode], tconv_plan_info(plan), err);
+                    free(y);
+                    tconv_plan_destroy(plan);
+                }
+                free(x); free(w); free(bias); free(expect);
+            }
+    unsetenv("TCONV_FWD_MODE");
+}

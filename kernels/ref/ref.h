@@ -11,6 +11,7 @@
 #ifndef TCONV_KERNELS_REF_H
 #define TCONV_KERNELS_REF_H
 
+#include "kernels/activation.h"
 #include "kernels/problem.h"
 
 void tconv_ref_fwd_f32(const tconv_problem *p, const void *x, const void *w, const void *bias,

@@ -1,0 +1,54 @@
+/*
+ * AArch64 Advanced SIMD activations (kernels/template/activation.inc) with
+ * SLEEF's advsimd u10 functions: 4 f32 / 2 f64 lanes. Compares give all-ones
+ * lanes; vbsl picks bit by bit.
+ */
+#include <arm_neon.h>
+#include <sleef.h>
+
+#include "kernels/activation.h"
+
+#define AT float
+#define AV float32x4_t
+#define AL 4
+#define AV_LOAD(p) vld1q_f32(p)
+#define AV_STORE(p, v) vst1q_f32(p, v)
+#define AV_SET1(x) vdupq_n_f32(x)
+#define AV_ADD(a, b) vaddq_f32(a, b)
+#define AV_SUB(a, b) vsubq_f32(a, b)
+#define AV_MUL(a, b) vmulq_f32(a, b)
+#define AV_DIV(a, b) vdivq_f32(a, b)
+#define AV_LT(a, b) vcltq_f32(a, b)
+#define AV_GT(a, b) vcgtq_f32(a, b)
+#define AV_AND(m, k) vandq_u32(m, k)
+#define AV_SEL(m, a, b) vbslq_f32(m, a, b)
+#define AV_EXP(v) Sleef_expf4_u10advsimd(v)
+#define AV_EXPM1(v) Sleef_expm1f4_u10advsimd(v)
+#define AV_TANH(v) Sleef_tanhf4_u10advsimd(v)
+#define AV_ERF(v) Sleef_erff4_u10advsimd(v)
+#define AV_SUFFIX f32
+#include "kernels/template/activation.inc"
+
+#define AT double
+#define AV float64x2_t
+#define AL 2
+#define AV_LOAD(p) vld1q_f64(p)
+#define AV_STORE(p, v) vst1q_f64(p, v)
+#define AV_SET1(x) vdupq_n_f64(x)
+#define AV_ADD(a, b) vaddq_f64(a, b)
+#define AV_SUB(a, b) vsubq_f64(a, b)
+#define AV_MUL(a, b) vmulq_f64(a, b)
+#define AV_DIV(a, b) vdivq_f64(a, b)
+#define AV_LT(a, b) vcltq_f64(a, b)
+#define AV_GT(a, b) vcgtq_f64(a, b)
+#define AV_AND(m, k) vandq_u64(m, k)
+#define AV_SEL(m, a, b) vbslq_f64(m, a, b)
+#define AV_EXP(v) Sleef_expd2_u10advsimd(v)
+#define AV_EXPM1(v) Sleef_expm1d2_u10advsimd(v)
+#define AV_TANH(v) Sleef_tanhd2_u10advsimd(v)
+#define AV_ERF(v) Sleef_erfd2_u10advsimd(v)
+#define AV_SUFFIX f64
+#include "kernels/template/activation.inc"
+
+const tconv_act_impl tconv_act_neon = {"neon", act_fwd_f32, act_fwd_f64, act_bwd_f32,
+                                       act_bwd_f64};

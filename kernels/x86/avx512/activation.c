@@ -1,0 +1,53 @@
+/*
+ * AVX-512F activations (kernels/template/activation.inc) with SLEEF's
+ * avx512f u10 functions: 16 f32 / 8 f64 lanes.
+ */
+#include <immintrin.h>
+#include <sleef.h>
+
+#include "kernels/activation.h"
+
+#define AT float
+#define AV __m512
+#define AL 16
+#define AV_LOAD(p) _mm512_loadu_ps(p)
+#define AV_STORE(p, v) _mm512_storeu_ps(p, v)
+#define AV_SET1(x) _mm512_set1_ps(x)
+#define AV_ADD(a, b) _mm512_add_ps(a, b)
+#define AV_SUB(a, b) _mm512_sub_ps(a, b)
+#define AV_MUL(a, b) _mm512_mul_ps(a, b)
+#define AV_DIV(a, b) _mm512_div_ps(a, b)
+#define AV_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define AV_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define AV_AND(m, k) ((__mmask16)((m) & (k)))
+#define AV_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
+#define AV_EXP(v) Sleef_expf16_u10avx512f(v)
+#define AV_EXPM1(v) Sleef_expm1f16_u10avx512f(v)
+#define AV_TANH(v) Sleef_tanhf16_u10avx512f(v)
+#define AV_ERF(v) Sleef_erff16_u10avx512f(v)
+#define AV_SUFFIX f32
+#include "kernels/template/activation.inc"
+
+#define AT double
+#define AV __m512d
+#define AL 8
+#define AV_LOAD(p) _mm512_loadu_pd(p)
+#define AV_STORE(p, v) _mm512_storeu_pd(p, v)
+#define AV_SET1(x) _mm512_set1_pd(x)
+#define AV_ADD(a, b) _mm512_add_pd(a, b)
+#define AV_SUB(a, b) _mm512_sub_pd(a, b)
+#define AV_MUL(a, b) _mm512_mul_pd(a, b)
+#define AV_DIV(a, b) _mm512_div_pd(a, b)
+#define AV_LT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define AV_GT(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ)
+#define AV_AND(m, k) ((__mmask8)((m) & (k)))
+#define AV_SEL(m, a, b) _mm512_mask_blend_pd(m, b, a)
+#define AV_EXP(v) Sleef_expd8_u10avx512f(v)
+#define AV_EXPM1(v) Sleef_expm1d8_u10avx512f(v)
+#define AV_TANH(v) Sleef_tanhd8_u10avx512f(v)
+#define AV_ERF(v) Sleef_erfd8_u10avx512f(v)
+#define AV_SUFFIX f64
+#include "kernels/template/activation.inc"
+
+const tconv_act_impl tconv_act_avx512 = {"avx512", act_fwd_f32, act_fwd_f64, act_bwd_f32,
+                                         act_bwd_f64};
