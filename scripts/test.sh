@@ -52,6 +52,28 @@ cc -std=c11 -Wall -Wextra -Werror build-ci/readme_example.c -o build-ci/readme_e
     $(pkg-config --cflags --libs tconv)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/readme_example | tee build-ci/readme_example.out
 grep -qx 'success: y is 2x8x20x24, y\[0\] = 2.5' build-ci/readme_example.out
+# The DCGAN generator example runs and writes a valid 64x64 RGB PNG (checked
+# with Python's zlib, independently of examples/png.c).
+build-ci/examples/dcgan_generator 1 build-ci/dcgan.png
+python3 - build-ci/dcgan.png <<'PYEOF'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "PNG signature"
+pos, idat, chunks = 8, b"", []
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+    assert zlib.crc32(kind + body) == crc, "CRC of " + kind.decode()
+    chunks.append(kind)
+    if kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+w, h, depth, color = struct.unpack(">IIBB", data[16:26])
+assert chunks[0] == b"IHDR" and chunks[-1] == b"IEND" and (w, h, depth, color) == (64, 64, 8, 2)
+assert len(zlib.decompress(idat)) == 64 * (1 + 64 * 3), "image data size"
+print("dcgan.png: valid 64x64 RGB PNG")
+PYEOF
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan
