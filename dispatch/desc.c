@@ -28,8 +28,6 @@ void tconv_desc_init(tconv_desc *d)
     d->activation = TCONV_ACT_NONE;
 }
 
-int64_t tconv_dtype_size(tconv_dtype t) { return t == TCONV_F64 ? 8 : 4; }
-
 static tconv_status check_enums(const tconv_desc *d)
 {
     /* Enums are compared as ints: a caller may store any value in them. */

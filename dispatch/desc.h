@@ -6,6 +6,7 @@
 #ifndef TCONV_DISPATCH_DESC_H
 #define TCONV_DISPATCH_DESC_H
 
+#include "kernels/elem.h"
 #include "kernels/problem.h"
 #include "tconv.h"
 
@@ -19,7 +20,5 @@ tconv_status tconv_problem_from_desc(const tconv_desc *d, tconv_problem *p);
 tconv_status tconv_dim_full_size(const char *dim, int64_t in, int64_t k, int64_t stride,
                                  int64_t dil, int64_t *k_eff, int64_t *full);
 
-/* Bytes of one element of a valid dtype. */
-int64_t tconv_dtype_size(tconv_dtype t);
 
 #endif /* TCONV_DISPATCH_DESC_H */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "tconv.h"
 
@@ -59,7 +60,7 @@ static double fill(int64_t used, int64_t size)
  */
 static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
 {
-    const double bytes = (double)k->mr * (double)p->cg * (p->dtype == TCONV_F64 ? 8.0 : 4.0);
+    const double bytes = (double)k->mr * (double)p->cg * (double)tconv_dtype_size(p->dtype);
     return bytes <= 24.0 * 1024 ? 1.0 : bytes <= 64.0 * 1024 ? 0.8 : 0.4;
 }
 

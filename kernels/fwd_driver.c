@@ -61,7 +61,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     d->p = *p;
     d->uk = uk;
     d->act = act;
-    d->esize = p->dtype == TCONV_F64 ? 8 : 4;
+    d->esize = tconv_dtype_size(p->dtype);
     d->nr = uk->nr;
     d->mr = uk->mr;
     d->mode = mode;
@@ -171,16 +171,16 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
                     for (int64_t j = 0; j < d->nr; j++) {
                         const int64_t m = b * d->nr + j;
                         const double v =
-                            m < p->fg ? tconv_fwd_load(d, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
+                            m < p->fg ? tconv_elem_load(d->p.dtype, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
                                                                  d->taps[t].kw))
                                       : 0.0;
-                        tconv_fwd_store(d, packed_w, base + c * d->nr + j, v);
+                        tconv_elem_store(d->p.dtype, packed_w, base + c * d->nr + j, v);
                     }
             }
             for (int64_t j = 0; j < d->nr; j++) {
                 const int64_t m = b * d->nr + j;
-                const double v = bias && m < p->fg ? tconv_fwd_load(d, bias, g * p->fg + m) : 0.0;
-                tconv_fwd_store(d, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
+                const double v = bias && m < p->fg ? tconv_elem_load(d->p.dtype, bias, g * p->fg + m) : 0.0;
+                tconv_elem_store(d->p.dtype, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
             }
         }
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kernels/activation.h"
+#include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
@@ -53,10 +54,6 @@ struct tconv_fwd_driver {
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* Element i of a buffer of the driver's dtype, as double, and back. */
-double tconv_fwd_load(const tconv_fwd_driver *d, const void *base, int64_t i);
-void tconv_fwd_store(const tconv_fwd_driver *d, void *base, int64_t i, double v);
 
 /* Whether the kernels can read x in place (CHANNELS family, dense
  * channel-innermost input, no padding needed). */

@@ -8,18 +8,6 @@
 
 #include "kernels/fwd_internal.h"
 
-/* Element i of a buffer of the driver's dtype, as double, and back. */
-double tconv_fwd_load(const tconv_fwd_driver *d, const void *base, int64_t i)
-{
-    return d->esize == 8 ? ((const double *)base)[i] : (double)((const float *)base)[i];
-}
-
-void tconv_fwd_store(const tconv_fwd_driver *d, void *base, int64_t i, double v)
-{
-    if (d->esize == 8) ((double *)base)[i] = v;
-    else ((float *)base)[i] = (float)v;
-}
-
 /* dst[i * dst_stride] = src[i * src_stride] for i < count, in the driver's
  * element type (strides in elements). Contiguous runs become memcpy. */
 static void copy_run(const tconv_fwd_driver *d, char *dst, int64_t dst_stride, const char *src,

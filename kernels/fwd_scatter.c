@@ -85,15 +85,15 @@ void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void
                     if (j < ncols) {
                         int64_t kh, kw, m;
                         column(p, j, &kh, &kw, &m);
-                        v = tconv_fwd_load(d, w, tconv_w_index(p, g * p->cg + c, m, kh, kw));
+                        v = tconv_elem_load(d->p.dtype, w, tconv_w_index(p, g * p->cg + c, m, kh, kw));
                     }
-                    tconv_fwd_store(d, packed_w, dst, v);
+                    tconv_elem_store(d->p.dtype, packed_w, dst, v);
                 }
     /* NR zeros first (the kernel's bias argument must be vector-aligned),
      * then the F biases that y starts from. */
-    for (int64_t j = 0; j < d->nr; j++) tconv_fwd_store(d, packed_bias, j, 0.0);
+    for (int64_t j = 0; j < d->nr; j++) tconv_elem_store(d->p.dtype, packed_bias, j, 0.0);
     for (int64_t f = 0; f < p->filters; f++)
-        tconv_fwd_store(d, packed_bias, d->nr + f, bias ? tconv_fwd_load(d, bias, f) : 0.0);
+        tconv_elem_store(d->p.dtype, packed_bias, d->nr + f, bias ? tconv_elem_load(d->p.dtype, bias, f) : 0.0);
 }
 
 /* y[n][f][h][w] = bias[f] for every element, in y's layout. */
@@ -102,10 +102,10 @@ static void fill_bias(const tconv_fwd_driver *d, const void *packed_bias, char *
     const tconv_problem *p = &d->p;
     for (int64_t n = 0; n < p->batch; n++)
         for (int64_t f = 0; f < p->filters; f++) {
-            const double v = tconv_fwd_load(d, packed_bias, d->nr + f);
+            const double v = tconv_elem_load(d->p.dtype, packed_bias, d->nr + f);
             for (int64_t h = 0; h < p->out_h; h++)
                 for (int64_t w = 0; w < p->out_w; w++)
-                    tconv_fwd_store(d, y, tconv_y_index(p, n, f, h, w), v);
+                    tconv_elem_store(d->p.dtype, y, tconv_y_index(p, n, f, h, w), v);
         }
 }
 

@@ -17,6 +17,7 @@
 #include <sleef.h>
 #include <stdint.h>
 
+#include "kernels/elem.h"
 #include "kernels/init/philox.h"
 
 /* 2^-53 */
@@ -65,17 +66,6 @@ double tconv_init_value(tconv_initializer kind, double param, uint64_t seed, uin
     return 0.0;
 }
 
-static void store(tconv_dtype t, void *dst, int64_t i, double v)
-{
-    if (t == TCONV_F64) ((double *)dst)[i] = v;
-    else ((float *)dst)[i] = (float)v;
-}
-
-static double load(tconv_dtype t, const void *src, int64_t i)
-{
-    return t == TCONV_F64 ? ((const double *)src)[i] : (double)((const float *)src)[i];
-}
-
 void tconv_init_write_weights(const tconv_problem *p, tconv_initializer kind, double param,
                               uint64_t seed, const void *matlab, void *w)
 {
@@ -88,9 +78,9 @@ void tconv_init_write_weights(const tconv_problem *p, tconv_initializer kind, do
                 for (int64_t kw = 0; kw < p->k_w; kw++)
                     for (int64_t kh = 0; kh < p->k_h; kh++, i++) {
                         const double v = kind == TCONV_INIT_CUSTOM
-                                             ? load(p->dtype, matlab, i)
+                                             ? tconv_elem_load(p->dtype, matlab, i)
                                              : tconv_init_value(kind, param, seed, (uint64_t)i);
-                        store(p->dtype, w, tconv_w_index(p, g * p->cg + cg, m, kh, kw), v);
+                        tconv_elem_store(p->dtype, w, tconv_w_index(p, g * p->cg + cg, m, kh, kw), v);
                     }
 }
 
@@ -98,5 +88,5 @@ void tconv_init_write_bias(const tconv_problem *p, tconv_initializer kind, doubl
                            uint64_t seed, void *bias)
 {
     for (int64_t f = 0; f < p->filters; f++)
-        store(p->dtype, bias, f, tconv_init_value(kind, param, seed, (uint64_t)f));
+        tconv_elem_store(p->dtype, bias, f, tconv_init_value(kind, param, seed, (uint64_t)f));
 }
