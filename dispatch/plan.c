@@ -90,12 +90,14 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     p->problem = problem;
     p->ref = tconv_select_ref(&problem);
     if (!(flags & TCONV_PLAN_REFERENCE)) {
-        const tconv_fwd_choice choice = tconv_select_fwd(&problem, tconv_get_isa());
+        /* One read of the ISA for the kernel and the activation table. */
+        const tconv_isa isa = tconv_get_isa();
+        const tconv_fwd_choice choice = tconv_select_fwd(&problem, isa);
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
         if (choice.uk &&
             tconv_fwd_driver_create(&problem, choice.uk, choice.mode,
-                                    tconv_select_act(tconv_get_isa()), &p->fwd) == TCONV_ENOMEM) {
+                                    tconv_select_act(isa), &p->fwd) == TCONV_ENOMEM) {
             free(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }
