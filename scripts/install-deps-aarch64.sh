@@ -24,10 +24,13 @@
 # through qemu-aarch64 again and passes anything else to the real execve.
 set -euo pipefail
 
-sysroot=/opt/tconv-aarch64-sysroot   # also named in cross/aarch64-linux-gnu.ini
+# The version is in the directory's name (bump it, here and in the cross
+# file, when what goes into the sysroot changes), so that checkouts of
+# different versions on one machine never rebuild each other's sysroot.
+stamp_version=4
+sysroot=/opt/tconv-aarch64-sysroot-v$stamp_version   # also named in cross/aarch64-linux-gnu.ini
 triplet=aarch64-linux-gnu
 stamp="$sysroot/.complete"
-stamp_version=3   # bump when what goes into the sysroot changes
 
 sysroot_ok() { [ "$(cat "$stamp" 2>/dev/null)" = "$stamp_version" ]; }
 
@@ -63,9 +66,10 @@ trap '"${sudo[@]}" rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir -m 755 "$tmp/debs"   # apt downloads as user _apt
 if id _apt >/dev/null 2>&1; then "${sudo[@]}" chown _apt "$tmp/debs"; fi
-# SLEEF (libtconv's initializers) the same way: libsleef3 needs only libc6.
+# SLEEF (libtconv's initializers) the same way: libsleef3 needs only libc6;
+# and hwloc (libtconv's topology), whose libhwloc15 needs libudev1 besides.
 (cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}" \
-    libsleef3:arm64 libsleef-dev:arm64)
+    libsleef3:arm64 libsleef-dev:arm64 libhwloc15:arm64 libhwloc-dev:arm64 libudev1:arm64)
 "${sudo[@]}" rm -rf "$sysroot.new"
 "${sudo[@]}" mkdir -p "$sysroot.new/pkgconfig"
 for deb in "$tmp"/debs/*.deb; do
@@ -98,6 +102,18 @@ Name: SLEEF
 Description: SLEEF for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
 Version: $sleef_version
 Libs: -L\${libdir} -lsleef
+Cflags: -I\${includedir}
+EOF
+hwloc_version=$(dpkg-deb -f "$tmp"/debs/libhwloc-dev_*.deb Version | sed 's/-[^-]*$//')
+"${sudo[@]}" tee "$sysroot.new/pkgconfig/hwloc.pc" >/dev/null <<EOF
+prefix=$sysroot/usr
+includedir=\${prefix}/include
+libdir=\${prefix}/lib/$triplet
+
+Name: hwloc
+Description: hwloc for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
+Version: $hwloc_version
+Libs: -L\${libdir} -lhwloc
 Cflags: -I\${includedir}
 EOF
 cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
