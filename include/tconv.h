@@ -264,6 +264,46 @@ TCONV_API const char *tconv_isa_name(tconv_isa isa);
 TCONV_API const char *tconv_kernel_name(tconv_isa isa, int index);
 
 /* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Passes split their work over a persistent pool of threads created on first
+ * use, one per physical core (workers bound to cores with hwloc; the calling
+ * thread does its share). Results are bit for bit the same for every thread
+ * count: each output is computed in a fixed order by one task.
+ *
+ * The default count is the physical cores this process may run on (its
+ * affinity mask / cgroup cpuset; hyper-threads count once), or the
+ * environment variable TCONV_NUM_THREADS. Several application threads may run
+ * passes at once: one that finds the pool busy runs its pass on its own
+ * thread instead of waiting. */
+
+/* Sets the thread count for later passes: 1 to 1024, or 0 for the default.
+ * Waits for a pass running on the pool to finish. TCONV_EINVAL otherwise. */
+TCONV_API tconv_status tconv_set_num_threads(int n);
+
+/* The thread count passes split their work for. */
+TCONV_API int tconv_get_num_threads(void);
+
+/* A task of a parallel-for, and a host's parallel-for: it must run
+ * task(task_ctx, i) once for every i in [0, n), on any threads in any order,
+ * and return when all have finished (the shape of ONNX Runtime's and
+ * PyTorch's thread-pool loops). */
+typedef void (*tconv_task_fn)(void *task_ctx, int64_t i);
+typedef void (*tconv_parallel_for_fn)(void *pool_ctx, int64_t n, tconv_task_fn task,
+                                      void *task_ctx);
+
+/* Runs passes on the host's parallel-for instead of tconv's pool, which then
+ * starts no threads; NULL restores the built-in pool. tconv splits a pass
+ * into about as many tasks as tconv_get_num_threads() says (set it to the
+ * host pool's size), and tasks never call back into the host's parallel-for.
+ * The host's function may be called from several threads at once and, when a
+ * pass runs inside one of the host's own parallel regions, from inside that
+ * region: it must then run the tasks (serially is fine) without deadlock.
+ * Not meant to race with running passes. */
+TCONV_API void tconv_set_parallel_for(tconv_parallel_for_fn fn, void *pool_ctx);
+
+/* ------------------------------------------------------------------------ */
 /* Plans and passes                                                          */
 /* ------------------------------------------------------------------------ */
 

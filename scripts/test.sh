@@ -5,10 +5,11 @@
 #      `pkg-config --cflags --libs tconv` against it;
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
-#   4. an aarch64 cross build, the whole suite (scalar and NEON) under
+#   4. the threads test built with ThreadSanitizer;
+#   5. an aarch64 cross build, the whole suite (scalar and NEON) under
 #      qemu-aarch64 (scripts/test-aarch64.sh).
 # Steps 1 and 3 run each test program once per instruction set the CPU has.
-# Ends with one line counting every Criterion test case of both builds.
+# Ends with one line counting every test case of all the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -83,6 +84,12 @@ meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs "${suites[@]}"
 
+step "ThreadSanitizer build: the threads test"
+rm -rf build-tsan
+meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false >/dev/null
+meson compile -C build-tsan tests/test_threads_tsan
+meson test -C build-tsan --print-errorlogs --suite tsan
+
 step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
 bash scripts/test-aarch64.sh
 
@@ -90,4 +97,4 @@ step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 # per program; meson keeps each program's output in its testlog.
 python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt \
-    build-aarch64/meson-logs/testlog.txt
+    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt
