@@ -7,7 +7,8 @@
 #      (any report fails the run);
 #   4. an aarch64 cross build, the whole suite (scalar and NEON) under
 #      qemu-aarch64 (scripts/test-aarch64.sh).
-# Steps 1 and 3 run each test program once per instruction set the CPU has.
+# Steps 1 and 3 run each test program once per instruction set the CPU has
+# (the kernel checker and the tuning-cache test once: suites kernels, cache).
 # Ends with one line counting every Criterion test case of both builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 # The instruction-set suites (tests/meson.build) this CPU can run. A suite
 # left out is said so here, never skipped silently.
-suites=(--suite kernels --suite scalar)
+suites=(--suite kernels --suite cache --suite scalar)
 flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
 case "$(uname -m)" in
 x86_64)
