@@ -411,6 +411,7 @@ Test(cache, damaged_lines_are_skipped_once_warned_and_repaired)
            "bad number | v | 1.2.3\n"
            "negative | v | -4\n"
            "exponent | v | 1e5\n"
+           "rounds to the limit | v | 999999999.9999\n"
            "empty value |  | 3.0\n"
            " | empty key | 3.0\n"
            "#key | is a comment | 1.0\n"
@@ -431,6 +432,7 @@ Test(cache, damaged_lines_are_skipped_once_warned_and_repaired)
     assert_missing("bad number");
     assert_missing("negative");
     assert_missing("exponent");
+    assert_missing("rounds to the limit");
     assert_missing("too");
     assert_missing("only");
     /* The store rereads the damaged file under the lock: still one warning. */
@@ -897,6 +899,7 @@ Test(cache, bad_keys_values_and_gflops_are_rejected)
     assert_rejected("k", "v", INFINITY, "gflops");
     assert_rejected("k", "v", -1.0, "gflops");
     assert_rejected("k", "v", 1e9, "gflops");
+    assert_rejected("k", "v", 999999999.9996, "gflops"); /* 1e9 once rounded to 0.001 */
     cr_assert_eq(access(path, F_OK), -1, "a rejected store wrote the file");
 
     /* The limits themselves are accepted: 240 characters, '#' inside a key,

@@ -11,7 +11,6 @@
  */
 #include "tune/cache.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,9 +233,9 @@ tconv_status tconv_cache_store(const char *key, const char *value, double gflops
     tconv_status s = check_text("key", key, 1);
     if (s == TCONV_OK) s = check_text("value", value, 0);
     if (s != TCONV_OK) return s;
-    if (!isfinite(gflops) || gflops < 0 || gflops >= TCONV_CACHE_GFLOPS_LIMIT)
-        return tconv_fail(TCONV_EINVAL, "gflops (%g) is not finite, >= 0 and < %g", gflops,
-                          TCONV_CACHE_GFLOPS_LIMIT);
+    if (!tconv_cache_gflops_ok(gflops))
+        return tconv_fail(TCONV_EINVAL, "gflops (%.17g) is not finite, >= 0 and below %g once "
+                          "rounded to 0.001", gflops, TCONV_CACHE_GFLOPS_LIMIT);
     pthread_mutex_lock(&mutex);
     load_locked();
     if (tconv_cache_put(&pending, key, value, gflops) != 0 ||

@@ -54,6 +54,12 @@ static void trim(const char **s, size_t *n)
 
 static double round_milli(double g) { return (double)llround(g * 1000.0) / 1000.0; }
 
+int tconv_cache_gflops_ok(double g)
+{
+    return isfinite(g) && g >= 0 && g < TCONV_CACHE_GFLOPS_LIMIT &&
+           round_milli(g) < TCONV_CACHE_GFLOPS_LIMIT;
+}
+
 /* "123" or "123.4567": at most 9 digits each side, so the value stays below
  * TCONV_CACHE_GFLOPS_LIMIT and both parts fit uint64_t exactly. */
 static int parse_gflops(const char *s, size_t n, double *out)
@@ -76,7 +82,11 @@ static int parse_gflops(const char *s, size_t n, double *out)
         }
         if (digits == 0) return 0;
     }
-    *out = round_milli((double)whole + (double)frac / (double)scale);
+    const double g = round_milli((double)whole + (double)frac / (double)scale);
+    /* "999999999.9999" rounds up to the limit, which the writer could not
+     * write back in 9 digits. */
+    if (!tconv_cache_gflops_ok(g)) return 0;
+    *out = g;
     return 1;
 }
 

@@ -76,6 +76,10 @@ typedef struct tconv_cache_parsed {
  * reason ("contains '|'", ...) for an error message. */
 const char *tconv_cache_text_problem(const char *s, int is_key);
 
+/* Whether g is a GFLOP/s value the format holds: finite, >= 0, and below
+ * TCONV_CACHE_GFLOPS_LIMIT once rounded to 0.001 as it is written. */
+int tconv_cache_gflops_ok(double g);
+
 /* Parses len bytes of text (not NUL-terminated; may contain NUL bytes, which
  * make their line bad) against the expected header. Fills *out (free it with
  * tconv_cache_parsed_free). Returns 0, or -1 when memory ran out (then *out
