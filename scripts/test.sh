@@ -6,7 +6,8 @@
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
 #   4. an aarch64 cross build, the whole suite (scalar and NEON) under
-#      qemu-aarch64 (scripts/test-aarch64.sh).
+#      qemu-aarch64 (scripts/test-aarch64.sh);
+#   5. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh).
 # Steps 1 and 3 run each test program once per instruction set the CPU has
 # (the kernel checker and the tuning-cache test once: suites kernels, cache).
 # Ends with one line counting every Criterion test case of both builds.
@@ -86,6 +87,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
 bash scripts/test-aarch64.sh
+
+step "fuzz the tuning cache's parser (libFuzzer, ASan+UBSan, 30 s)"
+bash scripts/fuzz-cache.sh 30
 
 step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
