@@ -16,8 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failf(char *why, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#include "dispatch/error.h" /* TCONV_PRINTF */
+
+static int failf(char *why, size_t n, const char *fmt, ...) TCONV_PRINTF(3, 4);
 
 static int failf(char *why, size_t n, const char *fmt, ...)
 {
@@ -170,7 +171,10 @@ int tconv_cache_file_lock(const char *path, char *why, size_t why_size)
     if (make_parent(path, why, why_size) != 0) return -1;
     char *lock_path = join(path, ".lock");
     if (!lock_path) return failf(why, why_size, "out of memory");
-    const int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* A lock file another user created (a cache shared through a group-
+     * writable directory) opens read-only, which flock accepts as well. */
+    if (fd < 0 && errno == EACCES) fd = open(lock_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         failf(why, why_size, "cannot open lock file %s: %s", lock_path, strerror(errno));
         free(lock_path);
