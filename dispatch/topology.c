@@ -14,7 +14,7 @@
 #define L2_MAX (8 << 20)
 #define L3_MAX (128LL << 20)
 
-static tconv_topology topo = {32 << 10, 1 << 20, 8 << 20, 1, 1, 0};
+static tconv_topology topo = {32 << 10, 1 << 20, 8 << 20, 1, 1, 1, 0};
 static hwloc_topology_t handle;
 static hwloc_bitmap_t *core_sets; /* the allowed part of each allowed core */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -62,6 +62,7 @@ static void load(void)
     }
     const int pus = hwloc_bitmap_weight(allowed);
     topo.cores = cores > 0 ? cores : (pus > 0 ? pus : 1);
+    topo.machine_cores = ncores > topo.cores ? ncores : topo.cores;
     topo.pus = pus > topo.cores ? pus : topo.cores;
     const int64_t l1 = cache_size(allowed, HWLOC_OBJ_L1CACHE);
     const int64_t l2 = cache_size(allowed, HWLOC_OBJ_L2CACHE);

@@ -20,6 +20,7 @@ typedef struct tconv_topology {
     int64_t l2_bytes;  /* the L2 one core sees */
     int64_t l3_bytes;  /* the L3 one core sees (shared with its neighbours) */
     int cores;         /* physical cores in the process's affinity mask, >= 1 */
+    int machine_cores; /* physical cores of the machine, whatever the mask */
     int pus;           /* hardware threads in it, >= cores */
     int from_hwloc;    /* 0: hwloc failed, the values above are defaults */
 } tconv_topology;

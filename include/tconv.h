@@ -466,6 +466,52 @@ TCONV_API tconv_status tconv_activation_backward(tconv_activation act, double al
                                                  tconv_dtype dtype, int64_t n, const void *saved,
                                                  int from_output, const void *dy, void *dz);
 
+/* ------------------------------------------------------------------------ */
+/* Tuning cache                                                              */
+/*                                                                           */
+/* Tuned choices (which kernel and blocking won for a layer configuration)   */
+/* are remembered per host in one text file, like FFTW's wisdom. Its         */
+/* location: $TCONV_CACHE if set (a file path); else                         */
+/* $XDG_CACHE_HOME/tconv/tuning-<hostname>.txt; else                         */
+/* $HOME/.cache/tconv/tuning-<hostname>.txt; decided once per process, on    */
+/* first use. The file's header names its format, the tconv version and the  */
+/* host's fingerprint (CPU model, its best ISA, L1d/L2/L3 sizes, physical    */
+/* cores); a file with another of any of these is never used, and the next   */
+/* write replaces it. Writers in several processes serialize on a lock file  */
+/* ("<file>.lock") and merge, so no entry is lost; the file is replaced      */
+/* atomically (temporary file and rename). Damaged lines are skipped with    */
+/* one warning on stderr and dropped by the next write. A location that      */
+/* cannot be written only costs the caching: plans never fail because of it. */
+/* These functions are thread-safe.                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The cache file's path for this process; "" when none can be determined
+ * (TCONV_CACHE, XDG_CACHE_HOME and HOME all unset). The file itself may not
+ * exist yet. Valid for the life of the process. */
+TCONV_API const char *tconv_cache_path(void);
+
+/* Merges the entries of the cache file at path (for instance one exported
+ * on an identical machine) into this host's cache; an imported entry
+ * replaces this host's entry of the same key. Damaged lines of the file are
+ * skipped with a warning. TCONV_EINVAL if path is NULL or empty, or if the
+ * file is not a tconv tuning cache or was written for another host, another
+ * tconv version or another format (the message says which, and what it
+ * says); TCONV_EIO if it cannot be read, or if this host's cache cannot be
+ * written (the entries are then used by this process only). */
+TCONV_API tconv_status tconv_cache_import(const char *path);
+
+/* Writes this host's cache, as it is in its file now, to path (replacing
+ * path atomically; its directory is created if missing). A cache with no
+ * entries gives a file with only the header. TCONV_EINVAL if path is NULL
+ * or empty; TCONV_EIO if this host's cache cannot be read or path cannot be
+ * written. */
+TCONV_API tconv_status tconv_cache_export(const char *path);
+
+/* Removes every entry: deletes the cache file (the lock file stays) and
+ * forgets what this process had read. TCONV_EIO if the file exists and
+ * cannot be removed (this process's copy is emptied anyway). */
+TCONV_API tconv_status tconv_cache_clear(void);
+
 #ifdef __cplusplus
 }
 #endif

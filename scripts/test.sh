@@ -7,8 +7,10 @@
 #      (any report fails the run);
 #   4. the threads test built with ThreadSanitizer;
 #   5. an aarch64 cross build, the whole suite (scalar and NEON) under
-#      qemu-aarch64 (scripts/test-aarch64.sh).
-# Steps 1 and 3 run each test program once per instruction set the CPU has.
+#      qemu-aarch64 (scripts/test-aarch64.sh);
+#   6. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh).
+# Steps 1 and 3 run each test program once per instruction set the CPU has
+# (the kernel checker and the tuning-cache test once: suites kernels, cache).
 # Ends with one line counting every test case of all the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 # The instruction-set suites (tests/meson.build) this CPU can run. A suite
 # left out is said so here, never skipped silently.
-suites=(--suite kernels --suite scalar)
+suites=(--suite kernels --suite cache --suite scalar)
 flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
 case "$(uname -m)" in
 x86_64)
@@ -92,6 +94,9 @@ meson test -C build-tsan --print-errorlogs --suite tsan
 
 step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
 bash scripts/test-aarch64.sh
+
+step "fuzz the tuning cache's parser (libFuzzer, ASan+UBSan, 30 s)"
+bash scripts/fuzz-cache.sh 30
 
 step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
