@@ -312,6 +312,23 @@ typedef struct tconv_plan tconv_plan;
 /* Plan flags (bitwise or; 0 = defaults). Unknown bits are rejected. */
 #define TCONV_PLAN_REFERENCE (1u << 0) /* always run the scalar reference kernels */
 
+/* Tuning (FFTW's planner rigor, with a per-host cache; see "Tuning cache"
+ * below). With none of these flags a plan uses the cache's entry for its
+ * configuration if there is one, else the analytic choice; it never
+ * measures. At most one of them may be given. tconv_plan_info ends with
+ * "tune: heuristic", "tune: tuned, from cache" or "tune: tuned, measured
+ * now". TCONV_FWD_KERNEL / TCONV_FWD_MODE override all of it. */
+#define TCONV_TUNE_NONE (1u << 1)       /* the analytic choice; the cache is not touched */
+#define TCONV_TUNE_MEASURE (1u << 2)    /* the cache's entry, else measure a pruned space now
+                                           (each candidate verified against the reference)
+                                           and store the winner */
+#define TCONV_TUNE_EXHAUSTIVE (1u << 3) /* measure every candidate now, replace the entry */
+
+/* Seconds one plan may spend measuring candidates beyond the analytic
+ * choice (which is always measured): default 2. TCONV_EINVAL outside
+ * (0, 86400]. */
+TCONV_API tconv_status tconv_set_tune_budget(double seconds);
+
 /* Validates d and makes every decision once (sizes, crops, which kernels).
  * On failure *plan is set to NULL. */
 TCONV_API tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned flags);
