@@ -39,6 +39,41 @@
  * ConvTranspose2d(k3, s2, p1, output_padding=1):
  *   256 -> 128 on  64x64  -> 128x128
  *   128 ->  64 on 128x128 -> 256x256
+ *
+ * pix2pix U-Net generator (Isola, Zhu, Zhou, Efros 2017;
+ * junyanz/pytorch-CycleGAN-and-pix2pix, unet_256, ngf = 64, 256x256 images,
+ * BatchNorm, so use_bias = False except the outermost layer). Each
+ * UnetSkipConnectionBlock's upconv is ConvTranspose2d(inner_nc * 2,
+ * outer_nc, k4, s2, p1) on the decoder feature map concatenated with the
+ * skip connection:
+ *   1024 -> 512 on   4x4   ->   8x8   (an ngf*8 block)
+ *   1024 -> 256 on  16x16  ->  32x32
+ *    256 ->  64 on  64x64  -> 128x128
+ *    128 ->   3 on 128x128 -> 256x256 (outermost, with bias)
+ *
+ * ENet (Paszke, Chaurasia, Kim, Culurciello 2016, Table 1: 512x512 input;
+ * davidtvs/PyTorch-ENet, bias=False). The upsampling bottlenecks' extension
+ * branch has ConvTranspose2d(internal, internal, k2, s2) with internal =
+ * in/4 (internal_ratio 4): bottleneck4.0 (128 -> 64) has 32
+ * internal channels on 64x64, bottleneck5.0 (64 -> 16) has 16 on 128x128.
+ * The last layer "fullconv" is ConvTranspose2d(16, classes, k3, s2, p1)
+ * with output_padding 1 (PyTorch-ENet passes output_size), 256x256 ->
+ * 512x512; 19 Cityscapes classes.
+ *
+ * Mask R-CNN mask head (He, Gkioxari, Dollar, Girshick 2017, Fig. 4 right;
+ * detectron2 MaskRCNNConvUpsampleHead): 14x14 RoI features, 256 channels,
+ * ConvTranspose2d(256, 256, k2, s2) with bias -> 28x28, per RoI; batch 16
+ * RoIs (detectron2 keeps up to 100 detections per image at test time).
+ *
+ * YOLOv8-seg proto (ultralytics Proto(c1, c_, c2): cv1, then
+ * ConvTranspose2d(c_, c_, 2, 2, 0, bias=True), cv2, cv3). Segment's npr =
+ * 256 is scaled by the model's width: 64 for yolov8n-seg; on the P3 map of
+ * a 640x640 image, 80x80 -> 160x160.
+ *
+ * The seed example of the tconv issues: MATLAB's transposedConv2dLayer(11,
+ * 96, 'Stride', 4) (11x11 filters, 96 filters, stride 4, no cropping). No
+ * model is named, so it is applied to AlexNet's conv1 output, 96 channels
+ * at 55x55, which it maps back to AlexNet's 227x227 input size.
  */
 #include "layers.h"
 
@@ -66,6 +101,21 @@ const bench_layer bench_layers[] = {
 
     {"cyclegan_256_128", "CycleGAN/pix2pix resnet G: 256x64x64 -> 128x128x128", 1, 256, 64, 64, 128, 3, 2, 1, 1, 1, 1},
     {"cyclegan_128_64", "CycleGAN/pix2pix resnet G: 128x128x128 -> 64x256x256", 1, 128, 128, 128, 64, 3, 2, 1, 1, 1, 1},
+
+    {"pix2pix_1024_512", "pix2pix U-Net G: 1024x4x4 -> 512x8x8", 1, 1024, 4, 4, 512, 4, 2, 1, 0, 1, 0},
+    {"pix2pix_1024_256", "pix2pix U-Net G: 1024x16x16 -> 256x32x32", 1, 1024, 16, 16, 256, 4, 2, 1, 0, 1, 0},
+    {"pix2pix_256_64", "pix2pix U-Net G: 256x64x64 -> 64x128x128", 1, 256, 64, 64, 64, 4, 2, 1, 0, 1, 0},
+    {"pix2pix_128_3", "pix2pix U-Net G: 128x128x128 -> 3x256x256 image", 1, 128, 128, 128, 3, 4, 2, 1, 0, 1, 1},
+
+    {"enet_up4_32", "ENet bottleneck4.0 ext. branch: 32x64x64 -> 32x128x128", 1, 32, 64, 64, 32, 2, 2, 0, 0, 1, 0},
+    {"enet_up5_16", "ENet bottleneck5.0 ext. branch: 16x128x128 -> 16x256x256", 1, 16, 128, 128, 16, 2, 2, 0, 0, 1, 0},
+    {"enet_fullconv_16_19", "ENet fullconv: 16x256x256 -> 19x512x512 (Cityscapes)", 1, 16, 256, 256, 19, 3, 2, 1, 1, 1, 0},
+
+    {"maskrcnn_mask_256", "Mask R-CNN mask head: 16 RoIs 256x14x14 -> 256x28x28", 16, 256, 14, 14, 256, 2, 2, 0, 0, 1, 1},
+
+    {"yolov8n_seg_proto", "YOLOv8n-seg Proto: 64x80x80 -> 64x160x160", 1, 64, 80, 80, 64, 2, 2, 0, 0, 1, 1},
+
+    {"seed_k11_f96_s4", "seed example transposedConv2dLayer(11,96,Stride=4): 96x55x55 -> 96x227x227", 1, 96, 55, 55, 96, 11, 4, 0, 0, 1, 1},
 };
 
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];

@@ -1,0 +1,693 @@
+/*
+ * tconv-tune: tunes the forward pass of a list of layers on this host and
+ * stores the winners in the per-host tuning cache (README, "tconv-tune").
+ *
+ * For every layer and dtype it plans twice: once with TCONV_TUNE_NONE (the
+ * analytic choice) and once with TCONV_TUNE_MEASURE (or _EXHAUSTIVE), which
+ * takes the cache's entry or measures the candidates now and stores the
+ * winner. Both plans are then timed the same way (pre-packed weights, a
+ * warm-up, interleaved samples of enough passes, the median, wall-clock
+ * time) and a table compares them.
+ *
+ * Exit status: 0 done; 1 a layer could not be planned or run, or the cache
+ * could not be written; 2 bad arguments.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/layers.h"
+#include "tconv.h"
+#include "tune/cache.h"
+#include "tune/cache_file.h"
+#include "tune/cache_format.h"
+#include "tune/fingerprint.h"
+
+#define EXIT_USAGE 2
+#define EXIT_RUN 1
+
+/* A per-plan budget below this leaves no time for any candidate beyond the
+ * analytic choice. */
+#define MIN_PLAN_BUDGET_S 0.1
+/* Timing: samples per plan and the wall time one sample aims at. */
+#define SAMPLES 5
+#define SAMPLE_TARGET_S 0.02
+
+typedef struct layer {
+    char name[96];
+    const char *model; /* NULL for layers given on the command line */
+    int64_t n, c, h, w, f, kh, kw, sh, sw, dh, dw, g, pad, op;
+    int bias;
+} layer;
+
+typedef struct layer_list {
+    layer *v;
+    size_t n, cap;
+} layer_list;
+
+static const char *prog = "tconv-tune";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: tconv-tune [options]\n"
+            "Tunes tconv's forward pass on this host and stores the winners in the tuning\n"
+            "cache. With no --layer or --file it tunes the built-in suite of model layers.\n"
+            "\n"
+            "  --layer SPEC      tune one layer, e.g. \"c=512 f=256 k=4 s=2 crop=1 h=4 w=4 n=1\"\n"
+            "                    (may be repeated)\n"
+            "  --file PATH       tune the layers of a file, one SPEC per line, # comments\n"
+            "  --dtype T         f32, f64 or both (default both)\n"
+            "  --threads N       threads per pass, 1-1024 (default: tconv's default)\n"
+            "  --isa ISA         cap the instruction set: scalar, avx2, avx512, neon\n"
+            "  --exhaustive      measure every candidate and replace cached entries\n"
+            "  --budget SECONDS  total tuning time for the run, split over the layers still\n"
+            "                    to do (at least %.1f s per layer; default %.0f s per layer)\n"
+            "  --show            print the cache file as a table and exit\n"
+            "  --help            this text\n"
+            "\n"
+            "SPEC fields (key=value, separated by spaces): c channels, f filters,\n"
+            "k filter size (K or KHxKW), h w input size (required); s stride (S or SHxSW,\n"
+            "default 1), crop PyTorch padding (default 0), op PyTorch output_padding\n"
+            "(default 0), n batch (default 1), g groups (default 1), d dilation (D or\n"
+            "DHxDW, default 1).\n"
+            "The cache is $TCONV_CACHE, else $XDG_CACHE_HOME/tconv/, else ~/.cache/tconv/.\n",
+            MIN_PLAN_BUDGET_S, 2.0);
+}
+
+static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(try %s --help)\n", prog);
+    exit(EXIT_USAGE);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+/* A whole decimal number in [lo, hi]: 1 and *out, or 0. */
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (!s || !*s) return 0;
+    errno = 0;
+    char *end;
+    const long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* "4" or "3x5": 1 and both values in [lo, hi], or 0. */
+static int parse_pair(const char *s, int64_t lo, int64_t hi, int64_t *a, int64_t *b)
+{
+    const char *x = strchr(s, 'x');
+    if (!x) {
+        if (!parse_int(s, lo, hi, a)) return 0;
+        *b = *a;
+        return 1;
+    }
+    char first[32];
+    const size_t n = (size_t)(x - s);
+    if (n == 0 || n >= sizeof first) return 0;
+    memcpy(first, s, n);
+    first[n] = '\0';
+    return parse_int(first, lo, hi, a) && parse_int(x + 1, lo, hi, b);
+}
+
+/* ---- layers ------------------------------------------------------------- */
+
+static void list_add(layer_list *l, const layer *x)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        layer *v = realloc(l->v, l->cap * sizeof *v);
+        if (!v) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit(EXIT_RUN);
+        }
+        l->v = v;
+    }
+    l->v[l->n++] = *x;
+}
+
+static void desc_of(const layer *l, tconv_dtype dt, tconv_desc *d)
+{
+    tconv_desc_init(d);
+    d->batch = l->n;
+    d->channels = l->c;
+    d->in_h = l->h;
+    d->in_w = l->w;
+    d->filters = l->f;
+    d->filter_h = l->kh;
+    d->filter_w = l->kw;
+    d->stride_h = l->sh;
+    d->stride_w = l->sw;
+    d->dilation_h = l->dh;
+    d->dilation_w = l->dw;
+    d->groups = l->g;
+    d->dtype = dt;
+}
+
+/* The full desc of l, crops included: TCONV_OK, or the failing status with
+ * tconv_last_error() saying why. */
+static tconv_status layer_desc(const layer *l, tconv_dtype dt, tconv_desc *d)
+{
+    desc_of(l, dt, d);
+    const int64_t pad[2] = {l->pad, l->pad}, op[2] = {l->op, l->op};
+    const tconv_status st = tconv_crop_pytorch(d, pad, op);
+    return st != TCONV_OK ? st : tconv_desc_check(d);
+}
+
+/* Parses "c=512 f=256 k=4 ..." into *out. NULL, or a message (static
+ * buffer) saying what is wrong. */
+static const char *parse_spec(const char *spec, layer *out)
+{
+    static char why[256];
+    layer l = {.n = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .g = 1, .bias = 1};
+    int have_c = 0, have_f = 0, have_k = 0, have_h = 0, have_w = 0;
+    const int64_t big = (int64_t)1 << 40;
+    const char *s = spec;
+    char compact[sizeof l.name] = "";
+    for (;;) {
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s) break;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\t') e++;
+        char tok[64];
+        const size_t n = (size_t)(e - s);
+        if (n >= sizeof tok) {
+            snprintf(why, sizeof why, "field '%.*s...' is too long", 20, s);
+            return why;
+        }
+        memcpy(tok, s, n);
+        tok[n] = '\0';
+        s = e;
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok) {
+            snprintf(why, sizeof why, "'%s' is not key=value", tok);
+            return why;
+        }
+        *eq = '\0';
+        const char *key = tok, *val = eq + 1;
+        int ok;
+        if (!strcmp(key, "c")) ok = have_c = parse_int(val, 1, big, &l.c);
+        else if (!strcmp(key, "f")) ok = have_f = parse_int(val, 1, big, &l.f);
+        else if (!strcmp(key, "h")) ok = have_h = parse_int(val, 1, big, &l.h);
+        else if (!strcmp(key, "w")) ok = have_w = parse_int(val, 1, big, &l.w);
+        else if (!strcmp(key, "n")) ok = parse_int(val, 1, big, &l.n);
+        else if (!strcmp(key, "g")) ok = parse_int(val, 1, big, &l.g);
+        else if (!strcmp(key, "k")) ok = have_k = parse_pair(val, 1, big, &l.kh, &l.kw);
+        else if (!strcmp(key, "s")) ok = parse_pair(val, 1, big, &l.sh, &l.sw);
+        else if (!strcmp(key, "d")) ok = parse_pair(val, 1, big, &l.dh, &l.dw);
+        else if (!strcmp(key, "crop")) ok = parse_int(val, 0, big, &l.pad);
+        else if (!strcmp(key, "op")) ok = parse_int(val, 0, big, &l.op);
+        else {
+            snprintf(why, sizeof why,
+                     "unknown field '%s' (known: c f k s crop op h w n g d)", key);
+            return why;
+        }
+        if (!ok) {
+            snprintf(why, sizeof why, "bad value '%s' for field '%s'", val, key);
+            return why;
+        }
+        const size_t used = strlen(compact);
+        snprintf(compact + used, sizeof compact - used, "%s%s=%s", used ? " " : "", key, val);
+    }
+    const char *missing = !have_c ? "c" : !have_f ? "f" : !have_k ? "k" : !have_h ? "h"
+                          : !have_w ? "w" : NULL;
+    if (missing) {
+        snprintf(why, sizeof why, "field '%s' is missing (c, f, k, h and w are required)",
+                 missing);
+        return why;
+    }
+    tconv_desc d;
+    if (layer_desc(&l, TCONV_F32, &d) != TCONV_OK) {
+        snprintf(why, sizeof why, "%s", tconv_last_error());
+        return why;
+    }
+    snprintf(l.name, sizeof l.name, "%s", compact);
+    *out = l;
+    return NULL;
+}
+
+static void add_spec(layer_list *list, const char *spec, const char *where)
+{
+    layer l;
+    const char *why = parse_spec(spec, &l);
+    if (why) die_usage("%s: bad layer spec '%s': %s", where, spec, why);
+    list_add(list, &l);
+}
+
+static void add_file(layer_list *list, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) die_usage("--file %s: cannot read it: %s", path, strerror(errno));
+    char line[1024];
+    long no = 0;
+    size_t before = list->n;
+    while (fgets(line, sizeof line, f)) {
+        no++;
+        const size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            fclose(f);
+            die_usage("--file %s:%ld: line too long", path, no);
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) continue;
+        char where[1100];
+        snprintf(where, sizeof where, "--file %s:%ld", path, no);
+        add_spec(list, line, where);
+    }
+    const int err = ferror(f);
+    fclose(f);
+    if (err) die_usage("--file %s: read error", path);
+    if (list->n == before) die_usage("--file %s: no layer in it", path);
+}
+
+static void add_builtin(layer_list *list)
+{
+    for (size_t i = 0; i < bench_layer_count; i++) {
+        const bench_layer *b = &bench_layers[i];
+        layer l = {.n = b->batch, .c = b->channels, .h = b->in_h, .w = b->in_w,
+                   .f = b->filters, .kh = b->kernel, .kw = b->kernel, .sh = b->stride,
+                   .sw = b->stride, .dh = 1, .dw = 1, .g = b->groups, .pad = b->padding,
+                   .op = b->out_pad, .bias = b->bias, .model = b->model};
+        snprintf(l.name, sizeof l.name, "%s", b->name);
+        list_add(list, &l);
+    }
+}
+
+/* ---- --show ------------------------------------------------------------- */
+
+static int show_cache(void)
+{
+    const char *path = tconv_cache_path();
+    if (!path[0]) {
+        fprintf(stderr, "%s: no cache location: TCONV_CACHE, XDG_CACHE_HOME and HOME are unset\n",
+                prog);
+        return EXIT_RUN;
+    }
+    char *text = NULL, why[512];
+    size_t len = 0;
+    const int r = tconv_cache_file_read(path, &text, &len, why, sizeof why);
+    if (r == 1) {
+        printf("cache %s: no file yet (nothing tuned)\n", path);
+        return 0;
+    }
+    if (r < 0) {
+        fprintf(stderr, "%s: cannot read the cache: %s\n", prog, why);
+        return EXIT_RUN;
+    }
+    const tconv_cache_header want = {tconv_version(), tconv_host_fingerprint()};
+    tconv_cache_parsed parsed;
+    if (tconv_cache_parse(text, len, &want, &parsed) != 0) {
+        free(text);
+        fprintf(stderr, "%s: out of memory reading the cache\n", prog);
+        return EXIT_RUN;
+    }
+    free(text);
+    printf("cache %s\n", path);
+    int status = 0;
+    switch (parsed.origin) {
+    case TCONV_CACHE_THIS_HOST:
+    case TCONV_CACHE_EMPTY: break;
+    case TCONV_CACHE_BAD_HEADER:
+        printf("not a tconv tuning cache (no valid header): nothing in it is used\n");
+        break;
+    case TCONV_CACHE_OTHER_FORMAT:
+    case TCONV_CACHE_OTHER_VERSION:
+    case TCONV_CACHE_OTHER_HOST:
+        printf("written for %s (it says '%s'; this host is '%s' with tconv %s): nothing in it "
+               "is used\n",
+               parsed.origin == TCONV_CACHE_OTHER_HOST      ? "another host"
+               : parsed.origin == TCONV_CACHE_OTHER_VERSION ? "another tconv version"
+                                                            : "another format",
+               parsed.found, want.host, want.version);
+        break;
+    }
+    const tconv_cache_entries *e = &parsed.entries;
+    int kw = 3, vw = 5;
+    for (size_t i = 0; i < e->n; i++) {
+        if ((int)strlen(e->v[i].key) > kw) kw = (int)strlen(e->v[i].key);
+        if ((int)strlen(e->v[i].value) > vw) vw = (int)strlen(e->v[i].value);
+    }
+    if (parsed.origin == TCONV_CACHE_THIS_HOST || parsed.origin == TCONV_CACHE_EMPTY) {
+        printf("host %s, tconv %s: %zu entr%s", want.host, want.version, e->n,
+               e->n == 1 ? "y" : "ies");
+        if (parsed.bad_lines)
+            printf(", %zu damaged line%s skipped (first: line %zu)", parsed.bad_lines,
+                   parsed.bad_lines == 1 ? "" : "s", parsed.first_bad_line);
+        printf("\n");
+        if (e->n) {
+            printf("%-*s  %-*s  %10s\n", kw, "key", vw, "value", "GFLOP/s");
+            for (size_t i = 0; i < e->n; i++)
+                printf("%-*s  %-*s  %10.3f\n", kw, e->v[i].key, vw, e->v[i].value,
+                       e->v[i].gflops);
+        }
+    }
+    tconv_cache_parsed_free(&parsed);
+    return status;
+}
+
+/* ---- timing ------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds per pass of each of the np plans (np <= 2), all on the
+ * same x and y: a warm-up pass each, one timed pass to size the samples,
+ * then SAMPLES rounds in which every plan runs one sample of reps passes in
+ * turn (interleaved, so a slow spell of a shared machine hits both). */
+static tconv_status time_plans(tconv_plan *const *plans, int np, const void *x, void *y,
+                               double *sec)
+{
+    int64_t reps[2];
+    double samples[2][SAMPLES];
+    for (int i = 0; i < np; i++) {
+        tconv_status st = tconv_forward(plans[i], x, NULL, NULL, y);
+        if (st != TCONV_OK) return st;
+        const double t0 = now_s();
+        st = tconv_forward(plans[i], x, NULL, NULL, y);
+        if (st != TCONV_OK) return st;
+        const double once = now_s() - t0;
+        reps[i] = once >= SAMPLE_TARGET_S ? 1
+                                          : (int64_t)(SAMPLE_TARGET_S / (once > 1e-7 ? once : 1e-7)) + 1;
+    }
+    for (int s = 0; s < SAMPLES; s++)
+        for (int i = 0; i < np; i++) {
+            const double t0 = now_s();
+            for (int64_t r = 0; r < reps[i]; r++) tconv_forward(plans[i], x, NULL, NULL, y);
+            samples[i][s] = (now_s() - t0) / (double)reps[i];
+        }
+    for (int i = 0; i < np; i++) {
+        qsort(samples[i], SAMPLES, sizeof samples[i][0], cmp_double);
+        sec[i] = samples[i][SAMPLES / 2];
+    }
+    return TCONV_OK;
+}
+
+/* ---- tuning one layer --------------------------------------------------- */
+
+typedef struct result {
+    const layer *l;
+    tconv_dtype dt;
+    double heur_gflops, tuned_gflops;
+    int same_choice;  /* the tuned plan runs what the heuristic chose */
+    char choice[160]; /* tconv_plan_info up to ", bwd" */
+    char how[32];     /* "measured now" / "from cache" / "heuristic" */
+} result;
+
+static void fill_x(tconv_dtype dt, void *x, int64_t n)
+{
+    uint64_t s = 0x9E3779B97F4A7C15u;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        const double v = (double)(s >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
+        if (dt == TCONV_F32) ((float *)x)[i] = (float)v;
+        else ((double *)x)[i] = v;
+    }
+}
+
+static void choice_of(const tconv_plan *p, char *buf, size_t n)
+{
+    const char *info = tconv_plan_info(p);
+    const char *end = strstr(info, ", bwd");
+    const size_t len = end ? (size_t)(end - info) : strlen(info);
+    snprintf(buf, n, "%.*s", (int)len, info);
+}
+
+static void how_of(const tconv_plan *p, char *buf, size_t n)
+{
+    const char *info = tconv_plan_info(p);
+    const char *t = strstr(info, "tune: ");
+    t = t ? t + 6 : "?";
+    if (!strncmp(t, "tuned, ", 7)) t += 7;
+    snprintf(buf, n, "%s", t);
+}
+
+static double layer_flops(const layer *l)
+{
+    return 2.0 * (double)l->n * (double)l->c * (double)(l->f / l->g) * (double)l->h *
+           (double)l->w * (double)l->kh * (double)l->kw;
+}
+
+/* Plans, tunes and times l in dt. 0, or EXIT_RUN with a message printed. */
+static int tune_layer(const layer *l, tconv_dtype dt, unsigned tune_flag, result *r)
+{
+    const char *dname = dt == TCONV_F32 ? "f32" : "f64";
+    tconv_desc d;
+    tconv_plan *plans[2] = {NULL, NULL};
+    void *x = NULL, *y = NULL, *w = NULL, *b = NULL;
+    int rc = EXIT_RUN;
+    tconv_status st = layer_desc(l, dt, &d);
+    size_t xb = 0, yb = 0, wb = 0, bb = 0;
+    if (st == TCONV_OK) st = tconv_desc_tensor_size(&d, TCONV_TENSOR_X, NULL, &xb);
+    if (st == TCONV_OK) st = tconv_desc_tensor_size(&d, TCONV_TENSOR_Y, NULL, &yb);
+    if (st == TCONV_OK) st = tconv_desc_tensor_size(&d, TCONV_TENSOR_W, NULL, &wb);
+    if (st == TCONV_OK) st = tconv_desc_tensor_size(&d, TCONV_TENSOR_BIAS, NULL, &bb);
+    if (st != TCONV_OK) {
+        fprintf(stderr, "%s: %s %s: %s\n", prog, l->name, dname, tconv_last_error());
+        return EXIT_RUN;
+    }
+    x = malloc(xb);
+    y = malloc(yb);
+    w = malloc(wb);
+    b = malloc(bb);
+    if (!x || !y || !w || !b) {
+        fprintf(stderr, "%s: %s %s: out of memory\n", prog, l->name, dname);
+        goto done;
+    }
+    fill_x(dt, x, (int64_t)(xb / (dt == TCONV_F32 ? 4 : 8)));
+    if ((st = tconv_init_weights(&d, TCONV_INIT_GLOROT, 1, NULL, NULL, w)) != TCONV_OK ||
+        (st = tconv_init_bias(&d, TCONV_INIT_NARROW_NORMAL, 2, NULL, NULL, b)) != TCONV_OK)
+        goto fail;
+    if ((st = tconv_plan_create(&plans[0], &d, TCONV_TUNE_NONE)) != TCONV_OK) goto fail;
+    if ((st = tconv_plan_create(&plans[1], &d, tune_flag)) != TCONV_OK) goto fail;
+    char why[512];
+    if (tconv_cache_write_failed(why, sizeof why)) {
+        fprintf(stderr, "%s: the tuning cache could not be written: %s\n", prog, why);
+        goto done;
+    }
+    for (int i = 0; i < 2; i++)
+        if ((st = tconv_plan_set_weights(plans[i], w, l->bias ? b : NULL)) != TCONV_OK)
+            goto fail;
+    char heur_choice[sizeof r->choice];
+    choice_of(plans[0], heur_choice, sizeof heur_choice);
+    choice_of(plans[1], r->choice, sizeof r->choice);
+    how_of(plans[1], r->how, sizeof r->how);
+    r->same_choice = strcmp(heur_choice, r->choice) == 0;
+    /* The same choice runs the same code: one measurement serves both, so
+     * noise cannot show up as a speedup or a slowdown. */
+    double sec[2];
+    if ((st = time_plans(plans, r->same_choice ? 1 : 2, x, y, sec)) != TCONV_OK) goto fail;
+    if (r->same_choice) sec[1] = sec[0];
+    r->heur_gflops = layer_flops(l) / sec[0] * 1e-9;
+    r->tuned_gflops = layer_flops(l) / sec[1] * 1e-9;
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "%s: %s %s: %s (%s)\n", prog, l->name, dname, tconv_strerror(st),
+            tconv_last_error());
+done:
+    tconv_plan_destroy(plans[0]);
+    tconv_plan_destroy(plans[1]);
+    free(x);
+    free(y);
+    free(w);
+    free(b);
+    return rc;
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+static void progress(int tty, size_t done, size_t total, const char *what)
+{
+    if (!tty) return;
+    const int width = 30;
+    const int fill = total ? (int)(done * (size_t)width / total) : width;
+    fprintf(stderr, "\r\033[K[");
+    for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %zu/%zu %s", done, total, what);
+    fflush(stderr);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    layer_list list = {0};
+    int show = 0, exhaustive = 0, want_f32 = 1, want_f64 = 1, threads = -1;
+    double budget = -1.0;
+    int have_isa = 0;
+    tconv_isa isa = TCONV_ISA_SCALAR;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) die_usage("unexpected argument '%s'", a);
+        /* --opt=value or --opt value */
+        char opt[32];
+        const char *val = NULL;
+        const char *eq = strchr(a, '=');
+        const size_t olen = eq ? (size_t)(eq - a) : strlen(a);
+        if (olen >= sizeof opt) die_usage("unknown option '%s'", a);
+        memcpy(opt, a, olen);
+        opt[olen] = '\0';
+        const int takes = !strcmp(opt, "--layer") || !strcmp(opt, "--file") ||
+                          !strcmp(opt, "--dtype") || !strcmp(opt, "--threads") ||
+                          !strcmp(opt, "--isa") || !strcmp(opt, "--budget");
+        const int flag = !strcmp(opt, "--show") || !strcmp(opt, "--exhaustive") ||
+                         !strcmp(opt, "--help");
+        if (!takes && !flag) die_usage("unknown option '%s'", opt);
+        if (takes) {
+            if (eq) val = eq + 1;
+            else if (i + 1 < argc) val = argv[++i];
+            else die_usage("option %s needs a value", opt);
+        } else if (eq) {
+            die_usage("option %s takes no value (got '%s')", opt, eq + 1);
+        }
+        if (!strcmp(opt, "--help")) {
+            usage(stdout);
+            free(list.v);
+            return 0;
+        } else if (!strcmp(opt, "--show")) {
+            show = 1;
+        } else if (!strcmp(opt, "--exhaustive")) {
+            exhaustive = 1;
+        } else if (!strcmp(opt, "--layer")) {
+            add_spec(&list, val, "--layer");
+        } else if (!strcmp(opt, "--file")) {
+            add_file(&list, val);
+        } else if (!strcmp(opt, "--dtype")) {
+            if (!strcmp(val, "f32")) want_f32 = 1, want_f64 = 0;
+            else if (!strcmp(val, "f64")) want_f32 = 0, want_f64 = 1;
+            else if (!strcmp(val, "both")) want_f32 = want_f64 = 1;
+            else die_usage("--dtype %s: expected f32, f64 or both", val);
+        } else if (!strcmp(opt, "--threads")) {
+            int64_t t;
+            if (!parse_int(val, 1, 1024, &t))
+                die_usage("--threads %s: expected a whole number from 1 to 1024", val);
+            threads = (int)t;
+        } else if (!strcmp(opt, "--isa")) {
+            static const char *names[] = {"scalar", "avx2", "avx512", "neon"};
+            have_isa = 0;
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(val, names[k])) {
+                    isa = (tconv_isa)k;
+                    have_isa = 1;
+                }
+            if (!have_isa) die_usage("--isa %s: expected scalar, avx2, avx512 or neon", val);
+        } else if (!strcmp(opt, "--budget")) {
+            char *end;
+            errno = 0;
+            budget = strtod(val, &end);
+            if (!*val || *end || errno || !isfinite(budget) || budget <= 0.0 || budget > 1e6)
+                die_usage("--budget %s: expected seconds, a number above 0 (at most 1e6)", val);
+        }
+    }
+
+    if (show) {
+        free(list.v);
+        return show_cache();
+    }
+    if (have_isa && tconv_set_max_isa(isa) != TCONV_OK)
+        die_usage("--isa %s: this CPU or build does not have it (best here: %s)",
+                  tconv_isa_name(isa), tconv_isa_name(tconv_cpu_isa()));
+    if (threads > 0 && tconv_set_num_threads(threads) != TCONV_OK)
+        die_usage("--threads %d: %s", threads, tconv_last_error());
+    if (list.n == 0) add_builtin(&list);
+
+    const unsigned tune_flag = exhaustive ? TCONV_TUNE_EXHAUSTIVE : TCONV_TUNE_MEASURE;
+    const size_t jobs = list.n * (size_t)(want_f32 + want_f64);
+    result *res = calloc(jobs, sizeof *res);
+    if (!res) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        free(list.v);
+        return EXIT_RUN;
+    }
+    const int tty = isatty(STDERR_FILENO);
+    fprintf(stderr, "%s: %zu layer%s x %s on %s, %d thread%s, %s; cache %s\n", prog, list.n,
+            list.n == 1 ? "" : "s", want_f32 && want_f64 ? "f32+f64" : want_f32 ? "f32" : "f64",
+            tconv_isa_name(tconv_get_isa()), tconv_get_num_threads(),
+            tconv_get_num_threads() == 1 ? "" : "s",
+            exhaustive ? "exhaustive" : "measure", tconv_cache_path()[0] ? tconv_cache_path() : "(none)");
+
+    const double start = now_s();
+    size_t done = 0;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        if ((pass == 0 && !want_f32) || (pass == 1 && !want_f64)) continue;
+        const tconv_dtype dt = pass == 0 ? TCONV_F32 : TCONV_F64;
+        for (size_t i = 0; i < list.n && rc == 0; i++) {
+            if (budget > 0.0) {
+                const double left = budget - (now_s() - start);
+                double per = left / (double)(jobs - done);
+                if (!(per >= MIN_PLAN_BUDGET_S)) per = MIN_PLAN_BUDGET_S;
+                tconv_set_tune_budget(per);
+            }
+            char what[160];
+            snprintf(what, sizeof what, "%s %s", list.v[i].name, dt == TCONV_F32 ? "f32" : "f64");
+            progress(tty, done, jobs, what);
+            result *r = &res[done];
+            r->l = &list.v[i];
+            r->dt = dt;
+            rc = tune_layer(&list.v[i], dt, tune_flag, r);
+            if (rc) break;
+            done++;
+            if (!tty)
+                fprintf(stderr, "%s: [%zu/%zu] %s: heuristic %.2f, tuned %.2f GFLOP/s (%s)\n",
+                        prog, done, jobs, what, r->heur_gflops, r->tuned_gflops, r->how);
+        }
+    }
+    if (tty) {
+        progress(tty, done, jobs, rc ? "stopped" : "done");
+        fputc('\n', stderr);
+    }
+    const double wall = now_s() - start;
+
+    if (done) {
+        int nw = 5;
+        for (size_t i = 0; i < done; i++)
+            if ((int)strlen(res[i].l->name) > nw) nw = (int)strlen(res[i].l->name);
+        printf("%-*s  %-5s  %10s  %10s  %7s  %-12s  %s\n", nw, "layer", "dtype", "heur GF/s",
+               "tuned GF/s", "speedup", "tuned", "choice");
+        double log_sum = 0.0;
+        for (size_t i = 0; i < done; i++) {
+            const result *r = &res[i];
+            const double sp = r->tuned_gflops / r->heur_gflops;
+            log_sum += log(sp);
+            printf("%-*s  %-5s  %10.2f  %10.2f  %6.2fx  %-12s  %s%s\n", nw, r->l->name,
+                   r->dt == TCONV_F32 ? "f32" : "f64", r->heur_gflops, r->tuned_gflops, sp,
+                   r->how, r->choice, r->same_choice ? " (= heuristic)" : "");
+        }
+        printf("%zu layer%s in %.1f s; geometric mean speedup %.3fx; cache %s\n", done,
+               done == 1 ? "" : "s", wall, exp(log_sum / (double)done),
+               tconv_cache_path()[0] ? tconv_cache_path() : "(none)");
+    }
+    free(res);
+    free(list.v);
+    return rc;
+}
