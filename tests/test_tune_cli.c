@@ -1,0 +1,288 @@
+/*
+ * The tconv-tune command, run as a user runs it: each test forks and execs
+ * the built program (its path in the environment variable TCONV_TUNE, set
+ * by tests/meson.build) with TCONV_CACHE pointing at a file in a fresh
+ * temporary directory, and checks its exit status, its output and the cache
+ * file. Every bad-argument class must exit 2 with a message naming the
+ * argument and its value; an unwritable cache must exit 1; a tuned layer is
+ * stored, taken from the cache by the next run, and shown by --show.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp, setenv */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Big enough for any output of these runs (a few table lines). */
+#define OUT_MAX 16384
+
+static const char *tune_exe(void)
+{
+    const char *p = getenv("TCONV_TUNE");
+    cr_assert(p && *p, "TCONV_TUNE (the path of the built tconv-tune) is not set");
+    return p;
+}
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tconv-test-cli-XXXXXX");
+    cr_assert(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+}
+
+/* Runs tconv-tune with args (NULL-terminated, without argv[0]) and
+ * TCONV_CACHE = cache; stdout and stderr together land in out. Returns the
+ * exit status, or 128 + the signal that killed it. */
+static int run(const char *cache, const char *const *args, char *out)
+{
+    const char *argv[32] = {tune_exe()};
+    int n = 1;
+    while (args[n - 1]) {
+        cr_assert_lt(n, 31);
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    const pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], STDOUT_FILENO);
+        dup2(fd[1], STDERR_FILENO);
+        close(fd[1]);
+        setenv("TCONV_CACHE", cache, 1);
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    for (;;) {
+        const ssize_t r = read(fd[0], out + len, OUT_MAX - 1 - len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+        if (len == OUT_MAX - 1) break;
+    }
+    out[len] = '\0';
+    close(fd[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, OUT_MAX);
+    cr_assert(buf);
+    fread(buf, 1, OUT_MAX - 1, f);
+    fclose(f);
+    return buf;
+}
+
+static void cache_in_tmp(char *path, size_t n)
+{
+    make_tmpdir();
+    snprintf(path, n, "%s/tuning.txt", tmpdir);
+}
+
+/* A layer small enough to tune in a fraction of a second, even under qemu. */
+#define TINY "c=8 f=8 k=3 s=2 crop=1 op=1 h=6 w=6"
+
+Test(tune_cli, help_prints_usage)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--help", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, "usage: tconv-tune"), "%s", out);
+    cr_expect(strstr(out, "--budget"), "%s", out);
+}
+
+/* Each bad argument: exit status 2 and a message holding `want` (the
+ * argument and its value), before anything is tuned or written. */
+typedef struct bad_case {
+    const char *args[4];
+    const char *want;
+} bad_case;
+
+Test(tune_cli, bad_arguments_exit_2_naming_them)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+#if defined(__aarch64__)
+    const char *absent_isa = "avx2";
+#else
+    const char *absent_isa = "neon";
+#endif
+    const bad_case cases[] = {
+        {{"--frobnicate", NULL}, "unknown option '--frobnicate'"},
+        {{"-x", NULL}, "unexpected argument '-x'"},
+        {{"stray", NULL}, "unexpected argument 'stray'"},
+        {{"--threads", NULL}, "--threads needs a value"},
+        {{"--layer", NULL}, "--layer needs a value"},
+        {{"--threads", "abc", NULL}, "--threads abc"},
+        {{"--threads", "0", NULL}, "--threads 0"},
+        {{"--threads", "4x", NULL}, "--threads 4x"},
+        {{"--threads=2000", NULL}, "--threads 2000"},
+        {{"--budget", "-1", NULL}, "--budget -1"},
+        {{"--budget", "0", NULL}, "--budget 0"},
+        {{"--budget", "soon", NULL}, "--budget soon"},
+        {{"--budget", "nan", NULL}, "--budget nan"},
+        {{"--dtype", "f16", NULL}, "--dtype f16"},
+        {{"--isa", "mips", NULL}, "--isa mips"},
+        {{"--isa", absent_isa, NULL}, absent_isa},
+        {{"--show=yes", NULL}, "--show takes no value"},
+        {{"--file", "/nonexistent/tconv-layers.txt", NULL}, "/nonexistent/tconv-layers.txt"},
+        {{"--layer", "c=8 f=8 k=3 h=6", NULL}, "field 'w' is missing"},
+        {{"--layer", "c=8 f=8 k=three h=6 w=6", NULL}, "bad value 'three' for field 'k'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 z=1", NULL}, "unknown field 'z'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 s", NULL}, "'s' is not key=value"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=-6", NULL}, "bad value '-6' for field 'w'"},
+        {{"--layer", "c=6 f=8 k=3 h=6 w=6 g=4", NULL}, "groups (4)"},
+        {{"--layer", "c=8 f=8 k=3 s=2 op=2 h=6 w=6", NULL}, "output_padding"},
+        {{"--layer", "c=8 f=8 k=3 h=2 w=2 crop=5", NULL}, "c=8 f=8 k=3 h=2 w=2 crop=5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int rc = run(cache, cases[i].args, out);
+        cr_expect_eq(rc, 2, "%s %s: exit %d, want 2; output:\n%s", cases[i].args[0],
+                     cases[i].args[1] ? cases[i].args[1] : "", rc, out);
+        cr_expect(strstr(out, cases[i].want), "%s %s: output lacks \"%s\":\n%s",
+                  cases[i].args[0], cases[i].args[1] ? cases[i].args[1] : "", cases[i].want,
+                  out);
+        cr_expect(strstr(out, "--help"), "the message points to --help:\n%s", out);
+    }
+    struct stat st;
+    cr_expect_neq(stat(cache, &st), 0, "a bad command line wrote the cache");
+}
+
+Test(tune_cli, bad_file_line_names_file_and_line)
+{
+    char cache[128], out[OUT_MAX], file[160];
+    cache_in_tmp(cache, sizeof cache);
+    snprintf(file, sizeof file, "%s/layers.txt", tmpdir);
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs("# two layers\n" TINY "\n\nc=4 f=4 k=2 h=3 w=3 s=2x\n", f);
+    fclose(f);
+    const char *args[] = {"--file", file, NULL};
+    cr_assert_eq(run(cache, args, out), 2, "%s", out);
+    char want[200];
+    snprintf(want, sizeof want, "%s:4: bad layer spec", file);
+    cr_expect(strstr(out, want), "output lacks \"%s\":\n%s", want, out);
+    cr_expect(strstr(out, "field 's'"), "%s", out);
+
+    f = fopen(file, "w");
+    cr_assert(f);
+    fputs("# only comments\n\n   # and blanks\n", f);
+    fclose(f);
+    cr_assert_eq(run(cache, args, out), 2, "%s", out);
+    cr_expect(strstr(out, "no layer in it"), "%s", out);
+}
+
+Test(tune_cli, show_without_a_file_says_so)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--show", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, cache), "%s", out);
+    cr_expect(strstr(out, "no file yet"), "%s", out);
+}
+
+/* The key and value of the cache file's first entry line ("key | value |
+ * GFLOP/s"), or 0 when it has none. */
+static int first_entry(const char *text, char *key, char *value, size_t n)
+{
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "") {
+        const char *bar = strstr(line, " | ");
+        const char *nl = strchr(line, '\n');
+        if (line[0] == '#' || !bar || (nl && bar > nl)) continue;
+        const char *bar2 = strstr(bar + 3, " | ");
+        if (!bar2 || (nl && bar2 > nl)) continue;
+        snprintf(key, n, "%.*s", (int)(bar - line), line);
+        snprintf(value, n, "%.*s", (int)(bar2 - bar - 3), bar + 3);
+        return 1;
+    }
+    return 0;
+}
+
+Test(tune_cli, tunes_stores_reuses_and_shows)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--layer", TINY, "--dtype", "f32", "--budget", "0.3", "--threads",
+                          "1", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, "measured now"), "%s", out);
+    cr_expect(strstr(out, TINY), "the table names the layer:\n%s", out);
+    cr_expect(strstr(out, "fwd "), "the table shows the choice:\n%s", out);
+    cr_expect(!strstr(out, " f64 "), "--dtype f32 tuned f64:\n%s", out);
+
+    char *text = read_text(cache);
+    cr_assert(text, "the run wrote no cache file at %s", cache);
+    char key[300], value[300];
+    cr_assert(first_entry(text, key, value, sizeof key), "no entry in the cache:\n%s", text);
+    cr_expect(strstr(key, "fwd f32 ") && strstr(key, " c8 f8 ") && strstr(key, "threads=1"),
+              "the entry is not this layer's: %s", key);
+    free(text);
+
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, "from cache"), "the second run did not use the cache:\n%s", out);
+    cr_expect(!strstr(out, "measured now"), "the second run measured again:\n%s", out);
+
+    const char *show[] = {"--show", NULL};
+    cr_assert_eq(run(cache, show, out), 0, "%s", out);
+    cr_expect(strstr(out, key), "--show lacks the key \"%s\":\n%s", key, out);
+    cr_expect(strstr(out, value), "--show lacks the value \"%s\":\n%s", value, out);
+    cr_expect(strstr(out, "GFLOP/s"), "%s", out);
+    cr_expect(strstr(out, "1 entry"), "%s", out);
+
+    /* --exhaustive measures again even though the entry exists. */
+    const char *exh[] = {"--layer", TINY, "--dtype", "f32", "--budget", "0.3", "--threads",
+                         "1", "--exhaustive", NULL};
+    cr_assert_eq(run(cache, exh, out), 0, "%s", out);
+    cr_expect(strstr(out, "measured now"), "%s", out);
+}
+
+Test(tune_cli, file_of_layers_both_dtypes)
+{
+    char cache[128], out[OUT_MAX], file[160];
+    cache_in_tmp(cache, sizeof cache);
+    snprintf(file, sizeof file, "%s/layers.txt", tmpdir);
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs("# a comment line\n  c=4 f=4 k=2 s=2 h=3 w=3   # a trailing comment\n\n"
+          "c=4 f=8 k=3 h=3 w=3 g=2 n=2\n",
+          f);
+    fclose(f);
+    const char *args[] = {"--file", file, "--budget", "0.4", "--threads", "1", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, "c=4 f=4 k=2 s=2 h=3 w=3 "), "%s", out);
+    cr_expect(strstr(out, "c=4 f=8 k=3 h=3 w=3 g=2 n=2 "), "%s", out);
+    cr_expect(strstr(out, "4 layers in"), "2 layers x f32 and f64 make 4 rows:\n%s", out);
+    char *text = read_text(cache);
+    cr_assert(text, "no cache file");
+    cr_expect(strstr(text, "fwd f32 ") && strstr(text, "fwd f64 "), "%s", text);
+    free(text);
+}
+
+Test(tune_cli, unwritable_cache_exits_1)
+{
+    char out[OUT_MAX];
+    const char *args[] = {"--layer", TINY, "--dtype", "f32", "--budget", "0.2", NULL};
+    /* A path under a regular file can never be created. */
+    const int rc = run("/dev/null/tuning.txt", args, out);
+    cr_expect_eq(rc, 1, "exit %d, want 1:\n%s", rc, out);
+    cr_expect(strstr(out, "tuning cache could not be written"), "%s", out);
+    cr_expect(strstr(out, "/dev/null/tuning.txt"), "the message names the path:\n%s", out);
+}
