@@ -37,7 +37,7 @@
  * analytic choice. */
 #define MIN_PLAN_BUDGET_S 0.1
 /* Timing: samples per plan and the wall time one sample aims at. */
-#define SAMPLES 5
+#define SAMPLES 7
 #define SAMPLE_TARGET_S 0.02
 
 typedef struct layer {
