@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 /* Big enough for any output of these runs (a few table lines). */
 #define OUT_MAX 16384
 
@@ -58,7 +60,10 @@ static int run(const char *cache, const char *const *args, char *out)
         dup2(fd[1], STDERR_FILENO);
         close(fd[1]);
         setenv("TCONV_CACHE", cache, 1);
-        execv(argv[0], (char *const *)argv);
+        /* execve itself, not execv: glibc's execv calls its internal
+         * execve, which the aarch64 cross run's preloaded execve (that
+         * starts AArch64 programs under qemu) would not see. */
+        execve(argv[0], (char *const *)argv, environ);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
