@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/topology.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "tconv.h"
@@ -52,16 +53,17 @@ static double fill(int64_t used, int64_t size)
 
 /*
  * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
- * one element per row and channel step. Once MR * Cg elements pass ~24 KiB
- * they no longer fit L1 beside the weight rows and the prefetchers fall
+ * one element per row and channel step. Once MR * Cg elements pass ~3/4 of
+ * L1 they no longer fit beside the weight rows and the prefetchers fall
  * behind: on U-Net's 1024-channel layer 6x64 runs at 111 GFLOP/s, 8x32 at
- * 109, 14x32 at 87 and 28x16 at 23 (this EPYC, 32 KiB L1d). The L1 size is
- * a constant here until the tuner reads the cache sizes (hwloc).
+ * 109, 14x32 at 87 and 28x16 at 23 (an EPYC with 32 KiB L1d: 24 KiB is the
+ * edge, 64 KiB the cliff). L1's size comes from hwloc (dispatch/topology.c).
  */
 static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
 {
+    const double l1 = (double)tconv_topology_get()->l1d_bytes;
     const double bytes = (double)k->mr * (double)p->cg * (double)tconv_dtype_size(p->dtype);
-    return bytes <= 24.0 * 1024 ? 1.0 : bytes <= 64.0 * 1024 ? 0.8 : 0.4;
+    return bytes <= 0.75 * l1 ? 1.0 : bytes <= 2.0 * l1 ? 0.8 : 0.4;
 }
 
 /* Vector lanes of isa for p's dtype. */

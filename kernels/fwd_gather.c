@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dispatch/threads.h"
+#include "dispatch/topology.h"
 #include "kernels/fwd_internal.h"
 
 /* Where the kernels write: a base and element strides per logical index. */
@@ -262,11 +263,15 @@ static int64_t region_work(const tconv_fwd_driver *d, const fwd_phase *ph, int b
     return work;
 }
 
-/* Loop order: when a phase's packed weights fit in about half of L2, every
- * tile runs all output-channel blocks while its inputs are in L1 (the input
- * is read once); otherwise one block runs over all tiles at a time, so its
- * weights stay cached. */
-#define TCONV_FWD_WEIGHTS_RESIDENT_BYTES (512 * 1024)
+/* Loop order: when a phase's packed weights fit in half of L2 (the rest
+ * holds the inputs and outputs streaming through), every tile runs all
+ * output-channel blocks while its inputs are in L1 (the input is read
+ * once); otherwise one block runs over all tiles at a time, so its weights
+ * stay cached. L2's size comes from hwloc (dispatch/topology.c). */
+static int64_t weights_resident_bytes(void)
+{
+    return tconv_topology_get()->l2_bytes / 2;
+}
 
 /* Whether the phases run inside one tile loop over the intersection of their
  * compute regions (each phase's leftover strips run on their own): when
@@ -281,7 +286,7 @@ static int choose_phases_inner(const tconv_fwd_driver *d)
         return 0;
     const int64_t weight_bytes =
         p->groups * d->nblocks * p->k_h * p->k_w * p->cg * d->nr * d->esize;
-    if (weight_bytes > TCONV_FWD_WEIGHTS_RESIDENT_BYTES) return 0;
+    if (weight_bytes > weights_resident_bytes()) return 0;
     for (int64_t i = 0; i < d->nphases; i++) {
         const fwd_phase *b = &d->phases[i];
         if (b->by_classes || b->ntaps == 0 || b->ch1 == b->ch0 || b->cw1 == b->cw0) return 0;
@@ -319,7 +324,7 @@ static tconv_status choose_tilings(tconv_fwd_driver *d)
  *    each phase's strips around it;
  *  - else, phase by phase: its rectangles (the whole region or its tap
  *    classes) for all blocks when its weights stay cached, or block by block
- *    over all of them when not (see TCONV_FWD_WEIGHTS_RESIDENT_BYTES);
+ *    over all of them when not (see weights_resident_bytes());
  *  - PIXELS: one job per phase, its rows.
  * With jobs NULL, only counts them.
  */
@@ -361,7 +366,7 @@ static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cu
         }
         const int64_t nrect = region_rects(d, ph, ph->by_classes, cuts_h, cuts_w, rects);
         const int64_t weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
-        if (weight_bytes <= TCONV_FWD_WEIGHTS_RESIDENT_BYTES) {
+        if (weight_bytes <= weights_resident_bytes()) {
             for (int64_t k = 0; k < nrect; k++)
                 ADD_JOB(i, 1, rects[k], 0, nblk, rect_tiles(d, &rects[k]));
         } else {

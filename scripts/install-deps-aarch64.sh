@@ -27,7 +27,7 @@ set -euo pipefail
 # The version is in the directory's name (bump it, here and in the cross
 # file, when what goes into the sysroot changes), so that checkouts of
 # different versions on one machine never rebuild each other's sysroot.
-stamp_version=4
+stamp_version=5
 sysroot=/opt/tconv-aarch64-sysroot-v$stamp_version   # also named in cross/aarch64-linux-gnu.ini
 triplet=aarch64-linux-gnu
 stamp="$sysroot/.complete"
@@ -91,31 +91,26 @@ Version: $version
 Libs: -L\${libdir} -Wl,-rpath-link,\${libdir} -Wl,-rpath-link,$sysroot/lib/$triplet -lcriterion
 Cflags: -I\${includedir}
 EOF
-# SLEEF's header is in the multiarch include directory.
-sleef_version=$(dpkg-deb -f "$tmp"/debs/libsleef-dev_*.deb Version | sed 's/-[^-]*$//')
-"${sudo[@]}" tee "$sysroot.new/pkgconfig/sleef.pc" >/dev/null <<EOF
+# A .pc file for an unpacked library: name, include directory below
+# $sysroot/usr (SLEEF's header is in the multiarch one), version from its
+# -dev package.
+write_pc() {
+    local name=$1 incdir=$2 dev=$3 version
+    version=$(dpkg-deb -f "$tmp"/debs/"$dev"_*.deb Version | sed 's/-[^-]*$//')
+    "${sudo[@]}" tee "$sysroot.new/pkgconfig/$name.pc" >/dev/null <<EOF
 prefix=$sysroot/usr
-includedir=\${prefix}/include/$triplet
+includedir=\${prefix}/$incdir
 libdir=\${prefix}/lib/$triplet
 
-Name: SLEEF
-Description: SLEEF for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
-Version: $sleef_version
-Libs: -L\${libdir} -lsleef
+Name: $name
+Description: $name for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
+Version: $version
+Libs: -L\${libdir} -l$name
 Cflags: -I\${includedir}
 EOF
-hwloc_version=$(dpkg-deb -f "$tmp"/debs/libhwloc-dev_*.deb Version | sed 's/-[^-]*$//')
-"${sudo[@]}" tee "$sysroot.new/pkgconfig/hwloc.pc" >/dev/null <<EOF
-prefix=$sysroot/usr
-includedir=\${prefix}/include
-libdir=\${prefix}/lib/$triplet
-
-Name: hwloc
-Description: hwloc for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
-Version: $hwloc_version
-Libs: -L\${libdir} -lhwloc
-Cflags: -I\${includedir}
-EOF
+}
+write_pc sleef "include/$triplet" libsleef-dev
+write_pc hwloc include libhwloc-dev
 cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
 "${sudo[@]}" mkdir -p "$sysroot.new/preload"
 "${sudo[@]}" "$triplet-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
