@@ -53,16 +53,21 @@ static inline float32x4_t in_f64_neon(float64x2_t (*f)(float64x2_t), float32x4_t
 #define AV_SUB(a, b) vsubq_f32(a, b)
 #define AV_MUL(a, b) vmulq_f32(a, b)
 #define AV_DIV(a, b) vdivq_f32(a, b)
+#define AV_FMA(a, b, c) vfmaq_f32(c, a, b)
 #define AV_LT(a, b) vcltq_f32(a, b)
 #define AV_GT(a, b) vcgtq_f32(a, b)
 #define AV_AND(m, k) vandq_u32(m, k)
 #define AV_SEL(m, a, b) vbslq_f32(m, a, b)
 #define AV_EXP(v) Sleef_expf4_u10advsimd(v)
 #define AV_EXPM1(v) Sleef_expm1f4_u10advsimd(v)
-#define AV_TANH(v) Sleef_tanhf4_u10advsimd(v)
+#define AV_ABS(v) vabsq_f32(v)
+#define AV_COPYSIGN(m, s) vbslq_f32(vdupq_n_u32(0x80000000u), s, m)
+#define AV_TANH(v) act_tanh_f32(v)
+#define AV_DTANH(v) act_dtanh_f32(v)
 #define AV_IN_F64(f, v) in_f64_neon(f, v)
 #define AV_GELU_IN_F64 act_gelu_f32_in_f64
 #define AV_SUFFIX f32
+#include "kernels/template/activation_tanh_f32.inc"
 #include "kernels/template/activation.inc"
 
 const tconv_act_impl tconv_act_neon = {"neon", act_fwd_f32, act_fwd_f64, act_bwd_f32,

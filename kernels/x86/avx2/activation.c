@@ -54,16 +54,21 @@ static inline __m256 in_f64_avx2(__m256d (*f)(__m256d), __m256 v)
 #define AV_SUB(a, b) _mm256_sub_ps(a, b)
 #define AV_MUL(a, b) _mm256_mul_ps(a, b)
 #define AV_DIV(a, b) _mm256_div_ps(a, b)
+#define AV_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define AV_LT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
 #define AV_GT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
 #define AV_AND(m, k) _mm256_and_ps(m, k)
 #define AV_SEL(m, a, b) _mm256_blendv_ps(b, a, m)
 #define AV_EXP(v) Sleef_expf8_u10avx2(v)
 #define AV_EXPM1(v) Sleef_expm1f8_u10avx2(v)
-#define AV_TANH(v) Sleef_tanhf8_u10avx2(v)
+#define AV_ABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
+#define AV_COPYSIGN(m, s) _mm256_or_ps(m, _mm256_and_ps(s, _mm256_set1_ps(-0.0f)))
+#define AV_TANH(v) act_tanh_f32(v)
+#define AV_DTANH(v) act_dtanh_f32(v)
 #define AV_IN_F64(f, v) in_f64_avx2(f, v)
 #define AV_GELU_IN_F64 act_gelu_f32_in_f64
 #define AV_SUFFIX f32
+#include "kernels/template/activation_tanh_f32.inc"
 #include "kernels/template/activation.inc"
 
 const tconv_act_impl tconv_act_avx2 = {"avx2", act_fwd_f32, act_fwd_f64, act_bwd_f32,

@@ -55,16 +55,22 @@ static inline __m512 in_f64_avx512(__m512d (*f)(__m512d), __m512 v)
 #define AV_SUB(a, b) _mm512_sub_ps(a, b)
 #define AV_MUL(a, b) _mm512_mul_ps(a, b)
 #define AV_DIV(a, b) _mm512_div_ps(a, b)
+#define AV_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define AV_LT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
 #define AV_GT(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
 #define AV_AND(m, k) ((__mmask16)((m) & (k)))
 #define AV_SEL(m, a, b) _mm512_mask_blend_ps(m, b, a)
 #define AV_EXP(v) Sleef_expf16_u10avx512f(v)
 #define AV_EXPM1(v) Sleef_expm1f16_u10avx512f(v)
-#define AV_TANH(v) Sleef_tanhf16_u10avx512f(v)
+#define AV_ABS(v) _mm512_abs_ps(v)
+#define AV_COPYSIGN(m, s) \
+    _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(m), _mm512_and_epi32(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN))))
+#define AV_TANH(v) act_tanh_f32(v)
+#define AV_DTANH(v) act_dtanh_f32(v)
 #define AV_IN_F64(f, v) in_f64_avx512(f, v)
 #define AV_GELU_IN_F64 act_gelu_f32_in_f64
 #define AV_SUFFIX f32
+#include "kernels/template/activation_tanh_f32.inc"
 #include "kernels/template/activation.inc"
 
 const tconv_act_impl tconv_act_avx512 = {"avx512", act_fwd_f32, act_fwd_f64, act_bwd_f32,
