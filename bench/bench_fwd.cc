@@ -4,6 +4,10 @@
 // Benchmarks:
 //   fwd/<layer>/tconv           tconv's default plan, first layout of --tconv_layouts
 //   fwd/<layer>/tconv_<layout>  tconv in each further layout of --tconv_layouts
+//   fwd/<layer>/tconv_<act>     with --tconv_activation=<act>: tconv's default
+//                               plan in the first layout with that activation
+//                               fused into the forward pass (DCGAN's output
+//                               layer ends in tanh), beside the plain one
 //   fwd/<layer>/onednn          oneDNN deconvolution_forward (forward_inference,
 //                               deconvolution_direct, format_tag::any everywhere;
 //                               src and weights reordered once, outside timing)
@@ -25,6 +29,9 @@
 //   --tconv_layouts=nhwc[,nchw]   tconv data layouts to time (nhwc pairs with
 //                                 W_OHWI, nchw with W_IOHW); default nhwc
 //   --time=cpu|real               time base of the rates; default cpu
+//   --tconv_activation=<act>      also time tconv with a fused activation: relu,
+//                                 sigmoid, tanh, gelu, swish (checked against the
+//                                 reference followed by tconv_activation_forward)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -214,7 +221,9 @@ const char *layout_name(Layout l) { return l == Layout::NHWC ? "nhwc" : "nchw"; 
 
 class TconvImpl final : public Impl {
 public:
-    TconvImpl(const Problem &p, const Inputs &in, Layout layout, unsigned flags) : p_(p), layout_(layout)
+    TconvImpl(const Problem &p, const Inputs &in, Layout layout, unsigned flags,
+              tconv_activation act = TCONV_ACT_NONE)
+        : p_(p), layout_(layout)
     {
         const bench_layer &l = *p.l;
         tconv_desc d;
@@ -230,6 +239,7 @@ public:
         d.dtype = TCONV_F32;
         d.layout = layout == Layout::NHWC ? TCONV_NHWC : TCONV_NCHW;
         d.weight_layout = layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW;
+        d.activation = act;
         const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
         if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
             throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
@@ -430,8 +440,9 @@ private:
 using Factory = std::function<std::unique_ptr<Impl>(const Problem &, const Inputs &)>;
 
 struct Entry {
-    std::string name;  // "tconv", "tconv_nchw", "onednn", "xnnpack"
+    std::string name;  // "tconv", "tconv_nchw", "tconv_tanh", "onednn", "xnnpack"
     Factory make;
+    tconv_activation act = TCONV_ACT_NONE;  // fused into the output (checked with it)
 };
 
 // ---------------------------------------------------------------------------
@@ -480,13 +491,18 @@ void check(const bench_layer &l, const Entry &e, const std::string &bench_name)
     impl->run();
     const std::vector<float> y = impl->output_nchw();
     if (y.size() != ref.y.size()) die(bench_name + ": output size differs from the reference");
+    // A fused activation: the reference followed by the same activation alone.
+    std::vector<float> want = ref.y;
+    if (e.act != TCONV_ACT_NONE &&
+        tconv_activation_forward(e.act, 0, TCONV_F32, (int64_t)want.size(), want.data(), want.data()) != TCONV_OK)
+        die(std::string("tconv_activation_forward: ") + tconv_last_error());
     double mean = 0;
-    for (float v : ref.y) mean += std::fabs((double)v);
-    mean = mean / (double)ref.y.size() + 1e-30;
+    for (float v : want) mean += std::fabs((double)v);
+    mean = mean / (double)want.size() + 1e-30;
     double worst = 0;
     size_t at = 0;
     for (size_t i = 0; i < y.size(); ++i) {
-        const double err = std::fabs((double)y[i] - (double)ref.y[i]) / (std::fabs((double)ref.y[i]) + mean);
+        const double err = std::fabs((double)y[i] - (double)want[i]) / (std::fabs((double)want[i]) + mean);
         if (!(err <= worst)) {
             worst = err;
             at = i;
@@ -503,7 +519,7 @@ void check(const bench_layer &l, const Entry &e, const std::string &bench_name)
                       "n=%lld f=%lld oh=%lld ow=%lld (got %.6g, reference %.6g); the layer mapping or the "
                       "implementation is wrong [%s]",
                       bench_name.c_str(), (long long)p.n, worst, kTolerance, (long long)n, (long long)f,
-                      (long long)yy, (long long)x, (double)y[at], (double)ref.y[at], impl->info.c_str());
+                      (long long)yy, (long long)x, (double)y[at], (double)want[at], impl->info.c_str());
         die(buf);
     }
     std::fprintf(stderr, "bench_fwd: check %-40s ok (batch %lld, max rel err %.2e)\n", bench_name.c_str(),
@@ -670,6 +686,17 @@ void bm_peak(benchmark::State &state, const PeakKernel *k)
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The activations --tconv_activation takes (those without a parameter).
+tconv_activation parse_activation(const std::string &s)
+{
+    if (s == "relu") return TCONV_ACT_RELU;
+    if (s == "sigmoid") return TCONV_ACT_SIGMOID;
+    if (s == "tanh") return TCONV_ACT_TANH;
+    if (s == "gelu") return TCONV_ACT_GELU;
+    if (s == "swish") return TCONV_ACT_SWISH;
+    die("--tconv_activation: unknown activation '" + s + "' (relu, sigmoid, tanh, gelu, swish)");
+}
+
 std::vector<Layout> parse_layouts(const std::string &s)
 {
     std::vector<Layout> out;
@@ -695,12 +722,17 @@ int main(int argc, char **argv)
     // Own flags first; Google Benchmark rejects what it does not know.
     std::vector<Layout> layouts{Layout::NHWC};
     bool real_time = false;
+    tconv_activation fused = TCONV_ACT_NONE;
+    std::string fused_name;
     {
         int out = 1;
-        const char *lflag = "--tconv_layouts=", *tflag = "--time=";
+        const char *lflag = "--tconv_layouts=", *tflag = "--time=", *aflag = "--tconv_activation=";
         for (int i = 1; i < argc; ++i) {
             if (std::strncmp(argv[i], lflag, std::strlen(lflag)) == 0) {
                 layouts = parse_layouts(argv[i] + std::strlen(lflag));
+            } else if (std::strncmp(argv[i], aflag, std::strlen(aflag)) == 0) {
+                fused_name = argv[i] + std::strlen(aflag);
+                fused = parse_activation(fused_name);
             } else if (std::strncmp(argv[i], tflag, std::strlen(tflag)) == 0) {
                 const std::string t = argv[i] + std::strlen(tflag);
                 if (t != "cpu" && t != "real") die("--time: 'cpu' or 'real', not '" + t + "'");
@@ -797,6 +829,14 @@ int main(int argc, char **argv)
                            [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
                                return std::make_unique<TconvImpl>(p, in, lay, 0u);
                            }});
+    }
+    if (fused != TCONV_ACT_NONE) {
+        const Layout lay = layouts[0];
+        entries.push_back({"tconv_" + fused_name,
+                           [lay, fused](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+                               return std::make_unique<TconvImpl>(p, in, lay, 0u, fused);
+                           },
+                           fused});
     }
 #ifdef BENCH_HAVE_ONEDNN
     entries.push_back({"onednn", [](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
