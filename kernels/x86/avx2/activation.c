@@ -4,6 +4,8 @@
  * by their sign bit. The f64 macros come first: SIGMOID, SWISH and GELU
  * (kernels/template/activation_f64.inc) are f64 vector functions that the
  * f32 table calls on its lanes widened to f64.
+ * f32 tanh is kernels/template/activation_tanh_f32.inc's (SLEEF's expf
+ * and a polynomial).
  */
 #include <immintrin.h>
 #include <sleef.h>
