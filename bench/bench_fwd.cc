@@ -73,6 +73,11 @@
 
 namespace {
 
+#ifdef BENCH_HAVE_XNNPACK
+// XNNPACK's thread pool for --threads above 1 (NULL: the caller's thread).
+pthreadpool_t g_xnn_pool = nullptr;
+#endif
+
 constexpr double kTolerance = 1e-3;  // max relative error, f32
 
 [[noreturn]] void die(const std::string &msg)
@@ -411,10 +416,11 @@ public:
             throw Refused("xnn_create_deconvolution2d_nhwc_f32: status " + std::to_string((int)st));
         st = xnn_setup_deconvolution2d_nhwc_f32(op_, (size_t)p.n, (size_t)l.in_h, (size_t)l.in_w,
                                                 (uint32_t)l.out_pad, (uint32_t)l.out_pad, x_.data(), y_.data(),
-                                                nullptr);
+                                                g_xnn_pool);
         if (st != xnn_status_success)
             throw Refused("xnn_setup_deconvolution2d_nhwc_f32: status " + std::to_string((int)st));
-        info = "xnnpack deconvolution2d_nhwc_f32 (no threadpool)";
+        info = g_xnn_pool ? "xnnpack deconvolution2d_nhwc_f32 (pthreadpool)"
+                          : "xnnpack deconvolution2d_nhwc_f32 (no threadpool)";
     }
     ~XnnpackImpl() override
     {
@@ -425,7 +431,7 @@ public:
 
     void run() override
     {
-        const xnn_status st = xnn_run_operator(op_, nullptr);
+        const xnn_status st = xnn_run_operator(op_, g_xnn_pool);
         if (st != xnn_status_success) die("xnn_run_operator: status " + std::to_string((int)st));
     }
     std::vector<float> output_nchw() override { return nhwc_to_nchw(y_.data(), p_.n, p_.l->filters, p_.oh, p_.ow); }
@@ -724,15 +730,22 @@ int main(int argc, char **argv)
     bool real_time = false;
     tconv_activation fused = TCONV_ACT_NONE;
     std::string fused_name;
+    int threads = 1;
     {
         int out = 1;
-        const char *lflag = "--tconv_layouts=", *tflag = "--time=", *aflag = "--tconv_activation=";
+        const char *lflag = "--tconv_layouts=", *tflag = "--time=", *aflag = "--tconv_activation=",
+                   *nflag = "--threads=";
         for (int i = 1; i < argc; ++i) {
             if (std::strncmp(argv[i], lflag, std::strlen(lflag)) == 0) {
                 layouts = parse_layouts(argv[i] + std::strlen(lflag));
             } else if (std::strncmp(argv[i], aflag, std::strlen(aflag)) == 0) {
                 fused_name = argv[i] + std::strlen(aflag);
                 fused = parse_activation(fused_name);
+            } else if (std::strncmp(argv[i], nflag, std::strlen(nflag)) == 0) {
+                char *end = nullptr;
+                const long n = std::strtol(argv[i] + std::strlen(nflag), &end, 10);
+                if (*end || n < 1 || n > 1024) die(std::string("--threads: a count from 1 to 1024, not '") + (argv[i] + std::strlen(nflag)) + "'");
+                threads = (int)n;
             } else if (std::strncmp(argv[i], tflag, std::strlen(tflag)) == 0) {
                 const std::string t = argv[i] + std::strlen(tflag);
                 if (t != "cpu" && t != "real") die("--time: 'cpu' or 'real', not '" + t + "'");
@@ -744,15 +757,23 @@ int main(int argc, char **argv)
         argc = out;
         argv[argc] = nullptr;
     }
+    // Threads: every implementation gets the same count. More than one
+    // needs wall-clock time (a thread's CPU time misses the others' work).
+    if (threads > 1) real_time = true;
+    if (tconv_set_num_threads(threads) != TCONV_OK) die(std::string("tconv_set_num_threads: ") + tconv_last_error());
+#ifdef BENCH_HAVE_XNNPACK
+    if (threads > 1) g_xnn_pool = pthreadpool_create((size_t)threads);
+#endif
+    benchmark::AddCustomContext("threads", std::to_string(threads));
 
     std::string peers_in, peers_out;
     auto add = [](std::string &list, const std::string &s) { list += (list.empty() ? "" : "; ") + s; };
 
 #ifdef BENCH_HAVE_ONEDNN
-    // Debian's libdnnl is built with the OpenMP CPU runtime (libgomp): one
-    // thread for every primitive created from now on.
-    omp_set_num_threads(1);
-    if (omp_get_max_threads() != 1) die("omp_set_num_threads(1) did not take effect");
+    // Debian's libdnnl is built with the OpenMP CPU runtime (libgomp): the
+    // thread count for every primitive created from now on.
+    omp_set_num_threads(threads);
+    if (omp_get_max_threads() != threads) die("omp_set_num_threads did not take effect");
     {
         const dnnl_version_t *v = dnnl_version();
         const char *rt = v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential"
@@ -779,7 +800,8 @@ int main(int argc, char **argv)
 #ifdef BENCH_HAVE_XNNPACK
     bool have_xnnpack = xnn_initialize(nullptr) == xnn_status_success;
     if (have_xnnpack) {
-        const std::string s = std::string("XNNPACK ") + BENCH_XNNPACK_VERSION + " (NULL threadpool: caller's thread)";
+        const std::string s = std::string("XNNPACK ") + BENCH_XNNPACK_VERSION +
+                              (g_xnn_pool ? " (pthreadpool of --threads)" : " (NULL threadpool: caller's thread)");
         add(peers_in, s);
         benchmark::AddCustomContext("xnnpack", s);
     } else {

@@ -13,10 +13,14 @@
 #include "dispatch/desc.h"
 #include "dispatch/error.h"
 #include "dispatch/select.h"
+#include "dispatch/threads.h"
 #include "kernels/fwd_driver.h"
 #include "tconv.h"
+#include "tune/cache.h"
+#include "tune/tuner.h"
 
-#define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE)
+#define TCONV_TUNE_FLAGS (TCONV_TUNE_NONE | TCONV_TUNE_MEASURE | TCONV_TUNE_EXHAUSTIVE)
+#define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE | TCONV_TUNE_FLAGS)
 
 struct tconv_plan {
     tconv_desc desc;
@@ -28,7 +32,8 @@ struct tconv_plan {
      * plain copy for the reference (has_weights says whether any are set). */
     int has_weights, has_bias;
     void *set_w, *set_bias;
-    char info[384];
+    const char *tuning; /* "heuristic", "tuned, from cache", "tuned, measured now" */
+    char info[512];
 };
 
 static const char *layout_name(tconv_layout l)
@@ -62,7 +67,7 @@ static void describe(tconv_plan *plan)
     strncat(fwd, act_names[p->activation], sizeof fwd - strlen(fwd) - 1);
     snprintf(plan->info, sizeof plan->info,
              "fwd %s, bwd %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
-             "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld",
+             "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | tune: %s",
              fwd, plan->ref->name, p->dtype == TCONV_F64 ? "f64" : "f32",
              layout_name(plan->desc.layout), weight_layout_name(plan->desc.weight_layout),
              (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
@@ -70,7 +75,42 @@ static void describe(tconv_plan *plan)
              (long long)p->k_h, (long long)p->k_w, (long long)p->stride_h, (long long)p->stride_w,
              (long long)p->dil_h, (long long)p->dil_w, (long long)p->groups,
              (long long)p->crop_top, (long long)p->crop_bottom, (long long)p->crop_left,
-             (long long)p->crop_right);
+             (long long)p->crop_right, plan->fwd ? plan->tuning : "none (reference)");
+}
+
+/*
+ * The forward kernel and mode: the analytic choice (dispatch/select.c), or
+ * the per-host cache's entry for this configuration, or candidates measured
+ * now (tune/tuner.c), as the tuning flags say. A cache entry that names a
+ * kernel this build or ISA does not have is ignored (and replaced when
+ * measuring). Measuring that fails (out of memory) falls back to the
+ * analytic choice; it never fails the plan.
+ */
+static tconv_fwd_choice choose_fwd(const tconv_desc *d, const tconv_problem *p, tconv_isa isa,
+                                   unsigned tune, const char **how)
+{
+    tconv_fwd_choice choice = tconv_select_fwd(p, isa);
+    *how = "heuristic";
+    if (!choice.uk || tune == TCONV_TUNE_NONE || tconv_select_forced()) return choice;
+    char key[256], value[TCONV_CACHE_VALUE_SIZE];
+    tconv_tune_key(d, p, isa, tconv_get_num_threads(), key, sizeof key);
+    tconv_fwd_choice cached;
+    if (tune != TCONV_TUNE_EXHAUSTIVE && tconv_cache_lookup(key, value, sizeof value, NULL) &&
+        tconv_tune_decode(value, p, isa, &cached)) {
+        *how = "tuned, from cache";
+        return cached;
+    }
+    if (tune != TCONV_TUNE_MEASURE && tune != TCONV_TUNE_EXHAUSTIVE) return choice;
+    tconv_fwd_choice best;
+    double gflops = 0.0;
+    int measured = 0;
+    if (tconv_tune_measure(p, isa, tune == TCONV_TUNE_EXHAUSTIVE, tconv_tune_budget(), &best,
+                           &gflops, &measured) != TCONV_OK)
+        return choice;
+    tconv_tune_encode(&best, value, sizeof value);
+    (void)tconv_cache_store(key, value, gflops); /* an unwritable cache only warns */
+    *how = "tuned, measured now";
+    return best;
 }
 
 tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned flags)
@@ -80,6 +120,11 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     if (flags & ~TCONV_PLAN_KNOWN_FLAGS)
         return tconv_fail(TCONV_EINVAL, "flags (0x%x) has unknown bits 0x%x", flags,
                           flags & ~TCONV_PLAN_KNOWN_FLAGS);
+    const unsigned tune = flags & TCONV_TUNE_FLAGS;
+    if (tune & (tune - 1))
+        return tconv_fail(TCONV_EINVAL,
+                          "flags (0x%x) has more than one of TCONV_TUNE_NONE, TCONV_TUNE_MEASURE "
+                          "and TCONV_TUNE_EXHAUSTIVE", flags);
     tconv_problem problem;
     tconv_status st = tconv_problem_from_desc(d, &problem);
     if (st != TCONV_OK) return st;
@@ -92,7 +137,7 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     if (!(flags & TCONV_PLAN_REFERENCE)) {
         /* One read of the ISA for the kernel and the activation table. */
         const tconv_isa isa = tconv_get_isa();
-        const tconv_fwd_choice choice = tconv_select_fwd(&problem, isa);
+        const tconv_fwd_choice choice = choose_fwd(d, &problem, isa, tune, &p->tuning);
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
         if (choice.uk &&

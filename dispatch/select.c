@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/topology.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "tconv.h"
@@ -52,16 +53,17 @@ static double fill(int64_t used, int64_t size)
 
 /*
  * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
- * one element per row and channel step. Once MR * Cg elements pass ~24 KiB
- * they no longer fit L1 beside the weight rows and the prefetchers fall
+ * one element per row and channel step. Once MR * Cg elements pass ~3/4 of
+ * L1 they no longer fit beside the weight rows and the prefetchers fall
  * behind: on U-Net's 1024-channel layer 6x64 runs at 111 GFLOP/s, 8x32 at
- * 109, 14x32 at 87 and 28x16 at 23 (this EPYC, 32 KiB L1d). The L1 size is
- * a constant here until the tuner reads the cache sizes (hwloc).
+ * 109, 14x32 at 87 and 28x16 at 23 (an EPYC with 32 KiB L1d: 24 KiB is the
+ * edge, 64 KiB the cliff). L1's size comes from hwloc (dispatch/topology.c).
  */
 static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
 {
+    const double l1 = (double)tconv_topology_get()->l1d_bytes;
     const double bytes = (double)k->mr * (double)p->cg * (double)tconv_dtype_size(p->dtype);
-    return bytes <= 24.0 * 1024 ? 1.0 : bytes <= 64.0 * 1024 ? 0.8 : 0.4;
+    return bytes <= 0.75 * l1 ? 1.0 : bytes <= 2.0 * l1 ? 0.8 : 0.4;
 }
 
 /* Vector lanes of isa for p's dtype. */
@@ -123,20 +125,18 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
     return 0.95 * channels * fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
 }
 
-/* The best-scoring (kernel, mode) for p among the tables of ISAs isas[0..n)
- * (in order of preference), considering only the kernel named kernel (NULL:
- * any) and the mode *mode (NULL: any). A later candidate must score clearly
- * higher to win. */
-static tconv_fwd_choice best_of(const tconv_isa *isas, int n, const tconv_problem *p,
-                                const char *kernel, const tconv_fwd_mode *mode)
+/* Every (kernel, mode) a plan for p may run, from the tables of ISAs
+ * isas[0..n) (in order of preference), with its score, in table order;
+ * out may be NULL (count only). */
+static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv_fwd_choice *out,
+                     double *scores, int max)
 {
-    tconv_fwd_choice best = {NULL, TCONV_FWD_GATHER};
-    double best_score = 0.0;
+    int count = 0;
     for (int a = 0; a < n; a++) {
         const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count; i++) {
             const tconv_fwd_ukernel *k = &t->entries[i];
-            if (k->dtype != p->dtype || (kernel && strcmp(k->name, kernel) != 0)) continue;
+            if (k->dtype != p->dtype) continue;
             for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
                 if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
                 /* Lower-ISA kernels compete only for their output-channel
@@ -144,25 +144,74 @@ static tconv_fwd_choice best_of(const tconv_isa *isas, int n, const tconv_proble
                  * many, and any NR fills them). */
                 if (a > 0 && (m == TCONV_FWD_SCATTER || k->family != TCONV_UK_CHANNELS))
                     continue;
-                if (mode && (int)*mode != m) continue;
-                const double s = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype));
-                if (!best.uk || s > best_score * 1.05) {
-                    best = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
-                    best_score = s;
+                if (count < max) {
+                    out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
+                    scores[count] = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype));
                 }
+                count++;
             }
         }
+    }
+    return count < max ? count : max;
+}
+
+/* The ISAs whose tables a plan on isa chooses from. An AVX-512 CPU runs
+ * AVX2 code too, and some tiles exist only there (4x24 fills 21 output
+ * channels to 7/8; every zmm tile to 2/3 or less): its kernels compete,
+ * behind the AVX-512 ones. */
+static int isas_of(tconv_isa isa, tconv_isa isas[2])
+{
+    isas[0] = isa;
+    isas[1] = TCONV_ISA_AVX2;
+    return isa == TCONV_ISA_AVX512 ? 2 : 1;
+}
+
+/* The index of the best-scoring candidate among cand[0..n) whose kernel is
+ * named kernel (NULL: any) and whose mode is *mode (NULL: any), or -1. A
+ * later candidate must score clearly higher to win. */
+static int best_of(const tconv_fwd_choice *cand, const double *scores, int n, const char *kernel,
+                   const tconv_fwd_mode *mode)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+        if (kernel && strcmp(cand[i].uk->name, kernel) != 0) continue;
+        if (mode && cand[i].mode != *mode) continue;
+        if (best < 0 || scores[i] > scores[best] * 1.05) best = i;
     }
     return best;
 }
 
+int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_choice *out, int max)
+{
+    tconv_isa isas[2];
+    double scores[TCONV_TUNE_MAX_CANDIDATES];
+    tconv_fwd_choice cand[TCONV_TUNE_MAX_CANDIDATES];
+    const int n = enumerate(isas, isas_of(isa, isas), p, cand, scores, TCONV_TUNE_MAX_CANDIDATES);
+    const int first = best_of(cand, scores, n, NULL, NULL);
+    if (first < 0 || max <= 0) return 0;
+    /* The heuristic choice, then the others by score, highest first; ties
+     * keep table order (an insertion sort: a few dozen at most). */
+    int order[TCONV_TUNE_MAX_CANDIDATES], m = 0;
+    for (int i = 0; i < n; i++)
+        if (i != first) order[m++] = i;
+    for (int i = 1; i < m; i++) {
+        const int v = order[i];
+        int j = i;
+        for (; j > 0 && scores[order[j - 1]] < scores[v]; j--) order[j] = order[j - 1];
+        order[j] = v;
+    }
+    int count = 0;
+    out[count++] = cand[first];
+    for (int i = 0; i < m && count < max; i++) out[count++] = cand[order[i]];
+    return count;
+}
+
 tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
 {
-    /* An AVX-512 CPU runs AVX2 code too, and some tiles exist only there
-     * (4x24 fills 21 output channels to 7/8; every zmm tile to 2/3 or less):
-     * its kernels compete, behind the AVX-512 ones. */
-    tconv_isa isas[2] = {isa, TCONV_ISA_AVX2};
-    const int n = isa == TCONV_ISA_AVX512 ? 2 : 1;
+    tconv_isa isas[2];
+    double scores[TCONV_TUNE_MAX_CANDIDATES];
+    tconv_fwd_choice cand[TCONV_TUNE_MAX_CANDIDATES];
+    const int n = enumerate(isas, isas_of(isa, isas), p, cand, scores, TCONV_TUNE_MAX_CANDIDATES);
     const char *kernel = getenv("TCONV_FWD_KERNEL");
     const char *mode_name = getenv("TCONV_FWD_MODE");
     tconv_fwd_mode mode = TCONV_FWD_GATHER;
@@ -172,9 +221,15 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
         mode = TCONV_FWD_SCATTER;
         mode_forced = 1;
     }
-    const tconv_fwd_choice forced =
-        best_of(isas, n, p, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
+    int i = best_of(cand, scores, n, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
     /* A forced kernel of another ISA or dtype, or a forced mode the kernel
      * cannot run: choose as if nothing were forced. */
-    return forced.uk ? forced : best_of(isas, n, p, NULL, NULL);
+    if (i < 0) i = best_of(cand, scores, n, NULL, NULL);
+    return i < 0 ? (tconv_fwd_choice){NULL, TCONV_FWD_GATHER} : cand[i];
+}
+
+int tconv_select_forced(void)
+{
+    const char *kernel = getenv("TCONV_FWD_KERNEL"), *mode = getenv("TCONV_FWD_MODE");
+    return (kernel && *kernel) || (mode && *mode);
 }

@@ -28,4 +28,17 @@ typedef struct tconv_fwd_choice {
  * (gather|scatter) force the kernel and the mode. */
 tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa);
 
+/* Room for every candidate of the largest tables (two ISAs' kernels, two
+ * modes each). */
+#define TCONV_TUNE_MAX_CANDIDATES 64
+
+/* The candidates the tuner measures for p on isa: the choice
+ * tconv_select_fwd makes when nothing is forced first, then every other
+ * (kernel, mode) it weighed, by score, highest first; at most max. */
+int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_choice *out, int max);
+
+/* Whether TCONV_FWD_KERNEL or TCONV_FWD_MODE forces the choice (tuning then
+ * stays out of the way). */
+int tconv_select_forced(void);
+
 #endif /* TCONV_DISPATCH_SELECT_H */

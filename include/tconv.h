@@ -266,6 +266,46 @@ TCONV_API const char *tconv_isa_name(tconv_isa isa);
 TCONV_API const char *tconv_kernel_name(tconv_isa isa, int index);
 
 /* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Passes split their work over a persistent pool of threads created on first
+ * use, one per physical core (workers bound to cores with hwloc; the calling
+ * thread does its share). Results are bit for bit the same for every thread
+ * count: each output is computed in a fixed order by one task.
+ *
+ * The default count is the physical cores this process may run on (its
+ * affinity mask / cgroup cpuset; hyper-threads count once), or the
+ * environment variable TCONV_NUM_THREADS. Several application threads may run
+ * passes at once: one that finds the pool busy runs its pass on its own
+ * thread instead of waiting. */
+
+/* Sets the thread count for later passes: 1 to 1024, or 0 for the default.
+ * Waits for a pass running on the pool to finish. TCONV_EINVAL otherwise. */
+TCONV_API tconv_status tconv_set_num_threads(int n);
+
+/* The thread count passes split their work for. */
+TCONV_API int tconv_get_num_threads(void);
+
+/* A task of a parallel-for, and a host's parallel-for: it must run
+ * task(task_ctx, i) once for every i in [0, n), on any threads in any order,
+ * and return when all have finished (the shape of ONNX Runtime's and
+ * PyTorch's thread-pool loops). */
+typedef void (*tconv_task_fn)(void *task_ctx, int64_t i);
+typedef void (*tconv_parallel_for_fn)(void *pool_ctx, int64_t n, tconv_task_fn task,
+                                      void *task_ctx);
+
+/* Runs passes on the host's parallel-for instead of tconv's pool, which then
+ * starts no threads; NULL restores the built-in pool. tconv splits a pass
+ * into about as many tasks as tconv_get_num_threads() says (set it to the
+ * host pool's size), and tasks never call back into the host's parallel-for.
+ * The host's function may be called from several threads at once and, when a
+ * pass runs inside one of the host's own parallel regions, from inside that
+ * region: it must then run the tasks (serially is fine) without deadlock.
+ * Not meant to race with running passes. */
+TCONV_API void tconv_set_parallel_for(tconv_parallel_for_fn fn, void *pool_ctx);
+
+/* ------------------------------------------------------------------------ */
 /* Plans and passes                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -273,6 +313,23 @@ typedef struct tconv_plan tconv_plan;
 
 /* Plan flags (bitwise or; 0 = defaults). Unknown bits are rejected. */
 #define TCONV_PLAN_REFERENCE (1u << 0) /* always run the scalar reference kernels */
+
+/* Tuning (FFTW's planner rigor, with a per-host cache; see "Tuning cache"
+ * below). With none of these flags a plan uses the cache's entry for its
+ * configuration if there is one, else the analytic choice; it never
+ * measures. At most one of them may be given. tconv_plan_info ends with
+ * "tune: heuristic", "tune: tuned, from cache" or "tune: tuned, measured
+ * now". TCONV_FWD_KERNEL / TCONV_FWD_MODE override all of it. */
+#define TCONV_TUNE_NONE (1u << 1)       /* the analytic choice; the cache is not touched */
+#define TCONV_TUNE_MEASURE (1u << 2)    /* the cache's entry, else measure a pruned space now
+                                           (each candidate verified against the reference)
+                                           and store the winner */
+#define TCONV_TUNE_EXHAUSTIVE (1u << 3) /* measure every candidate now, replace the entry */
+
+/* Seconds one plan may spend measuring candidates beyond the analytic
+ * choice (which is always measured): default 2. TCONV_EINVAL outside
+ * (0, 86400]. */
+TCONV_API tconv_status tconv_set_tune_budget(double seconds);
 
 /* Validates d and makes every decision once (sizes, crops, which kernels).
  * On failure *plan is set to NULL. */
@@ -427,6 +484,52 @@ TCONV_API tconv_status tconv_activation_forward(tconv_activation act, double alp
 TCONV_API tconv_status tconv_activation_backward(tconv_activation act, double alpha,
                                                  tconv_dtype dtype, int64_t n, const void *saved,
                                                  int from_output, const void *dy, void *dz);
+
+/* ------------------------------------------------------------------------ */
+/* Tuning cache                                                              */
+/*                                                                           */
+/* Tuned choices (which kernel and blocking won for a layer configuration)   */
+/* are remembered per host in one text file, like FFTW's wisdom. Its         */
+/* location: $TCONV_CACHE if set (a file path); else                         */
+/* $XDG_CACHE_HOME/tconv/tuning-<hostname>.txt; else                         */
+/* $HOME/.cache/tconv/tuning-<hostname>.txt; decided once per process, on    */
+/* first use. The file's header names its format, the tconv version and the  */
+/* host's fingerprint (CPU model, its best ISA, L1d/L2/L3 sizes, physical    */
+/* cores); a file with another of any of these is never used, and the next   */
+/* write replaces it. Writers in several processes serialize on a lock file  */
+/* ("<file>.lock") and merge, so no entry is lost; the file is replaced      */
+/* atomically (temporary file and rename). Damaged lines are skipped with    */
+/* one warning on stderr and dropped by the next write. A location that      */
+/* cannot be written only costs the caching: plans never fail because of it. */
+/* These functions are thread-safe.                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The cache file's path for this process; "" when none can be determined
+ * (TCONV_CACHE, XDG_CACHE_HOME and HOME all unset). The file itself may not
+ * exist yet. Valid for the life of the process. */
+TCONV_API const char *tconv_cache_path(void);
+
+/* Merges the entries of the cache file at path (for instance one exported
+ * on an identical machine) into this host's cache; an imported entry
+ * replaces this host's entry of the same key. Damaged lines of the file are
+ * skipped with a warning. TCONV_EINVAL if path is NULL or empty, or if the
+ * file is not a tconv tuning cache or was written for another host, another
+ * tconv version or another format (the message says which, and what it
+ * says); TCONV_EIO if it cannot be read, or if this host's cache cannot be
+ * written (the entries are then used by this process only). */
+TCONV_API tconv_status tconv_cache_import(const char *path);
+
+/* Writes this host's cache, as it is in its file now, to path (replacing
+ * path atomically; its directory is created if missing). A cache with no
+ * entries gives a file with only the header. TCONV_EINVAL if path is NULL
+ * or empty; TCONV_EIO if this host's cache cannot be read or path cannot be
+ * written. */
+TCONV_API tconv_status tconv_cache_export(const char *path);
+
+/* Removes every entry: deletes the cache file (the lock file stays) and
+ * forgets what this process had read. TCONV_EIO if the file exists and
+ * cannot be removed (this process's copy is emptied anyway). */
+TCONV_API tconv_status tconv_cache_clear(void);
 
 #ifdef __cplusplus
 }

@@ -138,6 +138,7 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
     if (!d) return;
     free(d->phases);
     free(d->taps);
+    free(d->jobs);
     free(d);
 }
 
@@ -204,7 +205,7 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
      * outputs are strided and scatter outputs accumulate, so those two get
      * one vectorized sweep over y (dense in any layout) instead. */
     if (st == TCONV_OK && (d->mode == TCONV_FWD_SCATTER || d->uk->family == TCONV_UK_PIXELS))
-        tconv_fwd_activate(d, y, p->y_elems);
+        tconv_fwd_activate_all(d, y, p->y_elems);
     return st;
 }
 

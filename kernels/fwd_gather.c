@@ -8,9 +8,12 @@
  * a tile runs all output-channel blocks (weights cached) or one block runs
  * over all tiles. The PIXELS family walks rows of a phase instead.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/threads.h"
+#include "dispatch/topology.h"
 #include "kernels/fwd_internal.h"
 
 /* Where the kernels write: a base and element strides per logical index. */
@@ -19,14 +22,14 @@ typedef struct out_view {
     tconv_data_strides s;
 } out_view;
 
-/* Bias for every output pixel of the phase outside its compute region;
- * bias_f holds the value of each filter (activated when the mode fuses the
- * activation). */
+/* Bias for every output pixel of the phase outside its compute region, in
+ * images [n0, n1); bias_f holds the value of each filter (activated when the
+ * mode fuses the activation). */
 static void fill_bias_region(const tconv_fwd_driver *d, const fwd_phase *ph, const out_view *v,
-                             const char *bias_f)
+                             const char *bias_f, int64_t n0, int64_t n1)
 {
     const tconv_problem *p = &d->p;
-    for (int64_t n = 0; n < p->batch; n++)
+    for (int64_t n = n0; n < n1; n++)
         for (int64_t qh = ph->qh0; qh < ph->qh1; qh++) {
             const int in_rows = qh >= ph->ch0 && qh < ph->ch1;
             for (int64_t qw = ph->qw0; qw < ph->qw1; qw++) {
@@ -91,21 +94,36 @@ static void cursor_advance(pixel_cursor *c, const rect *r, int64_t batch, int im
     c->n++;
 }
 
-/* Tiles of rectangle r for output-channel blocks [blk0, blk1) of the flat
- * (group, block) range, for the nph phases from ph on, which share r (more
- * than one only when they share their compute region, see phases_inner):
- * per tile, pixel pointers are worked out once, then for each phase the taps
- * its pixels need and the kernel for each block. With xp NULL it is a dry
- * run: nothing is read or written, and the return value is the work the
- * tiles would do, in tile rows x taps (MR per tile and tap). */
+/* Pixels of rectangle r in all images, and its tiles of MR of them. */
+static int64_t rect_pixels(const tconv_fwd_driver *d, const rect *r)
+{
+    return d->p.batch * (r->h1 - r->h0) * (r->w1 - r->w0);
+}
+
+static int64_t rect_tiles(const tconv_fwd_driver *d, const rect *r)
+{
+    return (rect_pixels(d, r) + d->mr - 1) / d->mr;
+}
+
+/* Tiles [tile0, tile1) of rectangle r (a tile is MR consecutive pixels in
+ * tile order, so a tile's pixels, and with them its taps and results, are
+ * the same however the tiles are shared out) for output-channel blocks
+ * [blk0, blk1) of the flat (group, block) range, for the nph phases from ph
+ * on, which share r (more than one only when they share their compute
+ * region, see phases_inner): per tile, pixel pointers are worked out once,
+ * then for each phase the taps its pixels need and the kernel for each
+ * block. With xp NULL it is a dry run: nothing is read or written, and the
+ * return value is the work the tiles would do, in tile rows x taps (MR per
+ * tile and tap). */
 static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph,
                                   const rect *r, const char *xp, const out_view *v,
                                   const char *packed_w, const char *packed_bias, int64_t blk0,
-                                  int64_t blk1, tconv_uk_tap *taps, int64_t *sel)
+                                  int64_t blk1, int64_t tile0, int64_t tile1, tconv_uk_tap *taps,
+                                  int64_t *sel)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize;
-    const int64_t npix = p->batch * (r->h1 - r->h0) * (r->w1 - r->w0);
+    const int64_t npix = rect_pixels(d, r);
     int64_t work = 0;
     /* Tile across images at the same position when an image has fewer
      * pixels than a tile, or when the input is smaller than the phase's
@@ -113,14 +131,19 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
      * different taps, and a tile spanning them would compute them all. */
     const int images_inner = p->batch > 1 && (npix / p->batch < mr || p->in_h <= d->pad_h ||
                                               p->in_w <= d->pad_w);
+    /* The cursor at pixel tile0 * MR (one division per call). */
+    const int64_t width = r->w1 - r->w0, area = (r->h1 - r->h0) * width;
+    const int64_t first = tile0 * mr, last = min64(npix, tile1 * mr);
+    const int64_t pos = images_inner ? first / p->batch : first % max64(area, 1);
+    pixel_cursor cur = {images_inner ? first % p->batch : first / max64(area, 1),
+                        r->h0 + pos / max64(width, 1), r->w0 + pos % max64(width, 1)};
     const char *x0[TCONV_FWD_MAX_TILE];
     char *y0[TCONV_FWD_MAX_TILE]; /* output of phase (0, 0) at the pixel's q */
     const void *xs[TCONV_FWD_MAX_TILE];
     void *ys[TCONV_FWD_MAX_TILE];
     char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
-    pixel_cursor cur = {0, r->h0, r->w0};
 
-    for (int64_t t0 = 0; t0 < npix; t0 += mr) {
+    for (int64_t t0 = first; t0 < last; t0 += mr) {
         const int64_t m = min64(mr, npix - t0);
         int64_t h0 = INT64_MAX, h1 = INT64_MIN, w0 = INT64_MAX, w1 = INT64_MIN;
         for (int64_t i = 0; i < m; i++, cursor_advance(&cur, r, p->batch, images_inner)) {
@@ -206,56 +229,48 @@ static int64_t class_cuts(const tconv_fwd_driver *d, const fwd_phase *ph, int co
     return unique;
 }
 
-/* Scratch of one run: the kernel's tap list, the selected taps of a tile,
- * and the cuts of a phase (each 2 * ntaps_max + 1 long). */
-typedef struct run_scratch {
-    tconv_uk_tap *taps;
-    int64_t *sel, *cuts_h, *cuts_w;
-} run_scratch;
-
-/* Runs (or, with xp NULL, measures) a phase's tiles for blocks [blk0, blk1),
- * over its whole compute region or rectangle by rectangle. */
-static int64_t run_channels_region(const tconv_fwd_driver *d, const fwd_phase *ph, int by_classes,
-                                   const char *xp, const out_view *v, const char *packed_w,
-                                   const char *packed_bias, int64_t blk0, int64_t blk1,
-                                   const run_scratch *s)
+/* The rectangles a phase's compute region is tiled by: the whole region, or
+ * (by_classes) the grid cut where the set of useful taps changes; cuts_h and
+ * cuts_w are scratch of 2 * ntaps_max + 1 each. Returns how many; fills
+ * out[] when it is not NULL. */
+static int64_t region_rects(const tconv_fwd_driver *d, const fwd_phase *ph, int by_classes,
+                            int64_t *cuts_h, int64_t *cuts_w, rect *out)
 {
     if (!by_classes) {
-        const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
-        return run_channels_tiles(d, ph, 1, &whole, xp, v, packed_w, packed_bias, blk0, blk1,
-                                  s->taps, s->sel);
+        if (out) *out = (rect){ph->ch0, ph->ch1, ph->cw0, ph->cw1};
+        return 1;
     }
-    const int64_t nh = class_cuts(d, ph, 0, s->cuts_h), nw = class_cuts(d, ph, 1, s->cuts_w);
+    const int64_t nh = class_cuts(d, ph, 0, cuts_h), nw = class_cuts(d, ph, 1, cuts_w);
+    if (out)
+        for (int64_t i = 0; i <= nh; i++)
+            for (int64_t j = 0; j <= nw; j++)
+                out[i * (nw + 1) + j] =
+                    (rect){i ? cuts_h[i - 1] : ph->ch0, i < nh ? cuts_h[i] : ph->ch1,
+                           j ? cuts_w[j - 1] : ph->cw0, j < nw ? cuts_w[j] : ph->cw1};
+    return (nh + 1) * (nw + 1);
+}
+
+/* The work (see run_channels_tiles) of tiling a phase flatly or by classes:
+ * a dry run over its rectangles. */
+static int64_t region_work(const tconv_fwd_driver *d, const fwd_phase *ph, int by_classes,
+                           int64_t *cuts_h, int64_t *cuts_w, rect *rects, int64_t *sel)
+{
+    const int64_t nr = region_rects(d, ph, by_classes, cuts_h, cuts_w, rects);
     int64_t work = 0;
-    for (int64_t i = 0; i <= nh; i++)
-        for (int64_t j = 0; j <= nw; j++) {
-            const rect r = {i ? s->cuts_h[i - 1] : ph->ch0, i < nh ? s->cuts_h[i] : ph->ch1,
-                            j ? s->cuts_w[j - 1] : ph->cw0, j < nw ? s->cuts_w[j] : ph->cw1};
-            work += run_channels_tiles(d, ph, 1, &r, xp, v, packed_w, packed_bias, blk0, blk1,
-                                       s->taps, s->sel);
-        }
+    for (int64_t k = 0; k < nr; k++)
+        work += run_channels_tiles(d, ph, 1, &rects[k], NULL, NULL, NULL, NULL, 0, 0, 0,
+                                   rect_tiles(d, &rects[k]), NULL, sel);
     return work;
 }
 
-/* Loop order: when a phase's packed weights fit in about half of L2, every
- * tile runs all output-channel blocks while its inputs are in L1 (the input
- * is read once); otherwise one block runs over all tiles at a time, so its
- * weights stay cached. */
-#define TCONV_FWD_WEIGHTS_RESIDENT_BYTES (512 * 1024)
-
-static void run_channels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
-                               const out_view *v, const char *packed_w, const char *packed_bias,
-                               const run_scratch *s)
+/* Loop order: when a phase's packed weights fit in half of L2 (the rest
+ * holds the inputs and outputs streaming through), every tile runs all
+ * output-channel blocks while its inputs are in L1 (the input is read
+ * once); otherwise one block runs over all tiles at a time, so its weights
+ * stay cached. L2's size comes from hwloc (dispatch/topology.c). */
+static int64_t weights_resident_bytes(void)
 {
-    const tconv_problem *p = &d->p;
-    const int64_t nblk = p->groups * d->nblocks;
-    const int64_t phase_weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
-    if (phase_weight_bytes <= TCONV_FWD_WEIGHTS_RESIDENT_BYTES) {
-        run_channels_region(d, ph, ph->by_classes, xp, v, packed_w, packed_bias, 0, nblk, s);
-        return;
-    }
-    for (int64_t blk = 0; blk < nblk; blk++)
-        run_channels_region(d, ph, ph->by_classes, xp, v, packed_w, packed_bias, blk, blk + 1, s);
+    return tconv_topology_get()->l2_bytes / 2;
 }
 
 /* Whether the phases run inside one tile loop over the intersection of their
@@ -271,7 +286,7 @@ static int choose_phases_inner(const tconv_fwd_driver *d)
         return 0;
     const int64_t weight_bytes =
         p->groups * d->nblocks * p->k_h * p->k_w * p->cg * d->nr * d->esize;
-    if (weight_bytes > TCONV_FWD_WEIGHTS_RESIDENT_BYTES) return 0;
+    if (weight_bytes > weights_resident_bytes()) return 0;
     for (int64_t i = 0; i < d->nphases; i++) {
         const fwd_phase *b = &d->phases[i];
         if (b->by_classes || b->ntaps == 0 || b->ch1 == b->ch0 || b->cw1 == b->cw0) return 0;
@@ -286,64 +301,231 @@ static tconv_status choose_tilings(tconv_fwd_driver *d)
 {
     if (d->uk->family != TCONV_UK_CHANNELS || d->mode != TCONV_FWD_GATHER) return TCONV_OK;
     const size_t n = (size_t)(2 * d->ntaps_max + 1);
-    run_scratch s = {NULL, NULL, malloc(n * sizeof(int64_t)), malloc(n * sizeof(int64_t))};
-    if (!s.cuts_h || !s.cuts_w) {
-        free(s.cuts_h); free(s.cuts_w);
+    int64_t *cuts = malloc(2 * n * sizeof *cuts);
+    rect *rects = malloc(n * n * sizeof *rects);
+    if (!cuts || !rects) {
+        free(cuts); free(rects);
         return TCONV_ENOMEM;
     }
     for (int64_t i = 0; i < d->nphases; i++) {
         fwd_phase *ph = &d->phases[i];
         if (ph->ntaps < 2 || ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
-        const int64_t flat = run_channels_region(d, ph, 0, NULL, NULL, NULL, NULL, 0, 0, &s);
-        const int64_t classes = run_channels_region(d, ph, 1, NULL, NULL, NULL, NULL, 0, 0, &s);
+        const int64_t flat = region_work(d, ph, 0, cuts, cuts + n, rects, NULL);
+        const int64_t classes = region_work(d, ph, 1, cuts, cuts + n, rects, NULL);
         ph->by_classes = classes * 100 < flat * 97;
     }
-    free(s.cuts_h); free(s.cuts_w);
+    free(cuts); free(rects);
     return TCONV_OK;
+}
+
+/*
+ * The run as a list of jobs (fwd_job), in the order one thread runs them:
+ *  - phases inner: the intersection of all phases' compute regions, then
+ *    each phase's strips around it;
+ *  - else, phase by phase: its rectangles (the whole region or its tap
+ *    classes) for all blocks when its weights stay cached, or block by block
+ *    over all of them when not (see weights_resident_bytes());
+ *  - PIXELS: one job per phase, its rows.
+ * With jobs NULL, only counts them.
+ */
+static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cuts_w, rect *rects,
+                         fwd_job *jobs)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t nblk = p->groups * d->nblocks;
+    int64_t n = 0;
+#define ADD_JOB(ph_, nph_, r_, b0_, b1_, count_)                                                 \
+    do {                                                                                         \
+        if (jobs)                                                                                \
+            jobs[n] = (fwd_job){(ph_), (nph_), (r_).h0, (r_).h1, (r_).w0, (r_).w1, (b0_), (b1_), \
+                                (count_)};                                                       \
+        n++;                                                                                     \
+    } while (0)
+    if (d->phases_inner) {
+        const rect in = phases_intersection(d);
+        ADD_JOB(0, d->nphases, in, 0, nblk, rect_tiles(d, &in));
+        for (int64_t i = 0; i < d->nphases; i++) {
+            const fwd_phase *ph = &d->phases[i];
+            const rect strips[4] = {{ph->ch0, in.h0, ph->cw0, ph->cw1},
+                                    {in.h1, ph->ch1, ph->cw0, ph->cw1},
+                                    {in.h0, in.h1, ph->cw0, in.w0},
+                                    {in.h0, in.h1, in.w1, ph->cw1}};
+            for (int k = 0; k < 4; k++)
+                if (strips[k].h1 > strips[k].h0 && strips[k].w1 > strips[k].w0)
+                    ADD_JOB(i, 1, strips[k], 0, nblk, rect_tiles(d, &strips[k]));
+        }
+        return n;
+    }
+    for (int64_t i = 0; i < d->nphases; i++) {
+        const fwd_phase *ph = &d->phases[i];
+        if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
+        if (d->uk->family == TCONV_UK_PIXELS) {
+            const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
+            ADD_JOB(i, 1, whole, 0, 0, p->batch * nblk * (ph->ch1 - ph->ch0));
+            continue;
+        }
+        const int64_t nrect = region_rects(d, ph, ph->by_classes, cuts_h, cuts_w, rects);
+        const int64_t weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
+        if (weight_bytes <= weights_resident_bytes()) {
+            for (int64_t k = 0; k < nrect; k++)
+                ADD_JOB(i, 1, rects[k], 0, nblk, rect_tiles(d, &rects[k]));
+        } else {
+            for (int64_t b = 0; b < nblk; b++)
+                for (int64_t k = 0; k < nrect; k++)
+                    ADD_JOB(i, 1, rects[k], b, b + 1, rect_tiles(d, &rects[k]));
+        }
+    }
+#undef ADD_JOB
+    return n;
+}
+
+static tconv_status plan_jobs(tconv_fwd_driver *d)
+{
+    const size_t n = (size_t)(2 * d->ntaps_max + 1);
+    int64_t *cuts = malloc(2 * n * sizeof *cuts);
+    rect *rects = malloc(n * n * sizeof *rects);
+    tconv_status st = TCONV_ENOMEM;
+    if (cuts && rects) {
+        d->njobs = list_jobs(d, cuts, cuts + n, rects, NULL);
+        d->jobs = malloc((size_t)max64(d->njobs, 1) * sizeof *d->jobs);
+        if (d->jobs) {
+            list_jobs(d, cuts, cuts + n, rects, d->jobs);
+            st = TCONV_OK;
+        }
+    }
+    free(cuts); free(rects);
+    return st;
 }
 
 /* ---- pixels family ----------------------------------------------------- */
 
-static void run_pixels_phase(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
-                             const out_view *v, const char *packed_w, const char *packed_bias,
-                             tconv_uk_tap *taps)
+/* Rows [row0, row1) of a phase's compute region, in the flat (image,
+ * group, block, row) order. */
+static void run_pixels_rows(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+                            const out_view *v, const char *packed_w, const char *packed_bias,
+                            int64_t row0, int64_t row1, tconv_uk_tap *taps)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize, plane = d->hp * d->wp;
-    for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t g = 0; g < p->groups; g++)
-            for (int64_t b = 0; b < d->nblocks; b++) {
-                const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
-                const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
-                for (int64_t qh = ph->ch0; qh < ph->ch1; qh++)
-                    for (int64_t qw = ph->cw0; qw < ph->cw1; qw += mr) {
-                        const int64_t m = min64(mr, ph->cw1 - qw);
-                        int64_t nt = 0;
-                        for (int64_t t = 0; t < ph->ntaps; t++) {
-                            const fwd_tap *tap = &d->taps[ph->tap_begin + t];
-                            if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
-                            taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
-                            taps[nt].w =
-                                packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
-                            nt++;
-                        }
-                        const int64_t xi = ((n * p->channels + g * p->cg) * d->hp + qh +
-                                            d->pad_h) * d->wp + qw + d->pad_w;
-                        const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
-                        const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
-                        const int64_t yi = n * v->s.n + (g * p->fg + b * d->nr) * v->s.c +
-                                           oh * v->s.h + ow * v->s.w;
-                        d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias,
-                                      v->base + yi * es, p->stride_w * v->s.w, v->s.c);
-                    }
+    const int64_t rows = ph->ch1 - ph->ch0;
+    for (int64_t row = row0; row < row1; row++) {
+        const int64_t qh = ph->ch0 + row % rows, nb = row / rows;
+        const int64_t b = nb % d->nblocks, g = nb / d->nblocks % p->groups;
+        const int64_t n = nb / d->nblocks / p->groups;
+        const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+        const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
+        for (int64_t qw = ph->cw0; qw < ph->cw1; qw += mr) {
+            const int64_t m = min64(mr, ph->cw1 - qw);
+            int64_t nt = 0;
+            for (int64_t t = 0; t < ph->ntaps; t++) {
+                const fwd_tap *tap = &d->taps[ph->tap_begin + t];
+                if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
+                taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
+                taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
+                nt++;
             }
+            const int64_t xi =
+                ((n * p->channels + g * p->cg) * d->hp + qh + d->pad_h) * d->wp + qw + d->pad_w;
+            const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
+            const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
+            const int64_t yi =
+                n * v->s.n + (g * p->fg + b * d->nr) * v->s.c + oh * v->s.h + ow * v->s.w;
+            d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias, v->base + yi * es,
+                          p->stride_w * v->s.w, v->s.c);
+        }
+    }
 }
 
 tconv_status tconv_fwd_gather_plan(tconv_fwd_driver *d)
 {
-    const tconv_status st = choose_tilings(d);
-    if (st == TCONV_OK) d->phases_inner = choose_phases_inner(d);
-    return st;
+    tconv_status st = choose_tilings(d);
+    if (st != TCONV_OK) return st;
+    d->phases_inner = choose_phases_inner(d);
+    return plan_jobs(d);
+}
+
+/* ---- the run, shared out ----------------------------------------------- */
+
+/*
+ * A run's tasks: every phase's bias-only border for a range of images, then
+ * pieces of the jobs, each a range of a job's tiles (or rows). Pieces are
+ * sized so that each thread gets about eight (a thread that finishes early
+ * takes more); tiles never change with the split, so neither do results.
+ */
+typedef struct piece {
+    int64_t job, begin, end;
+} piece;
+
+typedef struct gather_run {
+    const tconv_fwd_driver *d;
+    const char *xp;
+    const char *packed_w, *packed_bias;
+    const char *bias_f;
+    out_view v;
+    int64_t bias_tasks, images_per_bias_task;
+    const piece *pieces;
+    atomic_int out_of_memory; /* a task could not get its scratch */
+} gather_run;
+
+static void gather_task(void *arg, int64_t i)
+{
+    const gather_run *r = arg;
+    const tconv_fwd_driver *d = r->d;
+    if (i < r->bias_tasks) {
+        const int64_t n0 = i * r->images_per_bias_task;
+        const int64_t n1 = min64(d->p.batch, n0 + r->images_per_bias_task);
+        for (int64_t k = 0; k < d->nphases; k++)
+            fill_bias_region(d, &d->phases[k], &r->v, r->bias_f, n0, n1);
+        return;
+    }
+    const piece *pc = &r->pieces[i - r->bias_tasks];
+    const fwd_job *job = &d->jobs[pc->job];
+    /* This thread's tap list and selection, kept between runs. */
+    const size_t taps_bytes = (size_t)(d->ntaps_max + 1) * sizeof(tconv_uk_tap);
+    char *scratch = tconv_thread_scratch(taps_bytes + (size_t)(d->ntaps_max + 1) * sizeof(int64_t));
+    if (!scratch) {
+        atomic_store(&((gather_run *)arg)->out_of_memory, 1);
+        return;
+    }
+    tconv_uk_tap *taps = (tconv_uk_tap *)scratch;
+    int64_t *sel = (int64_t *)(scratch + taps_bytes);
+    const fwd_phase *ph = &d->phases[job->phase];
+    if (d->uk->family == TCONV_UK_PIXELS) {
+        run_pixels_rows(d, ph, r->xp, &r->v, r->packed_w, r->packed_bias, pc->begin, pc->end,
+                        taps);
+        return;
+    }
+    const rect rc = {job->h0, job->h1, job->w0, job->w1};
+    run_channels_tiles(d, ph, job->nph, &rc, r->xp, &r->v, r->packed_w, r->packed_bias, job->blk0,
+                       job->blk1, pc->begin, pc->end, taps, sel);
+}
+
+/* Cuts the jobs into pieces for `threads` threads; NULL on failure. */
+static piece *cut_pieces(const tconv_fwd_driver *d, int threads, int64_t *npieces)
+{
+    int64_t total = 0;
+    for (int64_t j = 0; j < d->njobs; j++)
+        total += d->jobs[j].ntiles * max64(d->jobs[j].blk1 - d->jobs[j].blk0, 1);
+    /* One piece per job for one thread; else ~8 pieces per thread. */
+    const int64_t target = threads > 1 ? max64(total / (8 * (int64_t)threads), 1) : INT64_MAX;
+    int64_t n = 0;
+    for (int64_t pass = 0; pass < 2; pass++) {
+        piece *out = NULL;
+        if (pass == 1 && !(out = malloc((size_t)max64(n, 1) * sizeof *out))) return NULL;
+        n = 0;
+        for (int64_t j = 0; j < d->njobs; j++) {
+            const fwd_job *job = &d->jobs[j];
+            const int64_t per_tile = max64(job->blk1 - job->blk0, 1);
+            const int64_t size = max64(target / per_tile, 1);
+            for (int64_t b = 0; b < job->ntiles; b += size, n++)
+                if (out) out[n] = (piece){j, b, min64(job->ntiles, b + size)};
+        }
+        if (out) {
+            *npieces = n;
+            return out;
+        }
+    }
+    return NULL;
 }
 
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
@@ -355,22 +537,15 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
      * layout (channel stride 1), else into scratch converted at the end. */
     const int direct = !channels_family || p->y.c == 1;
     void *scratch = direct ? NULL : tconv_alloc_aligned((size_t)(p->y_elems * d->esize));
-    const size_t ncuts = (size_t)(2 * d->ntaps_max + 1);
-    tconv_uk_tap *taps = malloc((size_t)(d->ntaps_max + 1) * sizeof *taps);
-    int64_t *sel = malloc((size_t)(d->ntaps_max + 1) * sizeof *sel);
-    int64_t *cuts = malloc(2 * ncuts * sizeof *cuts);
-    const run_scratch rs = {taps, sel, cuts, cuts ? cuts + ncuts : NULL};
-    if ((!direct && !scratch) || !taps || !sel || !cuts) {
-        free(scratch); free(taps); free(sel); free(cuts);
-        return TCONV_ENOMEM;
-    }
-
     /* Each filter's bias, from its packed block; activated here when the
      * tiles fuse the activation (CHANNELS), else left for the final sweep
      * over y (tconv_fwd_driver_run). */
     char *bias_f = malloc((size_t)(p->filters * d->esize));
-    if (!bias_f) {
-        free(scratch); free(taps); free(sel); free(cuts);
+    const int threads = tconv_parallel_width();
+    int64_t npieces = 0;
+    piece *pieces = cut_pieces(d, threads, &npieces);
+    if ((!direct && !scratch) || !bias_f || !pieces) {
+        free(scratch); free(bias_f); free(pieces);
         return TCONV_ENOMEM;
     }
     for (int64_t f = 0; f < p->filters; f++) {
@@ -381,43 +556,19 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
     }
     if (channels_family) tconv_fwd_activate(d, bias_f, p->filters);
 
-    out_view v = {direct ? (char *)y : (char *)scratch, p->y};
+    gather_run run = {d, xin, packed_w, packed_bias, bias_f,
+                      {direct ? (char *)y : (char *)scratch, p->y}, 0, 0, pieces, 0};
     if (!direct) {
-        v.s.c = 1;
-        v.s.w = p->filters;
-        v.s.h = p->out_w * p->filters;
-        v.s.n = p->out_h * p->out_w * p->filters;
+        run.v.s.c = 1;
+        run.v.s.w = p->filters;
+        run.v.s.h = p->out_w * p->filters;
+        run.v.s.n = p->out_h * p->out_w * p->filters;
     }
-    if (d->phases_inner) {
-        const rect in = phases_intersection(d);
-        const int64_t nblk = p->groups * d->nblocks;
-        run_channels_tiles(d, d->phases, d->nphases, &in, xin, &v, packed_w, packed_bias, 0, nblk,
-                           taps, sel);
-        for (int64_t i = 0; i < d->nphases; i++) {
-            const fwd_phase *ph = &d->phases[i];
-            fill_bias_region(d, ph, &v, bias_f);
-            /* the phase's region outside the intersection: at most 4 strips */
-            const rect strips[4] = {{ph->ch0, in.h0, ph->cw0, ph->cw1},
-                                    {in.h1, ph->ch1, ph->cw0, ph->cw1},
-                                    {in.h0, in.h1, ph->cw0, in.w0},
-                                    {in.h0, in.h1, in.w1, ph->cw1}};
-            for (int k = 0; k < 4; k++)
-                if (strips[k].h1 > strips[k].h0 && strips[k].w1 > strips[k].w0)
-                    run_channels_tiles(d, ph, 1, &strips[k], xin, &v, packed_w, packed_bias, 0,
-                                       nblk, taps, sel);
-        }
-    }
-    for (int64_t i = 0; i < d->nphases && !d->phases_inner; i++) {
-        const fwd_phase *ph = &d->phases[i];
-        fill_bias_region(d, ph, &v, bias_f);
-        if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
-        if (channels_family)
-            run_channels_phase(d, ph, xin, &v, packed_w, packed_bias, &rs);
-        else
-            run_pixels_phase(d, ph, xin, &v, packed_w, packed_bias, taps);
-    }
-    if (!direct) tconv_fwd_unpack_output(d, scratch, y);
-    free(scratch); free(taps); free(sel); free(cuts); free(bias_f);
-    return TCONV_OK;
+    run.images_per_bias_task = max64((p->batch + threads - 1) / threads, 1);
+    run.bias_tasks = (p->batch + run.images_per_bias_task - 1) / run.images_per_bias_task;
+    tconv_parallel_for(run.bias_tasks + npieces, gather_task, &run);
+    const int failed = atomic_load(&run.out_of_memory);
+    if (!direct && !failed) tconv_fwd_unpack_output(d, scratch, y);
+    free(scratch); free(bias_f); free(pieces);
+    return failed ? TCONV_ENOMEM : TCONV_OK;
 }
-

@@ -33,6 +33,18 @@ typedef struct fwd_phase {
     int by_classes; /* tile rectangle by rectangle of equal useful taps (fwd_driver.c) */
 } fwd_phase;
 
+/* One piece of a gather run (planned once, see fwd_gather.c): the tiles of
+ * rectangle [h0, h1) x [w0, w1) of the phase grid for the nph phases from
+ * phase (which share it) and output-channel blocks [blk0, blk1); for the
+ * PIXELS family (blk0 = blk1 = 0), the rows of phase `phase`. Different
+ * jobs write different outputs. */
+typedef struct fwd_job {
+    int64_t phase, nph;
+    int64_t h0, h1, w0, w1;
+    int64_t blk0, blk1;
+    int64_t ntiles; /* tiles (CHANNELS) or rows (PIXELS) */
+} fwd_job;
+
 struct tconv_fwd_driver {
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
@@ -50,6 +62,8 @@ struct tconv_fwd_driver {
     int phases_inner;   /* phases run inside one tile loop (fwd_driver.c) */
     fwd_phase *phases;
     fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
+    fwd_job *jobs;      /* gather mode: the run, in its single-thread order */
+    int64_t njobs;
 };
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -60,13 +74,17 @@ static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 int tconv_fwd_input_in_place(const tconv_fwd_driver *d);
 
 /* x, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS) or
- * channel-planar [N][C][hp][wp] (PIXELS). */
+ * channel-planar [N][C][hp][wp] (PIXELS). Split over the threads. */
 void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp);
 
-/* p[0..n) = act(p[0..n)) with the plan's activation (none: nothing). */
+/* p[0..n) = act(p[0..n)) with the plan's activation (none: nothing), on
+ * this thread. */
 void tconv_fwd_activate(const tconv_fwd_driver *d, void *p, int64_t n);
 
-/* NHWC scratch (y_elems) to the caller's layout. */
+/* The same, split over the threads (for a whole output). */
+void tconv_fwd_activate_all(const tconv_fwd_driver *d, void *p, int64_t n);
+
+/* NHWC scratch (y_elems) to the caller's layout. Split over the threads. */
 void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y);
 
 /* Packed weights: block (g, b) holds, for each tap in phase order, Cg rows

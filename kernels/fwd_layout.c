@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "dispatch/threads.h"
 #include "kernels/fwd_internal.h"
 
 /* dst[i * dst_stride] = src[i * src_stride] for i < count, in the driver's
@@ -40,46 +41,60 @@ int tconv_fwd_input_in_place(const tconv_fwd_driver *d)
            p->x.w == p->channels && p->x.h == p->in_w * p->channels;
 }
 
-/* The input, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS
- * family) or channel-planar [N][C][hp][wp] (PIXELS family); only the border
- * is zeroed, the interior is copied a row at a time. */
-void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp_)
+/* What a range task of the layout edges needs. */
+typedef struct layout_job {
+    const tconv_fwd_driver *d;
+    const char *src;
+    char *dst;
+} layout_job;
+
+/* Planes [begin, end) of the flat (image, channel) range, padded into the
+ * channel-planar [N][C][hp][wp] form (PIXELS family). */
+static void pad_planes(void *arg, int64_t begin, int64_t end)
 {
+    const layout_job *j = arg;
+    const tconv_fwd_driver *d = j->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->esize, C = p->channels, W = p->in_w;
     const int64_t right = d->wp - W - d->pad_w; /* padding columns right of the image */
-    const char *xs = x;
-    char *xp = xp_;
-    if (d->uk->family == TCONV_UK_PIXELS) {
-        for (int64_t n = 0; n < p->batch; n++)
-            for (int64_t c = 0; c < C; c++) {
-                char *plane = xp + (n * C + c) * d->hp * d->wp * es;
-                zero_run(d, plane, d->pad_h * d->wp);
-                for (int64_t h = 0; h < p->in_h; h++) {
-                    char *row = plane + (h + d->pad_h) * d->wp * es;
-                    zero_run(d, row, d->pad_w);
-                    copy_run(d, row + d->pad_w * es, 1, xs + tconv_x_index(p, n, c, h, 0) * es,
-                             p->x.w, W);
-                    zero_run(d, row + (d->pad_w + W) * es, right);
-                }
-                zero_run(d, plane + (d->pad_h + p->in_h) * d->wp * es,
-                         (d->hp - d->pad_h - p->in_h) * d->wp);
-            }
-        return;
+    for (int64_t nc = begin; nc < end; nc++) {
+        const int64_t n = nc / C, c = nc % C;
+        char *plane = j->dst + nc * d->hp * d->wp * es;
+        zero_run(d, plane, d->pad_h * d->wp);
+        for (int64_t h = 0; h < p->in_h; h++) {
+            char *row = plane + (h + d->pad_h) * d->wp * es;
+            zero_run(d, row, d->pad_w);
+            copy_run(d, row + d->pad_w * es, 1, j->src + tconv_x_index(p, n, c, h, 0) * es,
+                     p->x.w, W);
+            zero_run(d, row + (d->pad_w + W) * es, right);
+        }
+        zero_run(d, plane + (d->pad_h + p->in_h) * d->wp * es,
+                 (d->hp - d->pad_h - p->in_h) * d->wp);
     }
-    for (int64_t n = 0; n < p->batch; n++) {
-        char *image = xp + n * d->hp * d->wp * C * es;
+}
+
+/* Images [begin, end), padded into the NHWC [N][hp][wp][C] form (CHANNELS
+ * family). */
+static void pad_images(void *arg, int64_t begin, int64_t end)
+{
+    const layout_job *j = arg;
+    const tconv_fwd_driver *d = j->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, C = p->channels, W = p->in_w;
+    const int64_t right = d->wp - W - d->pad_w;
+    for (int64_t n = begin; n < end; n++) {
+        char *image = j->dst + n * d->hp * d->wp * C * es;
         zero_run(d, image, d->pad_h * d->wp * C);
         for (int64_t h = 0; h < p->in_h; h++) {
             char *row = image + (h + d->pad_h) * d->wp * C * es;
             zero_run(d, row, d->pad_w * C);
             char *pixels = row + d->pad_w * C * es;
             if (p->x.c == 1 && p->x.w == C) /* NHWC: the row is one run */
-                copy_run(d, pixels, 1, xs + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
+                copy_run(d, pixels, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
             else /* one run per channel, along the row */
                 for (int64_t c = 0; c < C; c++)
-                    copy_run(d, pixels + c * es, C, xs + tconv_x_index(p, n, c, h, 0) * es, p->x.w,
-                             W);
+                    copy_run(d, pixels + c * es, C, j->src + tconv_x_index(p, n, c, h, 0) * es,
+                             p->x.w, W);
             zero_run(d, row + (d->pad_w + W) * C * es, right * C);
         }
         zero_run(d, image + (d->pad_h + p->in_h) * d->wp * C * es,
@@ -87,18 +102,41 @@ void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp_)
     }
 }
 
+/* The input, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS
+ * family) or channel-planar [N][C][hp][wp] (PIXELS family); only the border
+ * is zeroed, the interior is copied a row at a time. Split by planes or
+ * images (a copy is cheap beside the convolution: the point is only that it
+ * does not run on one core while the others wait). */
+void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp)
+{
+    layout_job j = {d, x, xp};
+    if (d->uk->family == TCONV_UK_PIXELS)
+        tconv_parallel_ranges(d->p.batch * d->p.channels, 1, pad_planes, &j);
+    else
+        tconv_parallel_ranges(d->p.batch, 1, pad_images, &j);
+}
+
+/* Rows [begin, end) of the flat (image, output row) range. */
+static void unpack_rows(void *arg, int64_t begin, int64_t end)
+{
+    const layout_job *j = arg;
+    const tconv_fwd_driver *d = j->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, F = p->filters;
+    for (int64_t nh = begin; nh < end; nh++) {
+        const int64_t n = nh / p->out_h, h = nh % p->out_h;
+        const char *row = j->src + nh * p->out_w * F * es;
+        for (int64_t f = 0; f < F; f++)
+            copy_run(d, j->dst + tconv_y_index(p, n, f, h, 0) * es, p->y.w, row + f * es, F,
+                     p->out_w);
+    }
+}
+
 /* NHWC scratch to the caller's layout, one run per channel along each row. */
 void tconv_fwd_unpack_output(const tconv_fwd_driver *d, const void *ys, void *y)
 {
-    const tconv_problem *p = &d->p;
-    const int64_t es = d->esize, F = p->filters;
-    for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t h = 0; h < p->out_h; h++) {
-            const char *row = (const char *)ys + ((n * p->out_h + h) * p->out_w * F) * es;
-            for (int64_t f = 0; f < F; f++)
-                copy_run(d, (char *)y + tconv_y_index(p, n, f, h, 0) * es, p->y.w, row + f * es,
-                         F, p->out_w);
-        }
+    layout_job j = {d, ys, y};
+    tconv_parallel_ranges(d->p.batch * d->p.out_h, 1, unpack_rows, &j);
 }
 
 void tconv_fwd_activate(const tconv_fwd_driver *d, void *p, int64_t n)
@@ -107,4 +145,32 @@ void tconv_fwd_activate(const tconv_fwd_driver *d, void *p, int64_t n)
     if (pr->activation == TCONV_ACT_NONE) return;
     if (d->esize == 8) d->act->fwd_f64(pr->activation, pr->activation_alpha, p, n);
     else d->act->fwd_f32(pr->activation, (float)pr->activation_alpha, p, n);
+}
+
+/* The whole-output sweep works in blocks of 64 elements, so that every
+ * split leaves the same elements to the vector loops' tails (which may take
+ * another path) as one thread does: the last ones. */
+#define ACTIVATE_BLOCK 64
+
+typedef struct activate_job {
+    const tconv_fwd_driver *d;
+    char *p;
+    int64_t n;
+} activate_job;
+
+static void activate_blocks(void *arg, int64_t begin, int64_t end)
+{
+    const activate_job *j = arg;
+    const int64_t first = begin * ACTIVATE_BLOCK;
+    const int64_t last = min64(end * ACTIVATE_BLOCK, j->n);
+    tconv_fwd_activate(j->d, j->p + first * j->d->esize, last - first);
+}
+
+void tconv_fwd_activate_all(const tconv_fwd_driver *d, void *p, int64_t n)
+{
+    if (d->p.activation == TCONV_ACT_NONE) return;
+    activate_job j = {d, p, n};
+    /* 256 blocks (16 Ki elements) per task at least: a tanh of them takes
+     * ~20 us, well above the cost of handing out a task. */
+    tconv_parallel_ranges((n + ACTIVATE_BLOCK - 1) / ACTIVATE_BLOCK, 256, activate_blocks, &j);
 }

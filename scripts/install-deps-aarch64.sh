@@ -24,10 +24,13 @@
 # through qemu-aarch64 again and passes anything else to the real execve.
 set -euo pipefail
 
-sysroot=/opt/tconv-aarch64-sysroot   # also named in cross/aarch64-linux-gnu.ini
+# The version is in the directory's name (bump it, here and in the cross
+# file, when what goes into the sysroot changes), so that checkouts of
+# different versions on one machine never rebuild each other's sysroot.
+stamp_version=5
+sysroot=/opt/tconv-aarch64-sysroot-v$stamp_version   # also named in cross/aarch64-linux-gnu.ini
 triplet=aarch64-linux-gnu
 stamp="$sysroot/.complete"
-stamp_version=3   # bump when what goes into the sysroot changes
 
 sysroot_ok() { [ "$(cat "$stamp" 2>/dev/null)" = "$stamp_version" ]; }
 
@@ -63,9 +66,10 @@ trap '"${sudo[@]}" rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir -m 755 "$tmp/debs"   # apt downloads as user _apt
 if id _apt >/dev/null 2>&1; then "${sudo[@]}" chown _apt "$tmp/debs"; fi
-# SLEEF (libtconv's initializers) the same way: libsleef3 needs only libc6.
+# SLEEF (libtconv's initializers) the same way: libsleef3 needs only libc6;
+# and hwloc (libtconv's topology), whose libhwloc15 needs libudev1 besides.
 (cd "$tmp/debs" && "${sudo[@]}" apt-get download -qq libcriterion-dev:arm64 "${debs[@]}" \
-    libsleef3:arm64 libsleef-dev:arm64)
+    libsleef3:arm64 libsleef-dev:arm64 libhwloc15:arm64 libhwloc-dev:arm64 libudev1:arm64)
 "${sudo[@]}" rm -rf "$sysroot.new"
 "${sudo[@]}" mkdir -p "$sysroot.new/pkgconfig"
 for deb in "$tmp"/debs/*.deb; do
@@ -87,19 +91,26 @@ Version: $version
 Libs: -L\${libdir} -Wl,-rpath-link,\${libdir} -Wl,-rpath-link,$sysroot/lib/$triplet -lcriterion
 Cflags: -I\${includedir}
 EOF
-# SLEEF's header is in the multiarch include directory.
-sleef_version=$(dpkg-deb -f "$tmp"/debs/libsleef-dev_*.deb Version | sed 's/-[^-]*$//')
-"${sudo[@]}" tee "$sysroot.new/pkgconfig/sleef.pc" >/dev/null <<EOF
+# A .pc file for an unpacked library: name, include directory below
+# $sysroot/usr (SLEEF's header is in the multiarch one), version from its
+# -dev package.
+write_pc() {
+    local name=$1 incdir=$2 dev=$3 version
+    version=$(dpkg-deb -f "$tmp"/debs/"$dev"_*.deb Version | sed 's/-[^-]*$//')
+    "${sudo[@]}" tee "$sysroot.new/pkgconfig/$name.pc" >/dev/null <<EOF
 prefix=$sysroot/usr
-includedir=\${prefix}/include/$triplet
+includedir=\${prefix}/$incdir
 libdir=\${prefix}/lib/$triplet
 
-Name: SLEEF
-Description: SLEEF for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
-Version: $sleef_version
-Libs: -L\${libdir} -lsleef
+Name: $name
+Description: $name for arm64, unpacked from Debian's packages by scripts/install-deps-aarch64.sh
+Version: $version
+Libs: -L\${libdir} -l$name
 Cflags: -I\${includedir}
 EOF
+}
+write_pc sleef "include/$triplet" libsleef-dev
+write_pc hwloc include libhwloc-dev
 cp "$(dirname "$0")/../cross/qemu-execve.c" "$tmp/qemu-execve.c"
 "${sudo[@]}" mkdir -p "$sysroot.new/preload"
 "${sudo[@]}" "$triplet-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \

@@ -7,7 +7,8 @@
 #   bash scripts/install-deps.sh PKG...        # these packages
 set -euo pipefail
 
-packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev libsleef-dev)
+packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev libsleef-dev
+    libhwloc-dev)
 [ $# -gt 0 ] && packages=("$@")
 
 missing=()

@@ -5,10 +5,13 @@
 #      `pkg-config --cflags --libs tconv` against it;
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
-#   4. an aarch64 cross build, the whole suite (scalar and NEON) under
-#      qemu-aarch64 (scripts/test-aarch64.sh).
-# Steps 1 and 3 run each test program once per instruction set the CPU has.
-# Ends with one line counting every Criterion test case of both builds.
+#   4. the threads test built with ThreadSanitizer;
+#   5. an aarch64 cross build, the whole suite (scalar and NEON) under
+#      qemu-aarch64 (scripts/test-aarch64.sh);
+#   6. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh).
+# Steps 1 and 3 run each test program once per instruction set the CPU has
+# (the kernel checker and the tuning-cache test once: suites kernels, cache).
+# Ends with one line counting every test case of all the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,7 +22,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 # The instruction-set suites (tests/meson.build) this CPU can run. A suite
 # left out is said so here, never skipped silently.
-suites=(--suite kernels --suite scalar)
+suites=(--suite kernels --suite cache --suite scalar)
 flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
 case "$(uname -m)" in
 x86_64)
@@ -83,11 +86,20 @@ meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs "${suites[@]}"
 
+step "ThreadSanitizer build: the threads test"
+rm -rf build-tsan
+meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false >/dev/null
+meson compile -C build-tsan tests/test_threads_tsan
+meson test -C build-tsan --print-errorlogs --suite tsan
+
 step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
 bash scripts/test-aarch64.sh
+
+step "fuzz the tuning cache's parser (libFuzzer, ASan+UBSan, 30 s)"
+bash scripts/fuzz-cache.sh 30
 
 step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 # per program; meson keeps each program's output in its testlog.
 python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt \
-    build-aarch64/meson-logs/testlog.txt
+    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt

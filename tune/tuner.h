@@ -1,0 +1,47 @@
+/*
+ * The autotuner of the forward pass: measures candidate (microkernel, driver
+ * mode) choices for a problem on this host, verifies each against the
+ * reference, and keeps the fastest in the per-host cache (tune/cache.c)
+ * under a key that describes the layer configuration.
+ *
+ * The candidates are those dispatch/select.c scores (every kernel of the
+ * ISA's tables for the dtype, in each mode it supports), so a tuned plan
+ * runs exactly what an untuned plan might have chosen; only the ranking
+ * comes from measurements instead of estimates.
+ */
+#ifndef TCONV_TUNE_TUNER_H
+#define TCONV_TUNE_TUNER_H
+
+#include <stddef.h>
+
+#include "dispatch/select.h"
+#include "tconv.h"
+
+/* The cache key of the forward pass of p (from desc d) on isa with
+ * `threads` threads: dtype, layouts, channels, filters, groups, filter size,
+ * stride, dilation, crops as phase offsets, the activation, and the spatial
+ * size and batch in buckets (so near sizes share an entry). */
+void tconv_tune_key(const tconv_desc *d, const tconv_problem *p, tconv_isa isa, int threads,
+                    char *buf, size_t n);
+
+/* A choice as a cache value ("kernel=f32_fwd_14x32_avx512 mode=gather"),
+ * and back: 0 when the value names no kernel of isa's tables for p's dtype
+ * or a mode that kernel cannot run (a stale or hand-edited entry). */
+void tconv_tune_encode(const tconv_fwd_choice *c, char *buf, size_t n);
+int tconv_tune_decode(const char *value, const tconv_problem *p, tconv_isa isa,
+                      tconv_fwd_choice *out);
+
+/* Measures the candidates for p on isa and returns the fastest verified one
+ * in *best with its GFLOP/s. The heuristic choice is measured first and is
+ * replaced only by a candidate at least 3% faster. exhaustive: every
+ * candidate; else the best-scored few. budget_s bounds the time spent
+ * (after the heuristic choice, which is always measured). TCONV_ENOMEM when
+ * buffers cannot be allocated. */
+tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhaustive,
+                                double budget_s, tconv_fwd_choice *best, double *gflops,
+                                int *measured);
+
+/* Seconds one tuned plan may spend measuring (tconv_set_tune_budget). */
+double tconv_tune_budget(void);
+
+#endif /* TCONV_TUNE_TUNER_H */
