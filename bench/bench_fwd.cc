@@ -1,8 +1,13 @@
-// bench_fwd: single-thread f32 forward transposed convolution on real model
-// layers (layers.c), tconv beside oneDNN and XNNPACK in one process.
+// bench_fwd: f32 forward transposed convolution on real model layers
+// (layers.c), tconv beside oneDNN and XNNPACK in one process, on one thread
+// each (or --threads=N each).
 //
 // Benchmarks:
-//   fwd/<layer>/tconv           tconv's default plan, first layout of --tconv_layouts
+//   fwd/<layer>/tconv           tconv's analytic plan (TCONV_TUNE_NONE: the
+//                               tuning cache is not consulted), first layout
+//                               of --tconv_layouts
+//   fwd/<layer>/tconv_tuned     with --tconv_tuned: TCONV_TUNE_MEASURE (measures
+//                               at the first run, the cache's entry after)
 //   fwd/<layer>/tconv_<layout>  tconv in each further layout of --tconv_layouts
 //   fwd/<layer>/tconv_<act>     with --tconv_activation=<act>: tconv's default
 //                               plan in the first layout with that activation
@@ -15,8 +20,8 @@
 //   peak/fma_f32_avx512, peak/fma_f32_avx2   independent FMA chains (machine peak)
 // Counters: GFLOP/s (2*N*C*F*H*W*kh*kw/groups per pass), peak_frac (GFLOP/s
 // over the best FMA peak measured at startup), cpu_util (process CPU time /
-// wall time over the timed loop: ~1 on one idle core, < 1 when other
-// processes took the core, > 1 would mean more than one thread: aborts).
+// wall time over the timed loop: ~1 per thread on idle cores, less when other
+// processes took them; more than --threads + 0.5 aborts).
 // Rates use the thread's CPU time by default (robust on a shared machine);
 // --time=real switches every benchmark to wall-clock time.
 //
@@ -29,6 +34,9 @@
 //   --tconv_layouts=nhwc[,nchw]   tconv data layouts to time (nhwc pairs with
 //                                 W_OHWI, nchw with W_IOHW); default nhwc
 //   --time=cpu|real               time base of the rates; default cpu
+//   --threads=N                   threads for tconv, oneDNN (OpenMP) and XNNPACK
+//                                 (pthreadpool); N > 1 implies --time=real
+//   --tconv_tuned                 also time tconv's tuned plan (tconv_tuned)
 //   --tconv_activation=<act>      also time tconv with a fused activation: relu,
 //                                 sigmoid, tanh, gelu, swish (checked against the
 //                                 reference followed by tconv_activation_forward)
@@ -72,6 +80,9 @@
 #endif
 
 namespace {
+
+// --threads: what every implementation is given.
+int g_threads = 1;
 
 #ifdef BENCH_HAVE_XNNPACK
 // XNNPACK's thread pool for --threads above 1 (NULL: the caller's thread).
@@ -666,8 +677,9 @@ void bm_layer(benchmark::State &state, const bench_layer *l, const Entry *e, con
     const double cpu = process_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
     const double gflop = bench_layer_flops(l, l->batch) * 1e-9;
     const double util = wall > 0 ? cpu / wall : 0;
-    if (util > 1.5 && wall > 0.05)
-        die(name + " used " + std::to_string(util) + " CPUs on average: it is not running on one thread");
+    if (util > g_threads + 0.5 && wall > 0.05)
+        die(name + " used " + std::to_string(util) + " CPUs on average: more than --threads=" +
+            std::to_string(g_threads));
     state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
     if (g_peak_gflops > 0)
         state.counters["peak_frac"] =
@@ -731,6 +743,7 @@ int main(int argc, char **argv)
     tconv_activation fused = TCONV_ACT_NONE;
     std::string fused_name;
     int threads = 1;
+    bool tuned = false;
     {
         int out = 1;
         const char *lflag = "--tconv_layouts=", *tflag = "--time=", *aflag = "--tconv_activation=",
@@ -741,6 +754,8 @@ int main(int argc, char **argv)
             } else if (std::strncmp(argv[i], aflag, std::strlen(aflag)) == 0) {
                 fused_name = argv[i] + std::strlen(aflag);
                 fused = parse_activation(fused_name);
+            } else if (std::strcmp(argv[i], "--tconv_tuned") == 0) {
+                tuned = true;
             } else if (std::strncmp(argv[i], nflag, std::strlen(nflag)) == 0) {
                 char *end = nullptr;
                 const long n = std::strtol(argv[i] + std::strlen(nflag), &end, 10);
@@ -760,6 +775,7 @@ int main(int argc, char **argv)
     // Threads: every implementation gets the same count. More than one
     // needs wall-clock time (a thread's CPU time misses the others' work).
     if (threads > 1) real_time = true;
+    g_threads = threads;
     if (tconv_set_num_threads(threads) != TCONV_OK) die(std::string("tconv_set_num_threads: ") + tconv_last_error());
 #ifdef BENCH_HAVE_XNNPACK
     if (threads > 1) g_xnn_pool = pthreadpool_create((size_t)threads);
@@ -849,14 +865,23 @@ int main(int argc, char **argv)
         const Layout lay = layouts[i];
         entries.push_back({i == 0 ? std::string("tconv") : std::string("tconv_") + layout_name(lay),
                            [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, 0u);
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE);
+                           }});
+    }
+    // Tuned: the plan measures its candidates (or takes the entry a previous
+    // run stored in this host's cache); "tconv" beside it is the analytic
+    // choice, whatever the cache holds.
+    if (tuned) {
+        const Layout lay = layouts[0];
+        entries.push_back({"tconv_tuned", [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_MEASURE);
                            }});
     }
     if (fused != TCONV_ACT_NONE) {
         const Layout lay = layouts[0];
         entries.push_back({"tconv_" + fused_name,
                            [lay, fused](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, 0u, fused);
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE, fused);
                            },
                            fused});
     }
