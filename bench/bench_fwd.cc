@@ -1,9 +1,18 @@
-// bench_fwd: single-thread f32 forward transposed convolution on real model
-// layers (layers.c), tconv beside oneDNN and XNNPACK in one process.
+// bench_fwd: f32 forward transposed convolution on real model layers
+// (layers.c), tconv beside oneDNN and XNNPACK in one process, on one thread
+// each (or --threads=N each).
 //
 // Benchmarks:
-//   fwd/<layer>/tconv           tconv's default plan, first layout of --tconv_layouts
+//   fwd/<layer>/tconv           tconv's analytic plan (TCONV_TUNE_NONE: the
+//                               tuning cache is not consulted), first layout
+//                               of --tconv_layouts
+//   fwd/<layer>/tconv_tuned     with --tconv_tuned: TCONV_TUNE_MEASURE (measures
+//                               at the first run, the cache's entry after)
 //   fwd/<layer>/tconv_<layout>  tconv in each further layout of --tconv_layouts
+//   fwd/<layer>/tconv_<act>     with --tconv_activation=<act>: tconv's default
+//                               plan in the first layout with that activation
+//                               fused into the forward pass (DCGAN's output
+//                               layer ends in tanh), beside the plain one
 //   fwd/<layer>/onednn          oneDNN deconvolution_forward (forward_inference,
 //                               deconvolution_direct, format_tag::any everywhere;
 //                               src and weights reordered once, outside timing)
@@ -11,8 +20,8 @@
 //   peak/fma_f32_avx512, peak/fma_f32_avx2   independent FMA chains (machine peak)
 // Counters: GFLOP/s (2*N*C*F*H*W*kh*kw/groups per pass), peak_frac (GFLOP/s
 // over the best FMA peak measured at startup), cpu_util (process CPU time /
-// wall time over the timed loop: ~1 on one idle core, < 1 when other
-// processes took the core, > 1 would mean more than one thread: aborts).
+// wall time over the timed loop: ~1 per thread on idle cores, less when other
+// processes took them; more than --threads + 0.5 aborts).
 // Rates use the thread's CPU time by default (robust on a shared machine);
 // --time=real switches every benchmark to wall-clock time.
 //
@@ -25,6 +34,12 @@
 //   --tconv_layouts=nhwc[,nchw]   tconv data layouts to time (nhwc pairs with
 //                                 W_OHWI, nchw with W_IOHW); default nhwc
 //   --time=cpu|real               time base of the rates; default cpu
+//   --threads=N                   threads for tconv, oneDNN (OpenMP) and XNNPACK
+//                                 (pthreadpool); N > 1 implies --time=real
+//   --tconv_tuned                 also time tconv's tuned plan (tconv_tuned)
+//   --tconv_activation=<act>      also time tconv with a fused activation: relu,
+//                                 sigmoid, tanh, gelu, swish (checked against the
+//                                 reference followed by tconv_activation_forward)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -65,6 +80,9 @@
 #endif
 
 namespace {
+
+// --threads: what every implementation is given.
+int g_threads = 1;
 
 #ifdef BENCH_HAVE_XNNPACK
 // XNNPACK's thread pool for --threads above 1 (NULL: the caller's thread).
@@ -219,7 +237,9 @@ const char *layout_name(Layout l) { return l == Layout::NHWC ? "nhwc" : "nchw"; 
 
 class TconvImpl final : public Impl {
 public:
-    TconvImpl(const Problem &p, const Inputs &in, Layout layout, unsigned flags) : p_(p), layout_(layout)
+    TconvImpl(const Problem &p, const Inputs &in, Layout layout, unsigned flags,
+              tconv_activation act = TCONV_ACT_NONE)
+        : p_(p), layout_(layout)
     {
         const bench_layer &l = *p.l;
         tconv_desc d;
@@ -235,6 +255,7 @@ public:
         d.dtype = TCONV_F32;
         d.layout = layout == Layout::NHWC ? TCONV_NHWC : TCONV_NCHW;
         d.weight_layout = layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW;
+        d.activation = act;
         const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
         if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
             throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
@@ -436,8 +457,9 @@ private:
 using Factory = std::function<std::unique_ptr<Impl>(const Problem &, const Inputs &)>;
 
 struct Entry {
-    std::string name;  // "tconv", "tconv_nchw", "onednn", "xnnpack"
+    std::string name;  // "tconv", "tconv_nchw", "tconv_tanh", "onednn", "xnnpack"
     Factory make;
+    tconv_activation act = TCONV_ACT_NONE;  // fused into the output (checked with it)
 };
 
 // ---------------------------------------------------------------------------
@@ -486,13 +508,18 @@ void check(const bench_layer &l, const Entry &e, const std::string &bench_name)
     impl->run();
     const std::vector<float> y = impl->output_nchw();
     if (y.size() != ref.y.size()) die(bench_name + ": output size differs from the reference");
+    // A fused activation: the reference followed by the same activation alone.
+    std::vector<float> want = ref.y;
+    if (e.act != TCONV_ACT_NONE &&
+        tconv_activation_forward(e.act, 0, TCONV_F32, (int64_t)want.size(), want.data(), want.data()) != TCONV_OK)
+        die(std::string("tconv_activation_forward: ") + tconv_last_error());
     double mean = 0;
-    for (float v : ref.y) mean += std::fabs((double)v);
-    mean = mean / (double)ref.y.size() + 1e-30;
+    for (float v : want) mean += std::fabs((double)v);
+    mean = mean / (double)want.size() + 1e-30;
     double worst = 0;
     size_t at = 0;
     for (size_t i = 0; i < y.size(); ++i) {
-        const double err = std::fabs((double)y[i] - (double)ref.y[i]) / (std::fabs((double)ref.y[i]) + mean);
+        const double err = std::fabs((double)y[i] - (double)want[i]) / (std::fabs((double)want[i]) + mean);
         if (!(err <= worst)) {
             worst = err;
             at = i;
@@ -509,7 +536,7 @@ void check(const bench_layer &l, const Entry &e, const std::string &bench_name)
                       "n=%lld f=%lld oh=%lld ow=%lld (got %.6g, reference %.6g); the layer mapping or the "
                       "implementation is wrong [%s]",
                       bench_name.c_str(), (long long)p.n, worst, kTolerance, (long long)n, (long long)f,
-                      (long long)yy, (long long)x, (double)y[at], (double)ref.y[at], impl->info.c_str());
+                      (long long)yy, (long long)x, (double)y[at], (double)want[at], impl->info.c_str());
         die(buf);
     }
     std::fprintf(stderr, "bench_fwd: check %-40s ok (batch %lld, max rel err %.2e)\n", bench_name.c_str(),
@@ -650,8 +677,9 @@ void bm_layer(benchmark::State &state, const bench_layer *l, const Entry *e, con
     const double cpu = process_cpu_seconds() - cpu0, wall = wall_seconds() - wall0;
     const double gflop = bench_layer_flops(l, l->batch) * 1e-9;
     const double util = wall > 0 ? cpu / wall : 0;
-    if (util > 1.5 && wall > 0.05)
-        die(name + " used " + std::to_string(util) + " CPUs on average: it is not running on one thread");
+    if (util > g_threads + 0.5 && wall > 0.05)
+        die(name + " used " + std::to_string(util) + " CPUs on average: more than --threads=" +
+            std::to_string(g_threads));
     state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
     if (g_peak_gflops > 0)
         state.counters["peak_frac"] =
@@ -674,6 +702,17 @@ void bm_peak(benchmark::State &state, const PeakKernel *k)
     }
     state.counters["GFLOP/s"] = benchmark::Counter(k->flops_per_iter * (double)kPeakInner * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The activations --tconv_activation takes (those without a parameter).
+tconv_activation parse_activation(const std::string &s)
+{
+    if (s == "relu") return TCONV_ACT_RELU;
+    if (s == "sigmoid") return TCONV_ACT_SIGMOID;
+    if (s == "tanh") return TCONV_ACT_TANH;
+    if (s == "gelu") return TCONV_ACT_GELU;
+    if (s == "swish") return TCONV_ACT_SWISH;
+    die("--tconv_activation: unknown activation '" + s + "' (relu, sigmoid, tanh, gelu, swish)");
 }
 
 std::vector<Layout> parse_layouts(const std::string &s)
@@ -701,13 +740,22 @@ int main(int argc, char **argv)
     // Own flags first; Google Benchmark rejects what it does not know.
     std::vector<Layout> layouts{Layout::NHWC};
     bool real_time = false;
+    tconv_activation fused = TCONV_ACT_NONE;
+    std::string fused_name;
     int threads = 1;
+    bool tuned = false;
     {
         int out = 1;
-        const char *lflag = "--tconv_layouts=", *tflag = "--time=", *nflag = "--threads=";
+        const char *lflag = "--tconv_layouts=", *tflag = "--time=", *aflag = "--tconv_activation=",
+                   *nflag = "--threads=";
         for (int i = 1; i < argc; ++i) {
             if (std::strncmp(argv[i], lflag, std::strlen(lflag)) == 0) {
                 layouts = parse_layouts(argv[i] + std::strlen(lflag));
+            } else if (std::strncmp(argv[i], aflag, std::strlen(aflag)) == 0) {
+                fused_name = argv[i] + std::strlen(aflag);
+                fused = parse_activation(fused_name);
+            } else if (std::strcmp(argv[i], "--tconv_tuned") == 0) {
+                tuned = true;
             } else if (std::strncmp(argv[i], nflag, std::strlen(nflag)) == 0) {
                 char *end = nullptr;
                 const long n = std::strtol(argv[i] + std::strlen(nflag), &end, 10);
@@ -727,6 +775,7 @@ int main(int argc, char **argv)
     // Threads: every implementation gets the same count. More than one
     // needs wall-clock time (a thread's CPU time misses the others' work).
     if (threads > 1) real_time = true;
+    g_threads = threads;
     if (tconv_set_num_threads(threads) != TCONV_OK) die(std::string("tconv_set_num_threads: ") + tconv_last_error());
 #ifdef BENCH_HAVE_XNNPACK
     if (threads > 1) g_xnn_pool = pthreadpool_create((size_t)threads);
@@ -816,8 +865,25 @@ int main(int argc, char **argv)
         const Layout lay = layouts[i];
         entries.push_back({i == 0 ? std::string("tconv") : std::string("tconv_") + layout_name(lay),
                            [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, 0u);
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE);
                            }});
+    }
+    // Tuned: the plan measures its candidates (or takes the entry a previous
+    // run stored in this host's cache); "tconv" beside it is the analytic
+    // choice, whatever the cache holds.
+    if (tuned) {
+        const Layout lay = layouts[0];
+        entries.push_back({"tconv_tuned", [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_MEASURE);
+                           }});
+    }
+    if (fused != TCONV_ACT_NONE) {
+        const Layout lay = layouts[0];
+        entries.push_back({"tconv_" + fused_name,
+                           [lay, fused](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE, fused);
+                           },
+                           fused});
     }
 #ifdef BENCH_HAVE_ONEDNN
     entries.push_back({"onednn", [](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {

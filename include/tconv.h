@@ -105,17 +105,19 @@ typedef enum tconv_crop_mode {
 
 /* An activation applied to y in the forward pass (MATLAB layers that follow a
  * transposedConv2dLayer; fused into the store where the kernels allow).
- * Within 2 ulp (f32) of a long-double reference over the whole range. */
+ * Within 2 ulp (f32) and 4 ulp (f64) of a long-double reference over the
+ * whole range, +-inf and NaN as the limits (gelu(-inf) = swish(-inf) = 0);
+ * SIGMOID, GELU and SWISH are computed in f64 for f32 too. */
 typedef enum tconv_activation {
     TCONV_ACT_NONE = 0,
     TCONV_ACT_RELU = 1,         /* max(x, 0) */
     TCONV_ACT_LEAKY_RELU = 2,   /* x > 0 ? x : alpha*x; alpha >= 0 (MATLAB scale, 0.01) */
     TCONV_ACT_CLIPPED_RELU = 3, /* min(max(x, 0), alpha); alpha > 0 is the ceiling */
     TCONV_ACT_ELU = 4,          /* x > 0 ? x : alpha*(exp(x) - 1); alpha > 0 (MATLAB 1) */
-    TCONV_ACT_SIGMOID = 5,      /* 1 / (1 + exp(-x)); not supported yet (EUNSUPPORTED) */
+    TCONV_ACT_SIGMOID = 5,      /* 1 / (1 + exp(-x)) */
     TCONV_ACT_TANH = 6,
-    TCONV_ACT_GELU = 7,         /* x/2 * (1 + erf(x / sqrt(2))); not supported yet */
-    TCONV_ACT_SWISH = 8         /* x * sigmoid(x); not supported yet */
+    TCONV_ACT_GELU = 7,         /* x/2 * (1 + erf(x / sqrt(2))), the exact (erf) form */
+    TCONV_ACT_SWISH = 8         /* x * sigmoid(x) (SiLU) */
 } tconv_activation;
 
 typedef struct tconv_desc {
@@ -465,8 +467,8 @@ TCONV_API tconv_status tconv_sgdm_step(const tconv_desc *d, const tconv_train_fa
 
 /* y[i] = act(x[i]) for n elements of dtype; y == x is allowed (in place).
  * Computed as the fused forward computes it on the ISA in use (SLEEF's
- * vector functions with 1-ulp bounds; the scalar path uses their scalar
- * forms). alpha as in tconv_activation. */
+ * vector functions: exp, expm1 and tanh within 1 ulp, erfc 1.5 ulp; the
+ * scalar path uses their scalar forms). alpha as in tconv_activation. */
 TCONV_API tconv_status tconv_activation_forward(tconv_activation act, double alpha,
                                                 tconv_dtype dtype, int64_t n, const void *x,
                                                 void *y);
@@ -477,8 +479,8 @@ TCONV_API tconv_status tconv_activation_forward(tconv_activation act, double alp
  * RELU, LEAKY_RELU, CLIPPED_RELU, ELU, SIGMOID, TANH) or its input z
  * (from_output 0: any activation; GELU and SWISH need it). dz == dy is
  * allowed. At the kinks the derivative is 0 for RELU and CLIPPED_RELU (at
- * x = 0 and x = alpha), alpha for LEAKY_RELU at 0, as MATLAB's. SIGMOID,
- * GELU and SWISH give TCONV_EUNSUPPORTED for now (see tconv_activation). */
+ * x = 0 and x = alpha), alpha for LEAKY_RELU at 0, as MATLAB's; at +-inf
+ * the derivative's limit (GELU and SWISH: 1 at +inf, 0 at -inf). */
 TCONV_API tconv_status tconv_activation_backward(tconv_activation act, double alpha,
                                                  tconv_dtype dtype, int64_t n, const void *saved,
                                                  int from_output, const void *dy, void *dz);

@@ -3,8 +3,10 @@
  * training. One table per ISA (kernels/<isa>/activation.c), each function
  * over n contiguous elements; the forward pass fuses them into the store of
  * its CHANNELS tiles (kernels/fwd_gather.c). Transcendentals come from SLEEF
- * (1-ulp `u10` functions): vector forms in the SIMD tables, the portable
- * `purec` forms in the scalar one.
+ * (exp, expm1, tanh `u10`, erfc `u15`): vector forms in the SIMD tables, the
+ * portable `purec` forms in the scalar one. SIGMOID, SWISH and GELU are
+ * evaluated in f64 for both dtypes (kernels/template/activation_f64.inc);
+ * f32 TANH is built from SLEEF's expf (kernels/template/activation_tanh_f32.inc).
  */
 #ifndef TCONV_KERNELS_ACTIVATION_H
 #define TCONV_KERNELS_ACTIVATION_H

@@ -402,7 +402,10 @@ static double activate(tconv_activation act, double alpha, double x)
     case TCONV_ACT_LEAKY_RELU: return x < 0 ? alpha * x : x;
     case TCONV_ACT_CLIPPED_RELU: return x < 0 ? 0 : x > alpha ? alpha : x;
     case TCONV_ACT_ELU: return x < 0 ? alpha * (exp(x) - 1) : x;
+    case TCONV_ACT_SIGMOID: return 1 / (1 + exp(-x));
     case TCONV_ACT_TANH: return tanh(x);
+    case TCONV_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
+    case TCONV_ACT_SWISH: return x / (1 + exp(-x));
     default: return x;
     }
 }
@@ -414,7 +417,8 @@ Test(properties, fused_activations)
 {
     static const struct { tconv_activation act; double alpha; } acts[] = {
         {TCONV_ACT_RELU, 0}, {TCONV_ACT_LEAKY_RELU, 0.01}, {TCONV_ACT_CLIPPED_RELU, 0.5},
-        {TCONV_ACT_ELU, 1.0}, {TCONV_ACT_TANH, 0}};
+        {TCONV_ACT_ELU, 1.0}, {TCONV_ACT_SIGMOID, 0}, {TCONV_ACT_TANH, 0}, {TCONV_ACT_GELU, 0},
+        {TCONV_ACT_SWISH, 0}};
     static const char *modes[] = {"", "gather", "scatter"};
     tu_rng r = {2468};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
