@@ -161,39 +161,79 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median seconds per forward pass of candidate c (a warm-up, then five
- * samples of enough passes to take ~10 ms each), or a negative value when
- * it cannot be planned or its output is wrong. */
-static double time_candidate(const tconv_problem *p, tconv_isa isa, const tconv_fwd_choice *c,
-                             const tune_data *td)
-{
+/* A candidate ready to run: its driver and packed weights, and how many
+ * passes make one sample of ~10 ms. */
+typedef struct prepared {
+    tconv_fwd_choice choice;
     tconv_fwd_driver *drv;
-    if (tconv_fwd_driver_create(p, c->uk, c->mode, tconv_select_act(isa), &drv) != TCONV_OK)
-        return -1.0;
+    void *pw, *pb;
+    int reps;
+} prepared;
+
+static void release(prepared *c)
+{
+    free(c->pw);
+    free(c->pb);
+    tconv_fwd_driver_destroy(c->drv);
+    c->drv = NULL;
+    c->pw = c->pb = NULL;
+}
+
+/* Plans, packs, runs once (the warm-up) and verifies candidate ch. 0 when
+ * it cannot be planned or its output is wrong (released then). */
+static int prepare(const tconv_problem *p, tconv_isa isa, const tconv_fwd_choice *ch,
+                   const tune_data *td, prepared *c)
+{
+    *c = (prepared){*ch, NULL, NULL, NULL, 1};
+    if (tconv_fwd_driver_create(p, ch->uk, ch->mode, tconv_select_act(isa), &c->drv) != TCONV_OK)
+        return 0;
     const int64_t es = tconv_dtype_size(p->dtype);
-    void *pw = tconv_alloc_aligned(tconv_fwd_driver_packed_w_elems(drv) * (size_t)es);
-    void *pb = tconv_alloc_aligned(tconv_fwd_driver_packed_bias_elems(drv) * (size_t)es);
-    double result = -1.0;
-    if (pw && pb) {
-        tconv_fwd_driver_pack(drv, td->w, td->bias, pw, pb);
-        double t0 = now_s();
-        if (tconv_fwd_driver_run(drv, td->x, pw, pb, td->y) == TCONV_OK && verified(p, td)) {
-            const double once = now_s() - t0;
-            const int reps = once >= 0.01 ? 1 : (int)(0.01 / (once > 1e-6 ? once : 1e-6)) + 1;
-            double samples[5];
-            for (int s = 0; s < 5; s++) {
-                t0 = now_s();
-                for (int r = 0; r < reps; r++) tconv_fwd_driver_run(drv, td->x, pw, pb, td->y);
-                samples[s] = (now_s() - t0) / reps;
-            }
-            qsort(samples, 5, sizeof samples[0], cmp_double);
-            result = samples[2];
-        }
+    c->pw = tconv_alloc_aligned(tconv_fwd_driver_packed_w_elems(c->drv) * (size_t)es);
+    c->pb = tconv_alloc_aligned(tconv_fwd_driver_packed_bias_elems(c->drv) * (size_t)es);
+    if (!c->pw || !c->pb) {
+        release(c);
+        return 0;
     }
-    free(pw);
-    free(pb);
-    tconv_fwd_driver_destroy(drv);
-    return result;
+    tconv_fwd_driver_pack(c->drv, td->w, td->bias, c->pw, c->pb);
+    const double t0 = now_s();
+    if (tconv_fwd_driver_run(c->drv, td->x, c->pw, c->pb, td->y) != TCONV_OK || !verified(p, td)) {
+        release(c);
+        return 0;
+    }
+    const double once = now_s() - t0;
+    c->reps = once >= 0.01 ? 1 : (int)(0.01 / (once > 1e-6 ? once : 1e-6)) + 1;
+    return 1;
+}
+
+/* Seconds per pass, over one sample. */
+static double sample(const prepared *c, const tune_data *td)
+{
+    const double t0 = now_s();
+    for (int r = 0; r < c->reps; r++) tconv_fwd_driver_run(c->drv, td->x, c->pw, c->pb, td->y);
+    return (now_s() - t0) / c->reps;
+}
+
+/*
+ * How fast a candidate is against the one kept so far: samples of the two
+ * alternate (so a change in the machine's load hits both alike), and the
+ * median of the seven ratios candidate / kept is the answer. Timing them one
+ * after the other instead let a busy moment make a slower kernel look 3%
+ * faster on this shared machine.
+ */
+#define TCONV_TUNE_ROUNDS 7
+
+static double paired_ratio(const prepared *cand, const prepared *kept, const tune_data *td,
+                           double *kept_seconds)
+{
+    double ratio[TCONV_TUNE_ROUNDS], kept_t[TCONV_TUNE_ROUNDS];
+    for (int r = 0; r < TCONV_TUNE_ROUNDS; r++) {
+        kept_t[r] = sample(kept, td);
+        ratio[r] = sample(cand, td) / kept_t[r];
+    }
+    qsort(ratio, TCONV_TUNE_ROUNDS, sizeof ratio[0], cmp_double);
+    qsort(kept_t, TCONV_TUNE_ROUNDS, sizeof kept_t[0], cmp_double);
+    *kept_seconds = kept_t[TCONV_TUNE_ROUNDS / 2];
+    return ratio[TCONV_TUNE_ROUNDS / 2];
 }
 
 /* Candidates measured in MEASURE mode: the best-scored few. */
@@ -218,24 +258,43 @@ tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhau
         fill_random(p->dtype, td.w, p->w_elems, &seed);
         fill_random(p->dtype, td.bias, p->filters, &seed);
         const double start = now_s();
-        double best_t = -1.0;
-        /* cand[0] is the heuristic choice: measured first, always. */
+        /* cand[0], the heuristic choice, is kept first; each later one
+         * replaces the kept one only when at least 3% faster than it, so
+         * that noise never swaps in an equal kernel. */
+        prepared kept = {{NULL, TCONV_FWD_GATHER}, NULL, NULL, NULL, 0};
+        double kept_seconds = 0.0;
         for (int i = 0; i < n; i++) {
-            if (i > 0 && now_s() - start > budget) break;
-            const double t = time_candidate(p, isa, &cand[i], &td);
+            if (kept.drv && now_s() - start > budget) break;
+            prepared c;
             (*measured)++;
-            if (t <= 0.0) continue;
-            /* A later candidate must beat the one kept by 3%, so that noise
-             * never replaces the heuristic choice with an equal one. */
-            if (best_t < 0.0 || t < best_t * 0.97) {
-                best_t = t;
-                *best = cand[i];
+            if (!prepare(p, isa, &cand[i], &td, &c)) continue;
+            if (!kept.drv) {
+                kept = c;
+                continue;
+            }
+            double kept_t;
+            const double ratio = paired_ratio(&c, &kept, &td, &kept_t);
+            kept_seconds = kept_t;
+            if (ratio < 0.97) {
+                release(&kept);
+                kept = c;
+                kept_seconds = kept_t * ratio;
+            } else {
+                release(&c);
             }
         }
-        if (best_t > 0.0) {
+        if (kept.drv) {
+            if (kept_seconds <= 0.0) { /* only one candidate ran: time it alone */
+                double t[TCONV_TUNE_ROUNDS];
+                for (int r = 0; r < TCONV_TUNE_ROUNDS; r++) t[r] = sample(&kept, &td);
+                qsort(t, TCONV_TUNE_ROUNDS, sizeof t[0], cmp_double);
+                kept_seconds = t[TCONV_TUNE_ROUNDS / 2];
+            }
             const double flop = 2.0 * (double)p->batch * (double)p->channels * (double)p->fg *
                                 (double)p->in_h * (double)p->in_w * (double)(p->k_h * p->k_w);
-            *gflops = flop / best_t * 1e-9;
+            *best = kept.choice;
+            *gflops = flop / kept_seconds * 1e-9;
+            release(&kept);
             st = TCONV_OK;
         } else {
             st = TCONV_EUNSUPPORTED;

@@ -32,11 +32,11 @@ int tconv_tune_decode(const char *value, const tconv_problem *p, tconv_isa isa,
                       tconv_fwd_choice *out);
 
 /* Measures the candidates for p on isa and returns the fastest verified one
- * in *best with its GFLOP/s. The heuristic choice is measured first and is
- * replaced only by a candidate at least 3% faster. exhaustive: every
- * candidate; else the best-scored few. budget_s bounds the time spent
- * (after the heuristic choice, which is always measured). TCONV_ENOMEM when
- * buffers cannot be allocated. */
+ * in *best with its GFLOP/s. The heuristic choice is kept first; a later
+ * candidate, timed in alternation with the kept one, replaces it only when
+ * at least 3% faster. exhaustive: every candidate; else the best-scored
+ * few. budget_s bounds the time spent past the heuristic choice, which is
+ * always measured. TCONV_ENOMEM when buffers cannot be allocated. */
 tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhaustive,
                                 double budget_s, tconv_fwd_choice *best, double *gflops,
                                 int *measured);
