@@ -260,8 +260,10 @@ tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhau
         const double start = now_s();
         /* cand[0], the heuristic choice, is kept first; each later one
          * replaces the kept one only when at least 3% faster than it, so
-         * that noise never swaps in an equal kernel. */
-        prepared kept = {{NULL, TCONV_FWD_GATHER}, NULL, NULL, NULL, 0};
+         * that noise never swaps in an equal kernel; and a winner other
+         * than the heuristic choice must beat it by 3% once more, in fresh
+         * rounds, to be taken. */
+        prepared heur = {{NULL, TCONV_FWD_GATHER}, NULL, NULL, NULL, 0}, kept = heur;
         double kept_seconds = 0.0;
         for (int i = 0; i < n; i++) {
             if (kept.drv && now_s() - start > budget) break;
@@ -269,18 +271,30 @@ tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhau
             (*measured)++;
             if (!prepare(p, isa, &cand[i], &td, &c)) continue;
             if (!kept.drv) {
-                kept = c;
+                kept = heur = c;
                 continue;
             }
             double kept_t;
             const double ratio = paired_ratio(&c, &kept, &td, &kept_t);
             kept_seconds = kept_t;
             if (ratio < 0.97) {
-                release(&kept);
+                if (kept.drv != heur.drv) release(&kept);
                 kept = c;
                 kept_seconds = kept_t * ratio;
             } else {
                 release(&c);
+            }
+        }
+        if (kept.drv != heur.drv) {
+            double heur_t;
+            const double ratio = paired_ratio(&kept, &heur, &td, &heur_t);
+            if (ratio < 0.97) {
+                release(&heur);
+                kept_seconds = heur_t * ratio;
+            } else {
+                release(&kept);
+                kept = heur;
+                kept_seconds = heur_t;
             }
         }
         if (kept.drv) {
