@@ -325,7 +325,7 @@ static tconv_status choose_tilings(tconv_fwd_driver *d)
  *  - else, phase by phase: its rectangles (the whole region or its tap
  *    classes) for all blocks when its weights stay cached, or block by block
  *    over all of them when not (see weights_resident_bytes());
- *  - PIXELS: one job per phase, its rows.
+ *  - PIXELS: one job, the rows of all phases.
  * With jobs NULL, only counts them.
  */
 static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cuts_w, rect *rects,
@@ -356,14 +356,24 @@ static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cu
         }
         return n;
     }
+    if (d->uk->family == TCONV_UK_PIXELS) {
+        /* One job over the rows q of every phase: a task then writes the
+         * output rows q * stride + rh of all phases rh, a band of whole
+         * rows, where tasks per phase would write interleaved columns of
+         * the same rows from different threads (false sharing). */
+        rect rows = {INT64_MAX, INT64_MIN, 0, 0};
+        for (int64_t i = 0; i < d->nphases; i++) {
+            const fwd_phase *ph = &d->phases[i];
+            if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
+            rows.h0 = min64(rows.h0, ph->ch0);
+            rows.h1 = max64(rows.h1, ph->ch1);
+        }
+        if (rows.h1 > rows.h0) ADD_JOB(0, d->nphases, rows, 0, 0, p->batch * nblk * (rows.h1 - rows.h0));
+        return n;
+    }
     for (int64_t i = 0; i < d->nphases; i++) {
         const fwd_phase *ph = &d->phases[i];
         if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
-        if (d->uk->family == TCONV_UK_PIXELS) {
-            const rect whole = {ph->ch0, ph->ch1, ph->cw0, ph->cw1};
-            ADD_JOB(i, 1, whole, 0, 0, p->batch * nblk * (ph->ch1 - ph->ch0));
-            continue;
-        }
         const int64_t nrect = region_rects(d, ph, ph->by_classes, cuts_h, cuts_w, rects);
         const int64_t weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
         if (weight_bytes <= weights_resident_bytes()) {
@@ -399,39 +409,43 @@ static tconv_status plan_jobs(tconv_fwd_driver *d)
 
 /* ---- pixels family ----------------------------------------------------- */
 
-/* Rows [row0, row1) of a phase's compute region, in the flat (image,
- * group, block, row) order. */
-static void run_pixels_rows(const tconv_fwd_driver *d, const fwd_phase *ph, const char *xp,
+/* Rows [row0, row1) of a PIXELS job, in the flat (image, group, block, q
+ * row) order: for each, the row q of every phase whose compute region has it
+ * (output rows q * stride_h + rh, next to each other). */
+static void run_pixels_rows(const tconv_fwd_driver *d, const fwd_job *job, const char *xp,
                             const out_view *v, const char *packed_w, const char *packed_bias,
                             int64_t row0, int64_t row1, tconv_uk_tap *taps)
 {
     const tconv_problem *p = &d->p;
     const int64_t mr = d->mr, es = d->esize, plane = d->hp * d->wp;
-    const int64_t rows = ph->ch1 - ph->ch0;
+    const int64_t rows = job->h1 - job->h0;
     for (int64_t row = row0; row < row1; row++) {
-        const int64_t qh = ph->ch0 + row % rows, nb = row / rows;
+        const int64_t qh = job->h0 + row % rows, nb = row / rows;
         const int64_t b = nb % d->nblocks, g = nb / d->nblocks % p->groups;
         const int64_t n = nb / d->nblocks / p->groups;
         const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
         const char *bias = packed_bias + (g * d->nblocks + b) * d->nr * es;
-        for (int64_t qw = ph->cw0; qw < ph->cw1; qw += mr) {
-            const int64_t m = min64(mr, ph->cw1 - qw);
-            int64_t nt = 0;
-            for (int64_t t = 0; t < ph->ntaps; t++) {
-                const fwd_tap *tap = &d->taps[ph->tap_begin + t];
-                if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
-                taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
-                taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
-                nt++;
+        for (const fwd_phase *ph = d->phases; ph < d->phases + d->nphases; ph++) {
+            if (qh < ph->ch0 || qh >= ph->ch1) continue;
+            for (int64_t qw = ph->cw0; qw < ph->cw1; qw += mr) {
+                const int64_t m = min64(mr, ph->cw1 - qw);
+                int64_t nt = 0;
+                for (int64_t t = 0; t < ph->ntaps; t++) {
+                    const fwd_tap *tap = &d->taps[ph->tap_begin + t];
+                    if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
+                    taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
+                    taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
+                    nt++;
+                }
+                const int64_t xi = ((n * p->channels + g * p->cg) * d->hp + qh + d->pad_h) * d->wp +
+                                   qw + d->pad_w;
+                const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
+                const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
+                const int64_t yi =
+                    n * v->s.n + (g * p->fg + b * d->nr) * v->s.c + oh * v->s.h + ow * v->s.w;
+                d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias,
+                              v->base + yi * es, p->stride_w * v->s.w, v->s.c);
             }
-            const int64_t xi =
-                ((n * p->channels + g * p->cg) * d->hp + qh + d->pad_h) * d->wp + qw + d->pad_w;
-            const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
-            const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
-            const int64_t yi =
-                n * v->s.n + (g * p->fg + b * d->nr) * v->s.c + oh * v->s.h + ow * v->s.w;
-            d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias, v->base + yi * es,
-                          p->stride_w * v->s.w, v->s.c);
         }
     }
 }
@@ -491,7 +505,7 @@ static void gather_task(void *arg, int64_t i)
     int64_t *sel = (int64_t *)(scratch + taps_bytes);
     const fwd_phase *ph = &d->phases[job->phase];
     if (d->uk->family == TCONV_UK_PIXELS) {
-        run_pixels_rows(d, ph, r->xp, &r->v, r->packed_w, r->packed_bias, pc->begin, pc->end,
+        run_pixels_rows(d, job, r->xp, &r->v, r->packed_w, r->packed_bias, pc->begin, pc->end,
                         taps);
         return;
     }

@@ -380,6 +380,7 @@ Test(threads, child_after_fork_runs_passes, .timeout = 60)
 
 Test(threads, thread_count_controls)
 {
+    unsetenv("TCONV_NUM_THREADS"); /* the default below is the cores' */
     cr_assert_eq(tconv_set_num_threads(0), TCONV_OK);
     const int def = tconv_get_num_threads();
     cr_assert_geq(def, 1);
