@@ -25,7 +25,6 @@
 #include "dispatch/threads.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
