@@ -285,3 +285,23 @@ tconv_status tconv_desc_tensor_size(const tconv_desc *d, tconv_tensor t, int64_t
     if (bytes) *bytes = (size_t)n * (size_t)tconv_dtype_size(p.dtype);
     return TCONV_OK;
 }
+
+const char *tconv_layout_name(tconv_layout l)
+{
+    switch (l) {
+    case TCONV_NCHW: return "NCHW";
+    case TCONV_NHWC: return "NHWC";
+    case TCONV_SSCB: return "SSCB";
+    }
+    return "?";
+}
+
+const char *tconv_weight_layout_name(tconv_weight_layout l)
+{
+    switch (l) {
+    case TCONV_W_IOHW: return "W_IOHW";
+    case TCONV_W_OHWI: return "W_OHWI";
+    case TCONV_W_MATLAB: return "W_MATLAB";
+    }
+    return "?";
+}

@@ -20,5 +20,9 @@ tconv_status tconv_problem_from_desc(const tconv_desc *d, tconv_problem *p);
 tconv_status tconv_dim_full_size(const char *dim, int64_t in, int64_t k, int64_t stride,
                                  int64_t dil, int64_t *k_eff, int64_t *full);
 
+/* "NCHW", "NHWC", "SSCB"; "W_IOHW", "W_OHWI", "W_MATLAB" ("?" for other
+ * values): the names plan info and tuning-cache keys print. */
+const char *tconv_layout_name(tconv_layout l);
+const char *tconv_weight_layout_name(tconv_weight_layout l);
 
 #endif /* TCONV_DISPATCH_DESC_H */

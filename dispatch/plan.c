@@ -36,26 +36,6 @@ struct tconv_plan {
     char info[512];
 };
 
-static const char *layout_name(tconv_layout l)
-{
-    switch (l) {
-    case TCONV_NCHW: return "NCHW";
-    case TCONV_NHWC: return "NHWC";
-    case TCONV_SSCB: return "SSCB";
-    }
-    return "?";
-}
-
-static const char *weight_layout_name(tconv_weight_layout l)
-{
-    switch (l) {
-    case TCONV_W_IOHW: return "W_IOHW";
-    case TCONV_W_OHWI: return "W_OHWI";
-    case TCONV_W_MATLAB: return "W_MATLAB";
-    }
-    return "?";
-}
-
 static void describe(tconv_plan *plan)
 {
     const tconv_problem *p = &plan->problem;
@@ -69,7 +49,7 @@ static void describe(tconv_plan *plan)
              "fwd %s, bwd %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
              "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | tune: %s",
              fwd, plan->ref->name, p->dtype == TCONV_F64 ? "f64" : "f32",
-             layout_name(plan->desc.layout), weight_layout_name(plan->desc.weight_layout),
+             tconv_layout_name(plan->desc.layout), tconv_weight_layout_name(plan->desc.weight_layout),
              (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
              (long long)p->batch, (long long)p->filters, (long long)p->out_h, (long long)p->out_w,
              (long long)p->k_h, (long long)p->k_w, (long long)p->stride_h, (long long)p->stride_w,

@@ -8,10 +8,12 @@
 #include <time.h>
 
 #include "dispatch/activation.h"
+#include "dispatch/desc.h"
 #include "dispatch/error.h"
 #include "kernels/activation.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/ref/ref.h"
 
 /* ---- keys and values ---------------------------------------------------- */
 
@@ -25,16 +27,6 @@ static long long bucket(int64_t v)
     return (long long)(v >= b + b / 2 ? b + b / 2 : b);
 }
 
-static const char *layout_name(tconv_layout l)
-{
-    return l == TCONV_NHWC ? "NHWC" : l == TCONV_SSCB ? "SSCB" : "NCHW";
-}
-
-static const char *weight_layout_name(tconv_weight_layout l)
-{
-    return l == TCONV_W_OHWI ? "OHWI" : l == TCONV_W_MATLAB ? "MATLAB" : "IOHW";
-}
-
 static long long mod(int64_t a, int64_t m)
 {
     return (long long)(((a % m) + m) % m);
@@ -46,8 +38,8 @@ void tconv_tune_key(const tconv_desc *d, const tconv_problem *p, tconv_isa isa, 
     snprintf(buf, n,
              "fwd %s %s/%s c%lld f%lld g%lld k%lldx%lld s%lldx%lld d%lldx%lld "
              "phase%lld,%lld act%d h~%lld w~%lld n~%lld isa=%s threads=%d",
-             p->dtype == TCONV_F64 ? "f64" : "f32", layout_name(d->layout),
-             weight_layout_name(d->weight_layout), (long long)p->channels,
+             p->dtype == TCONV_F64 ? "f64" : "f32", tconv_layout_name(d->layout),
+             tconv_weight_layout_name(d->weight_layout), (long long)p->channels,
              (long long)p->filters, (long long)p->groups, (long long)p->k_h, (long long)p->k_w,
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->dil_h,
              (long long)p->dil_w, mod(p->crop_top, p->stride_h), mod(p->crop_left, p->stride_w),
@@ -122,14 +114,14 @@ static double reference_point(const tconv_problem *p, const tune_data *td, int64
     const int64_t g = f / p->fg, m = f % p->fg;
     double acc = tconv_elem_load(p->dtype, td->bias, f);
     for (int64_t kh = 0; kh < p->k_h; kh++) {
-        const int64_t th = oh + p->crop_top - kh * p->dil_h;
-        if (th < 0 || th % p->stride_h || th / p->stride_h >= p->in_h) continue;
+        const int64_t ih = tconv_ref_source(oh + p->crop_top, kh, p->dil_h, p->stride_h, p->in_h);
+        if (ih < 0) continue;
         for (int64_t kw = 0; kw < p->k_w; kw++) {
-            const int64_t tw = ow + p->crop_left - kw * p->dil_w;
-            if (tw < 0 || tw % p->stride_w || tw / p->stride_w >= p->in_w) continue;
+            const int64_t iw =
+                tconv_ref_source(ow + p->crop_left, kw, p->dil_w, p->stride_w, p->in_w);
+            if (iw < 0) continue;
             for (int64_t c = g * p->cg; c < (g + 1) * p->cg; c++)
-                acc += tconv_elem_load(p->dtype, td->x,
-                                       tconv_x_index(p, n, c, th / p->stride_h, tw / p->stride_w)) *
+                acc += tconv_elem_load(p->dtype, td->x, tconv_x_index(p, n, c, ih, iw)) *
                        tconv_elem_load(p->dtype, td->w, tconv_w_index(p, c, m, kh, kw));
         }
     }
