@@ -6,6 +6,7 @@
 #define TCONV_KERNELS_ELEM_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tconv.h"
 
@@ -20,6 +21,26 @@ static inline void tconv_elem_store(tconv_dtype t, void *base, int64_t i, double
 {
     if (t == TCONV_F64) ((double *)base)[i] = v;
     else ((float *)base)[i] = (float)v;
+}
+
+/* dst[i * dst_stride] = src[i * src_stride] for i < count, elements of
+ * esize bytes (strides in elements). Contiguous runs become memcpy: the
+ * layout edges copy whole runs this way, never one element at a time
+ * through a dtype switch. */
+static inline void tconv_copy_run(int64_t esize, char *dst, int64_t dst_stride, const char *src,
+                                  int64_t src_stride, int64_t count)
+{
+    if (dst_stride == 1 && src_stride == 1) {
+        memcpy(dst, src, (size_t)(count * esize));
+    } else if (esize == 8) {
+        double *o = (double *)dst;
+        const double *i = (const double *)src;
+        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
+    } else {
+        float *o = (float *)dst;
+        const float *i = (const float *)src;
+        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
+    }
 }
 
 #endif /* TCONV_KERNELS_ELEM_H */

@@ -9,22 +9,10 @@
 #include "dispatch/threads.h"
 #include "kernels/fwd_internal.h"
 
-/* dst[i * dst_stride] = src[i * src_stride] for i < count, in the driver's
- * element type (strides in elements). Contiguous runs become memcpy. */
 static void copy_run(const tconv_fwd_driver *d, char *dst, int64_t dst_stride, const char *src,
                      int64_t src_stride, int64_t count)
 {
-    if (dst_stride == 1 && src_stride == 1) {
-        memcpy(dst, src, (size_t)(count * d->esize));
-    } else if (d->esize == 8) {
-        double *o = (double *)dst;
-        const double *i = (const double *)src;
-        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
-    } else {
-        float *o = (float *)dst;
-        const float *i = (const float *)src;
-        for (int64_t k = 0; k < count; k++) o[k * dst_stride] = i[k * src_stride];
-    }
+    tconv_copy_run(d->esize, dst, dst_stride, src, src_stride, count);
 }
 
 static void zero_run(const tconv_fwd_driver *d, char *dst, int64_t count)

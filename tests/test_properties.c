@@ -27,63 +27,6 @@
 
 #define CONFIGS_PER_COMBINATION 100
 
-typedef struct combo {
-    tconv_layout layout;
-    tconv_weight_layout weight_layout;
-    tconv_dtype dtype;
-} combo;
-
-static const char *describe(const tconv_desc *d, char *buf, size_t n)
-{
-    snprintf(buf, n,
-             "layout %d wlayout %d dtype %d: N%lld C%lld F%lld G%lld in %lldx%lld k %lldx%lld "
-             "s %lldx%lld d %lldx%lld crop mode %d %lld,%lld,%lld,%lld",
-             (int)d->layout, (int)d->weight_layout, (int)d->dtype, (long long)d->batch,
-             (long long)d->channels, (long long)d->filters, (long long)d->groups,
-             (long long)d->in_h, (long long)d->in_w, (long long)d->filter_h,
-             (long long)d->filter_w, (long long)d->stride_h, (long long)d->stride_w,
-             (long long)d->dilation_h, (long long)d->dilation_w, (int)d->crop_mode,
-             (long long)d->crop_top, (long long)d->crop_bottom, (long long)d->crop_left,
-             (long long)d->crop_right);
-    return buf;
-}
-
-/* A random valid configuration: crops range from negative (bias-only
- * borders) to nearly the whole uncropped extent. */
-static tconv_desc random_desc(tu_rng *r, const combo *k, int64_t max_per_group)
-{
-    for (;;) {
-        tconv_desc d;
-        tconv_desc_init(&d);
-        d.layout = k->layout;
-        d.weight_layout = k->weight_layout;
-        d.dtype = k->dtype;
-        d.batch = tu_range(r, 1, 3);
-        d.groups = tu_range(r, 1, 3);
-        d.channels = d.groups * tu_range(r, 1, max_per_group);
-        d.filters = d.groups * tu_range(r, 1, max_per_group);
-        d.in_h = tu_range(r, 1, 5);
-        d.in_w = tu_range(r, 1, 5);
-        d.filter_h = tu_range(r, 1, 5);
-        d.filter_w = tu_range(r, 1, 5);
-        d.stride_h = tu_range(r, 1, 4);
-        d.stride_w = tu_range(r, 1, 4);
-        d.dilation_h = tu_range(r, 1, 3);
-        d.dilation_w = tu_range(r, 1, 3);
-        if (tu_range(r, 0, 4) == 0) {
-            d.crop_mode = TCONV_CROP_SAME;
-        } else {
-            tu_shape s = tu_shape_of(&d); /* full sizes; crops still zero */
-            d.crop_top = tu_range(r, -2, s.full_h / 2);
-            d.crop_bottom = tu_range(r, -2, s.full_h / 2);
-            d.crop_left = tu_range(r, -2, s.full_w / 2);
-            d.crop_right = tu_range(r, -2, s.full_w / 2);
-        }
-        tu_shape s = tu_shape_of(&d);
-        if (s.oh >= 1 && s.ow >= 1) return d;
-    }
-}
-
 static double *nan_array(int64_t n)
 {
     double *v = malloc((size_t)n * sizeof *v);
@@ -110,7 +53,7 @@ static double abs_dot(const double *a, const double *b, int64_t n)
 static void check_one(const tconv_desc *d, tu_rng *r)
 {
     char what[512];
-    describe(d, what, sizeof what);
+    tu_describe(d, what, sizeof what);
     const tu_shape s = tu_shape_of(d);
     const double tol = tu_tolerance(d->dtype);
 
@@ -203,22 +146,22 @@ static void check_one(const tconv_desc *d, tu_rng *r)
 
 ParameterizedTestParameters(properties, random_configurations)
 {
-    static combo combos[3 * 3 * 2];
+    static tu_combo combos[3 * 3 * 2];
     size_t n = 0;
     for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++)
         for (int wl = TCONV_W_IOHW; wl <= TCONV_W_MATLAB; wl++)
             for (int t = TCONV_F32; t <= TCONV_F64; t++)
-                combos[n++] = (combo){(tconv_layout)l, (tconv_weight_layout)wl, (tconv_dtype)t};
-    return cr_make_param_array(combo, combos, n);
+                combos[n++] = (tu_combo){(tconv_layout)l, (tconv_weight_layout)wl, (tconv_dtype)t};
+    return cr_make_param_array(tu_combo, combos, n);
 }
 
-ParameterizedTest(combo *k, properties, random_configurations)
+ParameterizedTest(tu_combo *k, properties, random_configurations)
 {
     /* A distinct, fixed seed per combination: failures reproduce exactly. */
     tu_rng r = {0x7c0ffee + 97u * (uint64_t)k->layout + 13u * (uint64_t)k->weight_layout +
                 (uint64_t)k->dtype};
     for (int i = 0; i < CONFIGS_PER_COMBINATION; i++) {
-        tconv_desc d = random_desc(&r, k, 3);
+        tconv_desc d = tu_random_desc(&r, k, 3);
         check_one(&d, &r);
     }
 }
@@ -227,19 +170,19 @@ ParameterizedTest(combo *k, properties, random_configurations)
  * kernel (NR up to 64) and leave remainders, on small images. */
 ParameterizedTestParameters(properties, random_wide_channels)
 {
-    static combo combos[3 * 2];
+    static tu_combo combos[3 * 2];
     size_t n = 0;
     for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++)
         for (int t = TCONV_F32; t <= TCONV_F64; t++)
-            combos[n++] = (combo){(tconv_layout)l, TCONV_W_IOHW, (tconv_dtype)t};
-    return cr_make_param_array(combo, combos, n);
+            combos[n++] = (tu_combo){(tconv_layout)l, TCONV_W_IOHW, (tconv_dtype)t};
+    return cr_make_param_array(tu_combo, combos, n);
 }
 
-ParameterizedTest(combo *k, properties, random_wide_channels)
+ParameterizedTest(tu_combo *k, properties, random_wide_channels)
 {
     tu_rng r = {0x5eed + 31u * (uint64_t)k->layout + (uint64_t)k->dtype};
     for (int i = 0; i < 12; i++) {
-        tconv_desc d = random_desc(&r, k, 70);
+        tconv_desc d = tu_random_desc(&r, k, 70);
         d.groups = 1 + (i % 4 == 3); /* mostly one group: wide groups */
         d.channels = d.groups * tu_range(&r, 1, 70);
         d.filters = d.groups * tu_range(&r, 1, 70);
@@ -376,8 +319,8 @@ Test(properties, every_kernel_of_the_isa)
             cr_assert_eq(setenv("TCONV_FWD_MODE", mode, 1), 0);
             tu_rng r = {1000u + (uint64_t)i};
             for (int j = 0; j < 16; j++) {
-                const combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3), dtype};
-                tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
+                const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3), dtype};
+                tconv_desc d = tu_random_desc(&r, &k, j % 2 ? 40 : 3);
                 tconv_plan *plan;
                 cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
                 const char *info = tconv_plan_info(plan);
@@ -424,8 +367,8 @@ Test(properties, fused_activations)
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
         for (int mode = 0; mode < 3; mode++)
             for (int j = 0; j < 12; j++) {
-                const combo k = {(tconv_layout)(j % 3), TCONV_W_IOHW, (tconv_dtype)(j / 6)};
-                tconv_desc d = random_desc(&r, &k, j % 2 ? 40 : 3);
+                const tu_combo k = {(tconv_layout)(j % 3), TCONV_W_IOHW, (tconv_dtype)(j / 6)};
+                tconv_desc d = tu_random_desc(&r, &k, j % 2 ? 40 : 3);
                 d.activation = acts[a].act;
                 d.activation_alpha = acts[a].alpha;
                 if (*modes[mode]) cr_assert_eq(setenv("TCONV_FWD_MODE", modes[mode], 1), 0);

@@ -224,3 +224,52 @@ tconv_status tu_run_backward_weights(const tconv_plan *p, const tconv_desc *d, c
     free(xb); free(dyb); free(dwb); free(dbb);
     return st;
 }
+
+const char *tu_describe(const tconv_desc *d, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "layout %d wlayout %d dtype %d: N%lld C%lld F%lld G%lld in %lldx%lld k %lldx%lld "
+             "s %lldx%lld d %lldx%lld crop mode %d %lld,%lld,%lld,%lld",
+             (int)d->layout, (int)d->weight_layout, (int)d->dtype, (long long)d->batch,
+             (long long)d->channels, (long long)d->filters, (long long)d->groups,
+             (long long)d->in_h, (long long)d->in_w, (long long)d->filter_h,
+             (long long)d->filter_w, (long long)d->stride_h, (long long)d->stride_w,
+             (long long)d->dilation_h, (long long)d->dilation_w, (int)d->crop_mode,
+             (long long)d->crop_top, (long long)d->crop_bottom, (long long)d->crop_left,
+             (long long)d->crop_right);
+    return buf;
+}
+
+tconv_desc tu_random_desc(tu_rng *r, const tu_combo *k, int64_t max_per_group)
+{
+    for (;;) {
+        tconv_desc d;
+        tconv_desc_init(&d);
+        d.layout = k->layout;
+        d.weight_layout = k->weight_layout;
+        d.dtype = k->dtype;
+        d.batch = tu_range(r, 1, 3);
+        d.groups = tu_range(r, 1, 3);
+        d.channels = d.groups * tu_range(r, 1, max_per_group);
+        d.filters = d.groups * tu_range(r, 1, max_per_group);
+        d.in_h = tu_range(r, 1, 5);
+        d.in_w = tu_range(r, 1, 5);
+        d.filter_h = tu_range(r, 1, 5);
+        d.filter_w = tu_range(r, 1, 5);
+        d.stride_h = tu_range(r, 1, 4);
+        d.stride_w = tu_range(r, 1, 4);
+        d.dilation_h = tu_range(r, 1, 3);
+        d.dilation_w = tu_range(r, 1, 3);
+        if (tu_range(r, 0, 4) == 0) {
+            d.crop_mode = TCONV_CROP_SAME;
+        } else {
+            tu_shape s = tu_shape_of(&d); /* full sizes; crops still zero */
+            d.crop_top = tu_range(r, -2, s.full_h / 2);
+            d.crop_bottom = tu_range(r, -2, s.full_h / 2);
+            d.crop_left = tu_range(r, -2, s.full_w / 2);
+            d.crop_right = tu_range(r, -2, s.full_w / 2);
+        }
+        tu_shape s = tu_shape_of(&d);
+        if (s.oh >= 1 && s.ow >= 1) return d;
+    }
+}

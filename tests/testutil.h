@@ -44,6 +44,22 @@ int64_t tu_range(tu_rng *r, int64_t lo, int64_t hi); /* uniform in [lo, hi] */
 double tu_uniform(tu_rng *r);                         /* uniform in [-1, 1) */
 void tu_fill(tu_rng *r, double *v, int64_t n);
 
+/* The layouts and dtype of a random configuration. */
+typedef struct tu_combo {
+    tconv_layout layout;
+    tconv_weight_layout weight_layout;
+    tconv_dtype dtype;
+} tu_combo;
+
+/* A random valid configuration: batch and groups 1-3, 1..max_per_group
+ * channels and filters per group, inputs and filters 1-5, strides 1-4,
+ * dilations 1-3, and crops from negative (bias-only borders) to nearly the
+ * whole uncropped extent, or SAME. */
+tconv_desc tu_random_desc(tu_rng *r, const tu_combo *k, int64_t max_per_group);
+
+/* The configuration in one line, for failure messages. */
+const char *tu_describe(const tconv_desc *d, char *buf, size_t n);
+
 /* Buffers in the desc's dtype, converted from / to double. */
 void *tu_to_dtype(tconv_dtype t, const double *v, int64_t n);
 double *tu_from_dtype(tconv_dtype t, const void *v, int64_t n);
