@@ -14,6 +14,7 @@
 #include "dispatch/error.h"
 #include "dispatch/select.h"
 #include "dispatch/threads.h"
+#include "kernels/bwd_driver.h"
 #include "kernels/fwd_driver.h"
 #include "tconv.h"
 #include "tune/cache.h"
@@ -27,6 +28,8 @@ struct tconv_plan {
     tconv_problem problem;
     const tconv_impl *ref;      /* the reference passes: backward, and forward without a driver */
     tconv_fwd_driver *fwd;      /* the SIMD forward path; NULL runs the reference */
+    tconv_bwd_data_driver *bwd_data;       /* the SIMD backward passes; NULL: reference */
+    tconv_bwd_weights_driver *bwd_weights;
     size_t x_bytes, w_bytes, bias_bytes, y_bytes;
     /* Weights given to tconv_plan_set_weights: packed for the driver, or a
      * plain copy for the reference (has_weights says whether any are set). */
@@ -42,13 +45,15 @@ static void describe(tconv_plan *plan)
     static const char *act_names[] = {"",         " act=relu", " act=leaky_relu",
                                       " act=clipped_relu", " act=elu", " act=sigmoid",
                                       " act=tanh", " act=gelu", " act=swish"};
-    char fwd[192] = "ref";
+    char fwd[192] = "ref", bd[128] = "ref", bw[128] = "ref";
     if (plan->fwd) tconv_fwd_driver_describe(plan->fwd, fwd, sizeof fwd);
     strncat(fwd, act_names[p->activation], sizeof fwd - strlen(fwd) - 1);
+    if (plan->bwd_data) tconv_bwd_data_driver_describe(plan->bwd_data, bd, sizeof bd);
+    if (plan->bwd_weights) tconv_bwd_weights_driver_describe(plan->bwd_weights, bw, sizeof bw);
     snprintf(plan->info, sizeof plan->info,
-             "fwd %s, bwd %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
+             "fwd %s, bwd_data %s, bwd_weights %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
              "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | tune: %s",
-             fwd, plan->ref->name, p->dtype == TCONV_F64 ? "f64" : "f32",
+             fwd, bd, bw, p->dtype == TCONV_F64 ? "f64" : "f32",
              tconv_layout_name(plan->desc.layout), tconv_weight_layout_name(plan->desc.weight_layout),
              (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
              (long long)p->batch, (long long)p->filters, (long long)p->out_h, (long long)p->out_w,
@@ -126,6 +131,15 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             free(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }
+        /* The backward passes likewise: a kernel for each, or the reference. */
+        const tconv_fwd_ukernel *bd = tconv_select_bwd(&problem, TCONV_PASS_BWD_DATA, isa);
+        const tconv_fwd_ukernel *bw = tconv_select_bwd(&problem, TCONV_PASS_BWD_WEIGHTS, isa);
+        if ((bd && tconv_bwd_data_driver_create(&problem, bd, &p->bwd_data) == TCONV_ENOMEM) ||
+            (bw && tconv_bwd_weights_driver_create(&problem, bw, &p->bwd_weights) ==
+                       TCONV_ENOMEM)) {
+            tconv_plan_destroy(p);
+            return tconv_fail(TCONV_ENOMEM, "out of memory planning the backward passes");
+        }
     }
     /* Byte counts were checked against SIZE_MAX by tconv_problem_from_desc. */
     const size_t es = (size_t)tconv_dtype_size(problem.dtype);
@@ -144,6 +158,8 @@ void tconv_plan_destroy(tconv_plan *plan)
 {
     if (!plan) return;
     tconv_fwd_driver_destroy(plan->fwd);
+    tconv_bwd_data_driver_destroy(plan->bwd_data);
+    tconv_bwd_weights_driver_destroy(plan->bwd_weights);
     free(plan->set_w);
     free(plan->set_bias);
     free(plan);
@@ -243,6 +259,10 @@ tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void
     const int required[] = {1, 1, 1};
     tconv_status st = tconv_check_buffers(bufs, required, 3, 1);
     if (st != TCONV_OK) return st;
+    if (p->bwd_data)
+        return tconv_bwd_data_driver_run(p->bwd_data, dy, w, dx) == TCONV_OK
+                   ? TCONV_OK
+                   : tconv_fail(TCONV_ENOMEM, "out of memory for backward-data scratch");
     p->ref->bwd_data(&p->problem, dy, w, dx);
     return TCONV_OK;
 }
@@ -257,6 +277,10 @@ tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const vo
     const int required[] = {1, 0, 1, 1};
     tconv_status st = tconv_check_buffers(bufs, required, 4, 2);
     if (st != TCONV_OK) return st;
+    if (p->bwd_weights)
+        return tconv_bwd_weights_driver_run(p->bwd_weights, x, dy, dw, dbias) == TCONV_OK
+                   ? TCONV_OK
+                   : tconv_fail(TCONV_ENOMEM, "out of memory for backward-weights scratch");
     p->ref->bwd_weights(&p->problem, x, dy, dw, dbias);
     return TCONV_OK;
 }

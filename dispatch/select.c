@@ -233,3 +233,105 @@ int tconv_select_forced(void)
     const char *kernel = getenv("TCONV_FWD_KERNEL"), *mode = getenv("TCONV_FWD_MODE");
     return (kernel && *kernel) || (mode && *mode);
 }
+
+/* ---- the backward passes ------------------------------------------------- */
+
+/*
+ * Estimated share of the FMA peak of kernel k on a backward pass of p (see
+ * kernels/bwd_driver.h for how each pass uses a tile):
+ *   backward-data: CHANNELS tiles of MR pixels along an input row x NR input
+ *     channels, reducing Fg per tap (L1 holds MR * Fg inputs, as the forward
+ *     pass's MR * Cg);
+ *   backward-weights: CHANNELS tiles of MR input channels x NR filters, or
+ *     PIXELS tiles of MR channels as aligned vector loads (no split lines,
+ *     unlike the forward PIXELS tiles) x NR broadcast filters, which fill
+ *     few-filter layers that NR >= 16 would leave mostly empty.
+ */
+static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_pass pass,
+                        int64_t lanes_)
+{
+    if (pass == TCONV_PASS_BWD_DATA) {
+        if (k->family != TCONV_UK_CHANNELS) return 0.0;
+        const double l1 = (double)tconv_topology_get()->l1d_bytes;
+        const double bytes = (double)k->mr * (double)p->fg * (double)tconv_dtype_size(p->dtype);
+        const double fit = bytes <= 0.75 * l1 ? 1.0 : bytes <= 2.0 * l1 ? 0.8 : 0.4;
+        return 0.95 * fill(p->cg, k->nr) * fill(p->in_w, k->mr) * load_bound(k, lanes_) * fit;
+    }
+    if (k->family == TCONV_UK_CHANNELS)
+        return 0.95 * fill(p->fg, k->nr) * fill(p->cg, k->mr) * load_bound(k, lanes_);
+    const double vecs = (double)(k->mr >= lanes_ ? k->mr / lanes_ : 1);
+    const double loads_per_fma = (vecs + (double)k->nr) / (vecs * (double)k->nr);
+    const double bound = loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;
+    return 0.8 * bound * fill(p->fg, k->nr) * fill(p->cg, k->mr);
+}
+
+/* Every kernel a backward plan for p may run, with its score (lower-ISA
+ * tables compete with their CHANNELS tiles only, as in enumerate). */
+static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, tconv_pass pass,
+                         const tconv_fwd_ukernel **out, double *scores, int max)
+{
+    int count = 0;
+    for (int a = 0; a < n; a++) {
+        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        for (int i = 0; t && i < t->count && count < max; i++) {
+            const tconv_fwd_ukernel *k = &t->entries[i];
+            if (k->dtype != p->dtype || (a > 0 && k->family != TCONV_UK_CHANNELS)) continue;
+            const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype));
+            if (s <= 0.0) continue;
+            out[count] = k;
+            scores[count++] = s;
+        }
+    }
+    return count;
+}
+
+static const char *bwd_env(tconv_pass pass)
+{
+    return getenv(pass == TCONV_PASS_BWD_DATA ? "TCONV_BWD_DATA_KERNEL"
+                                              : "TCONV_BWD_WEIGHTS_KERNEL");
+}
+
+int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
+                                const tconv_fwd_ukernel **out, int max)
+{
+    tconv_isa isas[2];
+    double scores[TCONV_TUNE_MAX_CANDIDATES];
+    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const int n = enumerate_bwd(isas, isas_of(isa, isas), p, pass, cand, scores,
+                                TCONV_TUNE_MAX_CANDIDATES);
+    /* The first clearly best (a later kernel must beat an earlier one by 5%),
+     * then the others by score. */
+    int first = -1;
+    for (int i = 0; i < n; i++)
+        if (first < 0 || scores[i] > scores[first] * 1.05) first = i;
+    if (first < 0 || max <= 0) return 0;
+    int order[TCONV_TUNE_MAX_CANDIDATES], m = 0;
+    for (int i = 0; i < n; i++)
+        if (i != first) order[m++] = i;
+    for (int i = 1; i < m; i++) {
+        const int v = order[i];
+        int j = i;
+        for (; j > 0 && scores[order[j - 1]] < scores[v]; j--) order[j] = order[j - 1];
+        order[j] = v;
+    }
+    int count = 0;
+    out[count++] = cand[first];
+    for (int i = 0; i < m && count < max; i++) out[count++] = cand[order[i]];
+    return count;
+}
+
+const tconv_fwd_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa)
+{
+    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const int n = tconv_select_bwd_candidates(p, pass, isa, cand, TCONV_TUNE_MAX_CANDIDATES);
+    const char *forced = bwd_env(pass);
+    for (int i = 0; forced && *forced && i < n; i++)
+        if (strcmp(cand[i]->name, forced) == 0) return cand[i];
+    return n > 0 ? cand[0] : NULL;
+}
+
+int tconv_select_bwd_forced(tconv_pass pass)
+{
+    const char *forced = bwd_env(pass);
+    return forced && *forced;
+}

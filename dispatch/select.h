@@ -41,4 +41,26 @@ int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_cho
  * stays out of the way). */
 int tconv_select_forced(void);
 
+/* The three passes, for the backward selection and tuning keys. */
+typedef enum tconv_pass {
+    TCONV_PASS_FWD = 0,
+    TCONV_PASS_BWD_DATA = 1,
+    TCONV_PASS_BWD_WEIGHTS = 2
+} tconv_pass;
+
+/* The microkernel a backward pass of p runs on isa (kernels/bwd_driver.h):
+ * the highest estimated share of the peak among the entries of p's dtype
+ * (CHANNELS only for backward-data); NULL when the ISA has none (the
+ * reference runs). TCONV_BWD_DATA_KERNEL and TCONV_BWD_WEIGHTS_KERNEL force
+ * a kernel by name (ignored when it is not a candidate). */
+const tconv_fwd_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa);
+
+/* The candidates of a backward pass for the tuner: tconv_select_bwd's
+ * unforced choice first, then the others by score; at most max. */
+int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
+                                const tconv_fwd_ukernel **out, int max);
+
+/* Whether the environment forces the kernel of this backward pass. */
+int tconv_select_bwd_forced(tconv_pass pass);
+
 #endif /* TCONV_DISPATCH_SELECT_H */

@@ -1,0 +1,65 @@
+/*
+ * The backward drivers: both backward passes of a transposed convolution run
+ * on the forward pass's microkernels (kernels/ukernel.h), whose contracts are
+ * correlations general enough to serve them unchanged:
+ *
+ * backward-data (bwd_data.c): dx = C dy is a strided, dilated, grouped
+ *   direct convolution of dy with w, no flip and no inserted zeros. A
+ *   CHANNELS tile computes MR input pixels along a row (their dy pixels are
+ *   stride_w apart, which per-row pointers allow) x NR input channels,
+ *   summing Fg filters over every tap: K = k_h * k_w * Fg. dy is read on the
+ *   uncropped output grid the taps reach (in place when it is NHWC and covers
+ *   that grid, else copied there once with zeros where the crop removed
+ *   positions).
+ *
+ * backward-weights (bwd_weights.c): for each tap, dw_tap (Cg x Fg) = x^T
+ *   dy_tap, a GEMM whose K is every input pixel of the batch. dy is packed
+ *   once per call into filter blocks of NR, split by column phase so that
+ *   the pixels a tap reads along an input row are consecutive; the bias
+ *   gradient is summed in the same sweep. A CHANNELS tile holds MR input
+ *   channels x NR filters (x read channel-planar, in place for NCHW); a
+ *   PIXELS tile holds MR input channels as a vector x NR (1-8) filters (x
+ *   read channel-innermost, in place for NHWC), for layers with few filters.
+ *   K is cut into chunks of input rows that stay in L2; threads split the
+ *   output tiles of each chunk, and each tile adds its chunks in order, so
+ *   the result is the same bits for every thread count.
+ *
+ * Both drivers pack per call (training weights change every step) and
+ * allocate their scratch per call, so concurrent calls on one driver are
+ * safe.
+ */
+#ifndef TCONV_KERNELS_BWD_DRIVER_H
+#define TCONV_KERNELS_BWD_DRIVER_H
+
+#include <stddef.h>
+
+#include "kernels/problem.h"
+#include "kernels/ukernel.h"
+
+typedef struct tconv_bwd_data_driver tconv_bwd_data_driver;
+typedef struct tconv_bwd_weights_driver tconv_bwd_weights_driver;
+
+/* Plans backward-data of p with CHANNELS microkernel uk (p's dtype).
+ * TCONV_EUNSUPPORTED for another family or a tile the driver cannot hold,
+ * TCONV_EOVERFLOW when its buffers could not be indexed (the caller then
+ * runs the reference), TCONV_ENOMEM. */
+tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                          tconv_bwd_data_driver **out);
+void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d);
+/* dx = backward_data(dy, w); TCONV_ENOMEM when scratch cannot be allocated. */
+tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const void *dy,
+                                       const void *w, void *dx);
+/* e.g. "f32_fwd_8x32_avx512 taps=16 dy in place" */
+void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n);
+
+/* Plans backward-weights of p with microkernel uk (either family). */
+tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                             tconv_bwd_weights_driver **out);
+void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d);
+/* dw = backward_weights(x, dy), dbias = sum of dy (dbias may be NULL). */
+tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
+                                          const void *dy, void *dw, void *dbias);
+/* e.g. "f32_fwd_8x32_avx512 chunks=12x30 rows" */
+void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n);
+
+#endif /* TCONV_KERNELS_BWD_DRIVER_H */

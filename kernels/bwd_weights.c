@@ -1,0 +1,360 @@
+/*
+ * Backward-weights: for every tap (kh, kw), input channel c and filter m of
+ * its group g,
+ *   dw[c][m][kh][kw] = sum over n, ih, iw of
+ *       x[n][c][ih][iw] * dyg[n][g*Fg + m][ih*s_h + kh*d_h][iw*s_w + kw*d_w]
+ * where dyg is dy on the uncropped grid the taps reach (zero where the crop
+ * removed positions), and dbias[f] = the sum of dy[n][f][.][.]. Run on the
+ * forward microkernels (see bwd_driver.h for the mapping).
+ *
+ * dy is packed once per call as [g][filter block][n][u][rw][q][NR]: grid
+ * row u, grid column v = q*s_w + rw. Tap kw reads, along input row ih,
+ * columns v = iw*s_w + kw*d_w: one phase rw = kw*d_w mod s_w and
+ * consecutive q = iw + kw*d_w div s_w, so the NR filters of consecutive
+ * pixels are consecutive rows of NR, as the microkernels' weight operand
+ * wants. One microkernel "tap" is one input row (n, ih); its reduction
+ * (kc) runs along the row's in_w pixels.
+ *
+ * The reduction over input rows is cut into chunks whose x and dy fit in
+ * half of L2 together; for each chunk, the threads split the output tiles
+ * (group, filter block, tap, channel block), the first chunk storing into
+ * the accumulator and later ones adding to it. Each tile therefore sums its
+ * chunks in the same order whatever the thread count.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch/threads.h"
+#include "dispatch/topology.h"
+#include "kernels/bwd_driver.h"
+#include "kernels/checked.h"
+#include "kernels/elem.h"
+#include "kernels/fwd_driver.h"
+
+#define BWD_MAX_TILE 64
+
+static const double zero_bias[BWD_MAX_TILE] __attribute__((aligned(64)));
+
+struct tconv_bwd_weights_driver {
+    tconv_problem p;
+    const tconv_fwd_ukernel *uk;
+    int pixels;         /* PIXELS family: MR channels as a vector, x channel-innermost */
+    int64_t es, mr, nr;
+    int64_t taps;       /* k_h * k_w */
+    int64_t gh, gw, qw; /* grid, and columns per phase: ceil(gw / s_w) */
+    int64_t fblocks;    /* ceil(Fg / NR) */
+    int64_t fgp;        /* fblocks * NR: a row of the accumulator */
+    int64_t cblocks;    /* ceil(Cg / MR) */
+    int64_t rows;       /* batch * in_h: the reduction, in input rows */
+    int64_t chunk_rows, nchunks;
+    int x_in_place;     /* the kernels read x where it is */
+};
+
+tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                             tconv_bwd_weights_driver **out)
+{
+    *out = NULL;
+    if (uk->dtype != p->dtype || uk->mr < 1 || uk->mr > BWD_MAX_TILE || uk->nr < 1 ||
+        uk->nr > BWD_MAX_TILE)
+        return TCONV_EUNSUPPORTED;
+    tconv_bwd_weights_driver *d = calloc(1, sizeof *d);
+    if (!d) return TCONV_ENOMEM;
+    d->p = *p;
+    d->uk = uk;
+    d->pixels = uk->family == TCONV_UK_PIXELS;
+    d->es = tconv_dtype_size(p->dtype);
+    d->mr = uk->mr;
+    d->nr = uk->nr;
+    d->taps = p->k_h * p->k_w;
+    d->fblocks = (p->fg + d->nr - 1) / d->nr;
+    d->fgp = d->fblocks * d->nr;
+    d->cblocks = (p->cg + d->mr - 1) / d->mr;
+    d->rows = p->batch * p->in_h;
+    int64_t elems, acc;
+    if (!tconv_mul_ok(p->in_h - 1, p->stride_h, &d->gh) ||
+        !tconv_mul_ok(p->in_w - 1, p->stride_w, &d->gw) ||
+        !tconv_add_ok(d->gh, (p->k_h - 1) * p->dil_h + 1, &d->gh) ||
+        !tconv_add_ok(d->gw, (p->k_w - 1) * p->dil_w + 1, &d->gw)) {
+        free(d);
+        return TCONV_EOVERFLOW;
+    }
+    d->qw = (d->gw + p->stride_w - 1) / p->stride_w;
+    /* The packed dy and the accumulator must be indexable. */
+    if (!tconv_mul_ok(p->groups * d->fgp, p->batch, &elems) ||
+        !tconv_mul_ok(elems, d->gh * p->stride_w, &elems) ||
+        !tconv_mul_ok(elems, d->qw * d->es, &elems) ||
+        !tconv_mul_ok(p->groups * d->taps, p->cg * d->fgp * d->es, &acc) ||
+        !tconv_add_ok(p->x_elems, d->mr, &elems) || !tconv_mul_ok(elems, d->es, &elems)) {
+        free(d);
+        return TCONV_EOVERFLOW;
+    }
+    /* PIXELS tiles read MR channels from each pixel, past Cg in the last
+     * block: in place only when blocks are whole (no read past x's end). */
+    d->x_in_place = d->pixels ? p->x.c == 1 && p->cg % d->mr == 0 : p->x.w == 1;
+
+    /* Chunk: input rows whose x (Cg channels) and packed dy (s_h grid rows of
+     * s_w*qw*NR each) fill about half of L2, and at least 256 pixels of
+     * reduction per tile call so that the accumulate step stays small. */
+    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
+    const int64_t row_bytes = (p->in_w * p->cg + p->stride_h * p->stride_w * d->qw * d->nr) * d->es;
+    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
+    const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
+    if (cr < min_rows) cr = min_rows;
+    if (cr > d->rows) cr = d->rows;
+    d->chunk_rows = cr;
+    d->nchunks = (d->rows + cr - 1) / cr;
+    *out = d;
+    return TCONV_OK;
+}
+
+void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d) { free(d); }
+
+void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s chunks=%lldx%lld rows%s", d->uk->name, (long long)d->nchunks,
+             (long long)d->chunk_rows, d->x_in_place ? " x in place" : "");
+}
+
+typedef struct run_ctx {
+    const tconv_bwd_weights_driver *d;
+    const char *x, *dy;
+    char *dw, *dbias;
+    char *dyp;         /* packed dy */
+    double *bias_part; /* [n][F]: each image's sum of dy */
+    const char *xs;    /* x as the kernels read it */
+    int64_t xn, xh, xw, xc; /* its strides (elements) of image, row, pixel, channel */
+    char *acc;         /* [g][tap][c][fgp] */
+    int64_t chunk;     /* the chunk being run */
+    _Atomic int failed; /* a thread found no scratch for its tap list */
+} run_ctx;
+
+static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b, int64_t n,
+                         int64_t u, int64_t rw, int64_t q)
+{
+    return (((((g * d->fblocks + b) * d->p.batch + n) * d->gh + u) * d->p.stride_w + rw) * d->qw +
+            q) * d->nr;
+}
+
+/*
+ * Packs the filters of block b of group g for image n, and sums each one's
+ * dy over the whole image (bias-only positions of negative crops too), in
+ * (oh, ow) order. The sweep goes along dy's rows with the block's filters
+ * innermost: contiguous for NHWC, and for NCHW NR sequential streams, so no
+ * layout makes it walk the image once per filter. Typed per element type:
+ * this sweep touches all of dy.
+ */
+#define PACK_DY(T, NAME)                                                                     \
+    static void NAME(const run_ctx *r, int64_t g, int64_t b, int64_t n)                      \
+    {                                                                                        \
+        const tconv_bwd_weights_driver *d = r->d;                                            \
+        const tconv_problem *p = &d->p;                                                      \
+        const int64_t nr = d->nr, sw = p->stride_w, yc = p->y.c, yw = p->y.w;                \
+        T *slab = (T *)r->dyp + dyp_index(d, g, b, n, 0, 0, 0);                              \
+        memset(slab, 0, (size_t)(d->gh * sw * d->qw * nr) * sizeof(T));                      \
+        const int64_t f0 = g * p->fg + b * nr;                                               \
+        const int64_t cols = b * nr + nr <= p->fg ? nr : p->fg - b * nr;                     \
+        /* dy columns [ow0, ow1) lie on the grid (v = ow + crop_left). */                   \
+        const int64_t ow0 = p->crop_left < 0 ? -p->crop_left : 0;                            \
+        int64_t ow1 = d->gw - p->crop_left;                                                  \
+        if (ow1 > p->out_w) ow1 = p->out_w;                                                  \
+        double sum[BWD_MAX_TILE] = {0};                                                      \
+        for (int64_t oh = 0; oh < p->out_h; oh++) {                                          \
+            const T *row = (const T *)r->dy + tconv_y_index(p, n, f0, oh, 0);                \
+            if (r->bias_part)                                                                \
+                for (int64_t ow = 0; ow < p->out_w; ow++)                                    \
+                    for (int64_t j = 0; j < cols; j++) sum[j] += (double)row[ow * yw + j * yc]; \
+            const int64_t u = oh + p->crop_top;                                              \
+            if (u < 0 || u >= d->gh) continue;                                               \
+            /* Grid column v goes to phase v % s_w, position v / s_w. */                    \
+            int64_t v = ow0 + p->crop_left, rw = v % sw, q = v / sw;                         \
+            for (int64_t ow = ow0; ow < ow1; ow++) {                                         \
+                T *dst = slab + ((u * sw + rw) * d->qw + q) * nr;                            \
+                const T *src = row + ow * yw;                                                \
+                if (yc == 1) memcpy(dst, src, (size_t)cols * sizeof(T));                     \
+                else for (int64_t j = 0; j < cols; j++) dst[j] = src[j * yc];                \
+                if (++rw == sw) { rw = 0; q++; }                                             \
+            }                                                                                \
+        }                                                                                    \
+        if (r->bias_part)                                                                    \
+            for (int64_t j = 0; j < cols; j++) r->bias_part[n * p->filters + f0 + j] = sum[j]; \
+    }
+PACK_DY(float, pack_dy_f32)
+PACK_DY(double, pack_dy_f64)
+#undef PACK_DY
+
+/* Tasks [begin, end) of the flat (group, filter block, image) range. */
+static void pack_dy(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t n = t % d->p.batch, gb = t / d->p.batch;
+        const int64_t g = gb / d->fblocks, b = gb % d->fblocks;
+        if (d->es == 8) pack_dy_f64(r, g, b, n);
+        else pack_dy_f32(r, g, b, n);
+    }
+}
+
+/* Images [begin, end) of x re-laid for the kernels: NCHW for CHANNELS
+ * tiles, NHWC for PIXELS tiles. */
+static void copy_x(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_problem *p = &r->d->p;
+    const int64_t es = r->d->es;
+    char *dst = (char *)r->xs;
+    /* Row by row, so that a channel-innermost x is walked once (a row of
+     * all channels stays in cache), not once per channel. */
+    for (int64_t n = begin; n < end; n++)
+        for (int64_t h = 0; h < p->in_h; h++)
+            for (int64_t c = 0; c < p->channels; c++)
+                tconv_copy_run(es, dst + (n * r->xn + h * r->xh + c * r->xc) * es, r->xw,
+                               r->x + tconv_x_index(p, n, c, h, 0) * es, p->x.w, p->in_w);
+}
+
+/* The tiles [begin, end) of the flat (group, filter block, tap, channel
+ * block) range, for the rows of chunk r->chunk. */
+static void run_tiles(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es, mr = d->mr, nr = d->nr;
+    const int64_t row0 = r->chunk * d->chunk_rows;
+    const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
+    const int first = r->chunk == 0;
+    tconv_uk_tap *list = tconv_thread_scratch((size_t)d->chunk_rows * sizeof *list +
+                                              (size_t)(BWD_MAX_TILE * BWD_MAX_TILE * 8));
+    if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
+        atomic_store(&((run_ctx *)r)->failed, 1);
+        return;
+    }
+    char *temp = (char *)(list + d->chunk_rows); /* a later chunk's tile, added in after */
+    char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    const void *xrow[BWD_MAX_TILE];
+    void *yrow[BWD_MAX_TILE];
+    int64_t prev = -1;
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t cb = item % d->cblocks, gbt = item / d->cblocks;
+        const int64_t t = gbt % d->taps, gb = gbt / d->taps;
+        const int64_t g = gb / d->fblocks, b = gb % d->fblocks;
+        if (gbt != prev) { /* this tap's rows of the chunk */
+            const int64_t kh = t / p->k_w, kw = t % p->k_w;
+            const int64_t rw = kw * p->dil_w % p->stride_w, q0 = kw * p->dil_w / p->stride_w;
+            for (int64_t k = 0; k < nrows; k++) {
+                const int64_t n = (row0 + k) / p->in_h, ih = (row0 + k) % p->in_h;
+                list[k].x_off = n * r->xn + ih * r->xh;
+                list[k].w = r->dyp +
+                            dyp_index(d, g, b, n, ih * p->stride_h + kh * p->dil_h, rw, q0) * es;
+            }
+            prev = gbt;
+        }
+        const int64_t c0 = cb * mr, m = p->cg - c0 < mr ? p->cg - c0 : mr;
+        /* Accumulator rows of channels c0.. for (g, tap t), columns b*NR.. */
+        char *acc = r->acc + (((g * d->taps + t) * p->cg + c0) * d->fgp + b * nr) * es;
+        const char *xbase = r->xs + (g * p->cg + c0) * r->xc * es;
+        if (d->pixels) {
+            d->uk->pixels(m, nr, nrows, list, p->in_w, r->xw, xbase, zero_bias,
+                          first ? acc : temp, first ? d->fgp : nr, 1);
+        } else {
+            for (int64_t i = 0; i < mr; i++) {
+                xrow[i] = xbase + (i < m ? i : m - 1) * r->xc * es;
+                yrow[i] = i >= m ? dummy : first ? acc + i * d->fgp * es : temp + i * nr * es;
+            }
+            d->uk->channels(nr, nrows, list, p->in_w, xrow, zero_bias, yrow);
+        }
+        if (first) continue;
+        if (es == 8)
+            for (int64_t i = 0; i < m; i++) {
+                double *a = (double *)acc + i * d->fgp;
+                const double *s = (const double *)temp + i * nr;
+                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+            }
+        else
+            for (int64_t i = 0; i < m; i++) {
+                float *a = (float *)acc + i * d->fgp;
+                const float *s = (const float *)temp + i * nr;
+                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+            }
+    }
+}
+
+/* Accumulator rows [begin, end) of the flat (group, tap, channel) range
+ * into dw's layout. */
+static void unpack_dw(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t c = row % p->cg, gt = row / p->cg;
+        const int64_t t = gt % d->taps, g = gt / d->taps;
+        tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg + c, 0, t / p->k_w, t % p->k_w) * d->es,
+                       p->w.m, r->acc + row * d->fgp * d->es, 1, p->fg);
+    }
+}
+
+tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
+                                          const void *dy, void *dw, void *dbias)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es;
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    atomic_init(&r.failed, 0);
+    r.d = d;
+    r.x = x;
+    r.dy = dy;
+    r.dw = dw;
+    r.dbias = dbias;
+    const int64_t packs = p->groups * d->fblocks * p->batch;
+    r.dyp = tconv_alloc_aligned((size_t)(packs * d->gh * p->stride_w * d->qw * d->nr * es));
+    r.bias_part = dbias ? malloc((size_t)(p->batch * p->filters) * sizeof(double)) : NULL;
+    r.acc = malloc((size_t)(p->groups * d->taps * p->cg * d->fgp * es));
+    char *xcopy = NULL;
+    if (d->x_in_place) {
+        r.xs = x;
+        r.xn = p->x.n;
+        r.xh = p->x.h;
+        r.xw = p->x.w;
+        r.xc = p->x.c;
+    } else {
+        xcopy = malloc((size_t)((p->x_elems + d->mr) * es));
+        r.xs = xcopy;
+        if (d->pixels) { /* NHWC */
+            r.xc = 1;
+            r.xw = p->channels;
+            r.xh = p->in_w * p->channels;
+            r.xn = p->in_h * p->in_w * p->channels;
+        } else { /* NCHW */
+            r.xw = 1;
+            r.xh = p->in_w;
+            r.xc = p->in_h * p->in_w;
+            r.xn = p->channels * p->in_h * p->in_w;
+        }
+    }
+    int ok = r.dyp && r.acc && (!dbias || r.bias_part) && (d->x_in_place || xcopy);
+    if (ok) {
+        if (xcopy) memset(xcopy + p->x_elems * es, 0, (size_t)(d->mr * es)); /* PIXELS over-read */
+        tconv_parallel_ranges(packs, 1, pack_dy, &r);
+        if (xcopy) tconv_parallel_ranges(p->batch, 1, copy_x, &r);
+        const int64_t items = p->groups * d->fblocks * d->taps * d->cblocks;
+        for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++)
+            tconv_parallel_ranges(items, 1, run_tiles, &r);
+        ok = !atomic_load(&r.failed);
+        if (ok) tconv_parallel_ranges(p->groups * d->taps * p->cg, 64, unpack_dw, &r);
+        if (ok && dbias)
+            for (int64_t f = 0; f < p->filters; f++) {
+                double sum = 0.0;
+                for (int64_t n = 0; n < p->batch; n++) sum += r.bias_part[n * p->filters + f];
+                tconv_elem_store(p->dtype, dbias, f, sum);
+            }
+    }
+    free(r.dyp);
+    free(r.bias_part);
+    free(r.acc);
+    free(xcopy);
+    return ok ? TCONV_OK : TCONV_ENOMEM;
+}

@@ -1,0 +1,211 @@
+/*
+ * The SIMD backward passes (kernels/bwd_data.c, kernels/bwd_weights.c)
+ * against the scalar reference, element by element: every microkernel of
+ * the ISA each pass may run (forced by name), random configurations over all
+ * layouts, groups, dilations and crops, reductions long enough to be cut
+ * into several chunks, and the same bits for every thread count. (The
+ * adjoint identities of all three passes are checked in test_properties.c.)
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "testutil.h"
+
+typedef struct outputs {
+    double *dx, *dw, *dbias;
+} outputs;
+
+static void free_outputs(outputs *o)
+{
+    free(o->dx);
+    free(o->dw);
+    free(o->dbias);
+}
+
+/* Runs both backward passes of d with plan flags `flags` on the given
+ * inputs; the outputs start as NaN, so an element left unwritten fails any
+ * comparison. Returns the plan's info in info. */
+static outputs run_backward(const tconv_desc *d, unsigned flags, const double *x, const double *w,
+                            const double *dy, char *info, size_t info_n)
+{
+    const tu_shape s = tu_shape_of(d);
+    const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s);
+    outputs o = {malloc((size_t)nx * sizeof(double)), malloc((size_t)nw * sizeof(double)),
+                 malloc((size_t)s.f * sizeof(double))};
+    cr_assert(o.dx && o.dw && o.dbias);
+    for (int64_t i = 0; i < nx; i++) o.dx[i] = NAN;
+    for (int64_t i = 0; i < nw; i++) o.dw[i] = NAN;
+    for (int64_t i = 0; i < s.f; i++) o.dbias[i] = NAN;
+    tconv_plan *plan;
+    cr_assert_eq(tconv_plan_create(&plan, d, flags), TCONV_OK, "%s", tconv_last_error());
+    if (info) snprintf(info, info_n, "%s", tconv_plan_info(plan));
+    cr_assert_eq(tu_run_backward_data(plan, d, dy, w, o.dx), TCONV_OK, "%s", tconv_last_error());
+    cr_assert_eq(tu_run_backward_weights(plan, d, x, dy, o.dw, o.dbias), TCONV_OK, "%s",
+                 tconv_last_error());
+    tconv_plan_destroy(plan);
+    return o;
+}
+
+/* The backward passes of d (default plan) against the reference plan; the
+ * plan's info goes to info. */
+static void check_against_reference(const tconv_desc *d, uint64_t seed, char *info, size_t info_n)
+{
+    const tu_shape s = tu_shape_of(d);
+    const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+    tu_rng r = {seed};
+    double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
+           *dy = malloc((size_t)ny * sizeof *dy);
+    cr_assert(x && w && dy);
+    tu_fill(&r, x, nx);
+    tu_fill(&r, w, nw);
+    tu_fill(&r, dy, ny);
+    outputs fast = run_backward(d, 0, x, w, dy, info, info_n);
+    outputs ref = run_backward(d, TCONV_PLAN_REFERENCE, x, w, dy, NULL, 0);
+    char what[512];
+    tu_describe(d, what, sizeof what);
+    const double tol = tu_tolerance(d->dtype);
+    const double e_dx = tu_max_rel_diff(fast.dx, ref.dx, nx);
+    const double e_dw = tu_max_rel_diff(fast.dw, ref.dw, nw);
+    const double e_db = tu_max_rel_diff(fast.dbias, ref.dbias, s.f);
+    cr_assert(e_dx <= tol, "%s: dx differs from the reference by %g (%s)", what, e_dx, info);
+    cr_assert(e_dw <= tol, "%s: dw differs from the reference by %g (%s)", what, e_dw, info);
+    cr_assert(e_db <= tol, "%s: dbias differs from the reference by %g (%s)", what, e_db, info);
+    free_outputs(&fast);
+    free_outputs(&ref);
+    free(x); free(w); free(dy);
+}
+
+/* The kernel name a plan's info gives for a pass ("bwd_data NAME ..."). */
+static int info_names(const char *info, const char *pass, const char *name)
+{
+    char want[128];
+    snprintf(want, sizeof want, "%s %s ", pass, name);
+    return strstr(info, want) != NULL;
+}
+
+Test(backward, every_kernel_of_the_isa)
+{
+    const tconv_isa isa = tconv_get_isa();
+    int tested = 0;
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        const int pixels = strstr(name, "_px") != NULL;
+        const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
+        /* backward-data runs CHANNELS tiles only; backward-weights both. */
+        for (int pass = pixels; pass < 2; pass++) {
+            const char *env = pass ? "TCONV_BWD_WEIGHTS_KERNEL" : "TCONV_BWD_DATA_KERNEL";
+            const char *label = pass ? "bwd_weights" : "bwd_data";
+            cr_assert_eq(setenv(env, name, 1), 0);
+            tu_rng r = {2000u + (uint64_t)(i * 2 + pass)};
+            for (int j = 0; j < 12; j++) {
+                const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3),
+                                    dtype};
+                const tconv_desc d = tu_random_desc(&r, &k, j % 2 ? 40 : 3);
+                char info[512];
+                check_against_reference(&d, 77u + (uint64_t)j, info, sizeof info);
+                cr_assert(info_names(info, label, name), "forcing %s for %s, the plan runs: %s",
+                          name, label, info);
+            }
+            unsetenv(env);
+            tested++;
+        }
+    }
+    cr_assert(tested > 0, "no kernels for %s", tconv_isa_name(isa));
+}
+
+Test(backward, random_configurations_default_choice)
+{
+    tu_rng r = {31337u};
+    for (int j = 0; j < 60; j++) {
+        const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3),
+                            (tconv_dtype)((j / 9) % 2)};
+        const tconv_desc d = tu_random_desc(&r, &k, j % 3 == 0 ? 70 : 6);
+        char info[512];
+        check_against_reference(&d, 5u + (uint64_t)j, info, sizeof info);
+        cr_assert(strstr(info, "bwd_data ref") == NULL && strstr(info, "bwd_weights ref") == NULL,
+                  "a SIMD plan fell back to the reference backward: %s", info);
+    }
+}
+
+/* Layers shaped like real ones: the reduction of backward-weights is long
+ * enough to be cut into several chunks (added into the accumulator in
+ * order), with each family of tile. */
+Test(backward, long_reductions_in_chunks)
+{
+    static const struct {
+        int64_t n, c, f, g, h, w, k, s, crop;
+    } shapes[] = {
+        {2, 256, 40, 1, 16, 64, 3, 2, 1},  /* wide rows of many channels: small chunks */
+        {3, 96, 3, 1, 20, 48, 4, 2, 1},    /* three filters: a PIXELS tile */
+        {2, 64, 64, 2, 12, 80, 3, 1, -1},  /* groups, stride 1, bias-only border */
+        {4, 128, 17, 1, 9, 70, 5, 3, 2},   /* odd sizes everywhere */
+    };
+    const tconv_isa isa = tconv_get_isa();
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int t = TCONV_F32; t <= TCONV_F64; t++)
+            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+                tconv_desc d;
+                tconv_desc_init(&d);
+                d.dtype = (tconv_dtype)t;
+                d.layout = (tconv_layout)l;
+                d.batch = shapes[i].n;
+                d.channels = shapes[i].c;
+                d.filters = shapes[i].f;
+                d.groups = shapes[i].g;
+                d.in_h = shapes[i].h;
+                d.in_w = shapes[i].w;
+                d.filter_h = d.filter_w = shapes[i].k;
+                d.stride_h = d.stride_w = shapes[i].s;
+                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shapes[i].crop;
+                char info[512];
+                check_against_reference(&d, 900u + i, info, sizeof info);
+                /* Scalar tiles may need no chunks; SIMD ones must have cut. */
+                if (isa != TCONV_ISA_SCALAR && i == 0) {
+                    const char *c = strstr(info, "chunks=");
+                    cr_assert(c && atoi(c + 7) > 1, "expected several chunks: %s", info);
+                }
+            }
+}
+
+/* Every output of both passes is computed by one task in a fixed order: the
+ * same bits for 1, 2 and 5 threads. */
+Test(backward, same_bits_for_any_thread_count)
+{
+    tu_rng r = {4242u};
+    for (int j = 0; j < 8; j++) {
+        const tu_combo k = {(tconv_layout)(j % 3), TCONV_W_IOHW, (tconv_dtype)(j % 2)};
+        tconv_desc d = tu_random_desc(&r, &k, 24);
+        d.batch = 4;
+        const tu_shape s = tu_shape_of(&d);
+        const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+        double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
+               *dy = malloc((size_t)ny * sizeof *dy);
+        cr_assert(x && w && dy);
+        tu_fill(&r, x, nx);
+        tu_fill(&r, w, nw);
+        tu_fill(&r, dy, ny);
+        cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
+        outputs one = run_backward(&d, 0, x, w, dy, NULL, 0);
+        static const int counts[] = {2, 5};
+        for (int c = 0; c < 2; c++) {
+            cr_assert_eq(tconv_set_num_threads(counts[c]), TCONV_OK);
+            outputs many = run_backward(&d, 0, x, w, dy, NULL, 0);
+            cr_assert(memcmp(one.dx, many.dx, (size_t)nx * sizeof(double)) == 0,
+                      "dx with %d threads differs from 1 thread", counts[c]);
+            cr_assert(memcmp(one.dw, many.dw, (size_t)nw * sizeof(double)) == 0,
+                      "dw with %d threads differs from 1 thread", counts[c]);
+            cr_assert(memcmp(one.dbias, many.dbias, (size_t)s.f * sizeof(double)) == 0,
+                      "dbias with %d threads differs from 1 thread", counts[c]);
+            free_outputs(&many);
+        }
+        free_outputs(&one);
+        free(x); free(w); free(dy);
+    }
+    cr_assert_eq(tconv_set_num_threads(0), TCONV_OK);
+}
