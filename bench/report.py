@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Turn bench_fwd's Google Benchmark JSON into a markdown table.
+"""Turn bench_fwd's or bench_bwd's Google Benchmark JSON into markdown tables.
 
     python3 bench/report.py bench/results/<host>.json [more.json ...]
 
-One row per layer: GFLOP/s (median over repetitions; the single run when there
-were no repetitions) of tconv, each extra tconv layout, oneDNN and XNNPACK;
-tconv / best peer; and the fraction of the measured FMA peak reached by tconv
-and by the best peer.
+One table per pass in the file (fwd, bwd_data, bwd_weights), one row per
+layer: GFLOP/s (median over repetitions; the single run when there were no
+repetitions) of tconv, each extra tconv column (layouts, tuned, fused
+activation), the peers that ran (oneDNN, XNNPACK); tconv / best peer; and the
+fraction of the measured FMA peak reached by tconv and by the best peer.
 """
 import json
 import math
@@ -61,7 +62,13 @@ def fmt(v, cv=None, digits=1):
 def report(path):
     ctx, runs, errors = load(path)
     out = []
-    out.append(f"## bench_fwd on `{ctx.get('host_name', '?')}`, {ctx.get('date', '')}")
+    passes = []
+    for name in list(runs) + list(errors):
+        m = re.match(r"(fwd|bwd_data|bwd_weights)/[^/]+/[^/]+$", name)
+        if m and m.group(1) not in passes:
+            passes.append(m.group(1))
+    program = "bench_fwd" if passes == ["fwd"] or not passes else "bench_bwd"
+    out.append(f"## {program} on `{ctx.get('host_name', '?')}`, {ctx.get('date', '')}")
     out.append("")
     out.append(f"- CPU: {ctx.get('num_cpus', '?')} x {ctx.get('mhz_per_cpu', '?')} MHz; "
                f"time base: {ctx.get('time_base', '?')}; load average at start: "
@@ -70,11 +77,26 @@ def report(path):
     for key in ("tconv", "onednn", "xnnpack"):
         out.append(f"- {ctx[key]}" if key in ctx else f"- {key}: not in this build")
     out.append("")
+    for pass_ in passes:
+        out.extend(table(pass_, runs, errors, ctx))
+    peaks = [(n, value(s, "GFLOP/s")) for n, s in runs.items() if n.startswith("peak/")]
+    if peaks:
+        out.append("FMA peak benchmarks (GFLOP/s, median): " +
+                   ", ".join(f"`{n}` {fmt(v, cv)}" for n, (v, cv) in peaks))
+        out.append("")
+    out.append("GFLOP/s counts 2·N·C·F·H·W·kh·kw/groups per pass, all taps, including those that "
+               "land on cropped rows; a layer with large crops relative to its output can show a peak "
+               f"fraction above 1. `~`: coefficient of variation over the repetitions > {NOISY_CV:.0%}.")
+    return "\n".join(out)
 
+
+def table(pass_, runs, errors, ctx):
+    """The markdown lines of one pass's table."""
+    out = [f"### {pass_}", ""] if pass_ != "fwd" else []
     layers = []  # in run order
     impls = {}
     for name in list(runs) + list(errors):
-        m = re.match(r"fwd/([^/]+)/([^/]+)$", name)
+        m = re.match(re.escape(pass_) + r"/([^/]+)/([^/]+)$", name)
         if not m:
             continue
         layer, impl = m.groups()
@@ -86,8 +108,9 @@ def report(path):
     tconv_extra = sorted({i for l in layers for i in impls[l] if i.startswith("tconv_")})
     peak = float(ctx.get("peak_gflops", "0") or 0)
 
+    peers = [(p, label) for p, label in PEERS if any(p in impls[l] for l in layers)]
     head = ["layer", "shape (N x C x H x W -> N x F x OH x OW)", "tconv"] + tconv_extra
-    head += [label for _, label in PEERS] + ["tconv / best peer", "tconv peak frac", "best peer peak frac"]
+    head += [label for _, label in peers] + ["tconv / best peer", "tconv peak frac", "best peer peak frac"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|")
 
@@ -101,7 +124,7 @@ def report(path):
         for impl, name in row_impls.items():
             if name in errors:
                 notes[f"{layer}/{impl}"] = errors[name]
-                cells[impl] = "refused"
+                cells[impl] = "not run"
                 continue
             v, cv = value(runs[name], "GFLOP/s")
             gf[impl] = v
@@ -110,35 +133,31 @@ def report(path):
                 lab = runs[name].get("median", (runs[name]["single"] or [{}])[0]).get("label", "")
                 m = re.search(r"(\d+x\d+x\d+x\d+ -> \d+x\d+x\d+x\d+ k\d+x\d+ s\d+x\d+)", lab)
                 shape = m.group(1) if m else ""
-        peers = [gf[p] for p, _ in PEERS if gf.get(p)]
-        best = max(peers) if peers else None
+        peer_gf = [gf[p] for p, _ in peers if gf.get(p)]
+        best = max(peer_gf) if peer_gf else None
         t = gf.get("tconv")
         ratio = t / best if (t and best) else None
         if ratio:
             ratios.append(ratio)
         row = [layer, shape, cells.get("tconv", "–")] + [cells.get(i, "–") for i in tconv_extra]
-        row += [cells.get(p, "–") for p, _ in PEERS]
+        row += [cells.get(p, "–") for p, _ in peers]
         row += [fmt(ratio, digits=2),
                 fmt(t / peak if (t and peak) else None, digits=2),
                 fmt(best / peak if (best and peak) else None, digits=2)]
         out.append("| " + " | ".join(row) + " |")
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        row = ["geometric mean", "", ""] + [""] * (len(tconv_extra) + len(PEERS)) + [f"{geo:.2f}", "", ""]
+        row = ["geometric mean", "", ""] + [""] * (len(tconv_extra) + len(peers)) + [f"{geo:.2f}", "", ""]
         out.append("| " + " | ".join(row) + " |")
-    out.append("")
-
-    peaks = [(n, value(s, "GFLOP/s")) for n, s in runs.items() if n.startswith("peak/")]
-    if peaks:
-        out.append("FMA peak benchmarks (GFLOP/s, median): " +
-                   ", ".join(f"`{n}` {fmt(v, cv)}" for n, (v, cv) in peaks))
+        wins = sum(1 for r in ratios if r >= 1.0)
         out.append("")
-    out.append("GFLOP/s counts 2·N·C·F·H·W·kh·kw/groups per pass, all taps, including those that "
-               "land on cropped rows; a layer with large crops relative to its output can show a peak "
-               f"fraction above 1. `~`: coefficient of variation over the repetitions > {NOISY_CV:.0%}.")
+        out.append(f"tconv at least as fast as the best peer on {wins} of {len(ratios)} layers.")
+    out.append("")
     for k, msg in notes.items():
-        out.append(f"- `{k}` refused: {msg}")
-    return "\n".join(out)
+        out.append(f"- `{pass_}/{k}` not run: {msg}")
+    if notes:
+        out.append("")
+    return out
 
 
 def main(argv):

@@ -1,0 +1,113 @@
+// What bench_fwd and bench_bwd share: the layer problems and their data in
+// canonical layouts, layout conversions, clocks, the comparison against
+// tconv's reference, the FMA peak measured at start-up, the flags both take
+// (--threads, --time) and the Google Benchmark counters both report.
+#ifndef TCONV_BENCH_COMMON_H
+#define TCONV_BENCH_COMMON_H
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "layers.h"
+
+namespace bench {
+
+// The program's name for messages ("bench_fwd"); set first thing in main.
+extern const char *g_program;
+// --threads: what every implementation is given.
+extern int g_threads;
+// The best FMA peak measured at start-up (GFLOP/s, one thread), for peak_frac.
+extern double g_peak_gflops;
+
+[[noreturn]] void die(const std::string &msg);
+
+// An implementation (tconv or a peer) that does not accept a layer; the
+// benchmark is skipped with this message.
+struct Refused : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+double wall_seconds();
+double thread_cpu_seconds();
+double process_cpu_seconds();
+int process_thread_count();  // threads of this process now (/proc/self/task)
+
+// A layer at batch n, with its output size.
+struct Problem {
+    const bench_layer *l;
+    int64_t n, oh, ow;
+    int64_t x_elems() const { return n * l->channels * l->in_h * l->in_w; }
+    int64_t w_elems() const { return l->channels * (l->filters / l->groups) * l->kernel * l->kernel; }
+    int64_t y_elems() const { return n * l->filters * oh * ow; }
+};
+
+Problem make_problem(const bench_layer &l, int64_t n);
+
+// Data in canonical layouts: x NCHW, w IOHW ([C][F/groups][kh][kw]), bias
+// [F] (empty when the layer has none), and for the backward passes dy NCHW.
+struct Inputs {
+    std::vector<float> x, w, bias, dy;
+};
+
+// Uniform in [-1, 1) from a seed (splitmix64); dy only when with_dy.
+Inputs make_inputs(const Problem &p, uint64_t seed, bool with_dy = false);
+
+std::vector<float> nchw_to_nhwc(const std::vector<float> &a, int64_t n, int64_t c, int64_t h, int64_t w);
+std::vector<float> nhwc_to_nchw(const float *a, int64_t n, int64_t c, int64_t h, int64_t w);
+// IOHW [C][Fg][k][k] <-> OHWI [F][k][k][Cg] (f = g*Fg + m, c = g*Cg + ci): the
+// layout of XNNPACK's deconvolution kernel, tconv's W_OHWI and oneDNN's (g)ohwi.
+std::vector<float> iohw_to_ohwi(const std::vector<float> &w, const bench_layer &l);
+std::vector<float> ohwi_to_iohw(const std::vector<float> &w, const bench_layer &l);
+
+// Max over elements of |got - want| / (|want| + mean |want|): relative where
+// the value is large, absolute against the typical magnitude near zero. NaN
+// (or a size mismatch) gives NaN; *at is the worst element's index.
+double max_rel_error(const std::vector<float> &got, const std::vector<float> &want, size_t *at);
+
+// Measures the f32 FMA peak of every vector ISA this CPU has, sets
+// g_peak_gflops, adds the results to Google Benchmark's context and
+// registers the peak/fma_f32_<isa> benchmarks.
+void setup_peak(bool real_time);
+
+// The flags both programs take, removed from argv: --threads=N (N > 1
+// implies wall-clock time) and --time=cpu|real.
+struct CommonFlags {
+    int threads = 1;
+    bool real_time = false;
+};
+// Returns 1 when argv[i] was one of them (parsed into f).
+int parse_common_flag(const char *arg, CommonFlags *f);
+
+// Timed loop of fn over state with the counters both programs report:
+// GFLOP/s (gflop per iteration), peak_frac and cpu_util (process CPU time
+// over wall time; more than --threads + 0.5 aborts: an implementation that
+// ignores the thread count would make the comparison unfair).
+void report_counters(benchmark::State &state, double gflop, double cpu, double wall, const std::string &name);
+
+template <typename Fn>
+void timed_loop(benchmark::State &state, double gflop, const std::string &name, Fn &&fn)
+{
+    fn();  // warm-up: caches, page faults, lazy initialization
+    const double cpu0 = process_cpu_seconds(), wall0 = wall_seconds();
+    for (auto _ : state) fn();
+    report_counters(state, gflop, process_cpu_seconds() - cpu0, wall_seconds() - wall0, name);
+}
+
+// Skips a benchmark whose implementation refused the layer (the message
+// once on stderr, and as the benchmark's error).
+void skip_refused(benchmark::State &state, const std::string &name, const char *why);
+
+#ifdef BENCH_HAVE_ONEDNN
+// "oneDNN 2.6.3 (OpenMP runtime, omp_get_max_threads()=1, isa avx512_core)",
+// after setting OpenMP's thread count to g_threads.
+std::string onednn_setup();
+#endif
+
+}  // namespace bench
+
+#endif  // TCONV_BENCH_COMMON_H
