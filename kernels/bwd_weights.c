@@ -296,6 +296,28 @@ static void unpack_dw(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* The same for weights whose channels are contiguous (W_OHWI): blocks
+ * [begin, end) of the flat (group, tap, block of UNPACK_CHANNELS channels)
+ * range, filter by filter, so that dw is written along its rows instead of
+ * one element per row Cg*k_h*k_w apart. */
+#define UNPACK_CHANNELS 16
+static void unpack_dw_channels_inner(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t cblk = (p->cg + UNPACK_CHANNELS - 1) / UNPACK_CHANNELS;
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t gt = item / cblk, c0 = item % cblk * UNPACK_CHANNELS;
+        const int64_t t = gt % d->taps, g = gt / d->taps;
+        const int64_t count = p->cg - c0 < UNPACK_CHANNELS ? p->cg - c0 : UNPACK_CHANNELS;
+        const char *src = r->acc + (gt * p->cg + c0) * d->fgp * d->es;
+        char *dst = r->dw + tconv_w_index(p, g * p->cg + c0, 0, t / p->k_w, t % p->k_w) * d->es;
+        for (int64_t m = 0; m < p->fg; m++)
+            tconv_copy_run(d->es, dst + m * p->w.m * d->es, 1, src + m * d->es, d->fgp, count);
+    }
+}
+
 tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
                                           const void *dy, void *dw, void *dbias)
 {
@@ -344,7 +366,11 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
         for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++)
             tconv_parallel_ranges(items, 1, run_tiles, &r);
         ok = !atomic_load(&r.failed);
-        if (ok) tconv_parallel_ranges(p->groups * d->taps * p->cg, 64, unpack_dw, &r);
+        if (ok && p->w.cg == 1)
+            tconv_parallel_ranges(p->groups * d->taps * ((p->cg + UNPACK_CHANNELS - 1) / UNPACK_CHANNELS),
+                                  4, unpack_dw_channels_inner, &r);
+        else if (ok)
+            tconv_parallel_ranges(p->groups * d->taps * p->cg, 64, unpack_dw, &r);
         if (ok && dbias)
             for (int64_t f = 0; f < p->filters; f++) {
                 double sum = 0.0;
