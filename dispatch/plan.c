@@ -78,7 +78,7 @@ static tconv_fwd_choice choose_fwd(const tconv_desc *d, const tconv_problem *p, 
     *how = "heuristic";
     if (!choice.uk || tune == TCONV_TUNE_NONE || tconv_select_forced()) return choice;
     char key[256], value[TCONV_CACHE_VALUE_SIZE];
-    tconv_tune_key(d, p, isa, tconv_get_num_threads(), key, sizeof key);
+    tconv_tune_key(d, p, TCONV_PASS_FWD, isa, tconv_get_num_threads(), key, sizeof key);
     tconv_fwd_choice cached;
     if (tune != TCONV_TUNE_EXHAUSTIVE && tconv_cache_lookup(key, value, sizeof value, NULL) &&
         tconv_tune_decode(value, p, isa, &cached)) {
