@@ -440,13 +440,15 @@ static void choice_of(const tconv_plan *p, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)len, info);
 }
 
+/* How the plan chose its forward kernel: "measured now", "from cache" or
+ * "heuristic", from the info's "tune: fwd S; bwd_data S; bwd_weights S". */
 static void how_of(const tconv_plan *p, char *buf, size_t n)
 {
     const char *info = tconv_plan_info(p);
-    const char *t = strstr(info, "tune: ");
-    t = t ? t + 6 : "?";
+    const char *t = strstr(info, "tune: fwd ");
+    t = t ? t + 10 : "?";
     if (!strncmp(t, "tuned, ", 7)) t += 7;
-    snprintf(buf, n, "%s", t);
+    snprintf(buf, n, "%.*s", (int)strcspn(t, ";"), t);
 }
 
 static double layer_flops(const layer *l)
