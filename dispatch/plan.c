@@ -21,7 +21,12 @@
 #include "tune/tuner.h"
 
 #define TCONV_TUNE_FLAGS (TCONV_TUNE_NONE | TCONV_TUNE_MEASURE | TCONV_TUNE_EXHAUSTIVE)
-#define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE | TCONV_TUNE_FLAGS)
+#define TCONV_PLAN_KNOWN_FLAGS (TCONV_PLAN_REFERENCE | TCONV_TUNE_FLAGS | TCONV_TUNE_ALL_PASSES)
+
+/* How a pass's choice was made, for tconv_plan_info. */
+#define HOW_HEURISTIC "heuristic"
+#define HOW_FROM_CACHE "tuned, from cache"
+#define HOW_MEASURED "tuned, measured now"
 
 struct tconv_plan {
     tconv_desc desc;
@@ -35,8 +40,9 @@ struct tconv_plan {
      * plain copy for the reference (has_weights says whether any are set). */
     int has_weights, has_bias;
     void *set_w, *set_bias;
-    const char *tuning; /* "heuristic", "tuned, from cache", "tuned, measured now" */
-    char info[512];
+    /* How each pass's kernel was chosen: one of the HOW_* strings. */
+    const char *fwd_how, *bwd_data_how, *bwd_weights_how;
+    char info[768];
 };
 
 static void describe(tconv_plan *plan)
@@ -52,7 +58,8 @@ static void describe(tconv_plan *plan)
     if (plan->bwd_weights) tconv_bwd_weights_driver_describe(plan->bwd_weights, bw, sizeof bw);
     snprintf(plan->info, sizeof plan->info,
              "fwd %s, bwd_data %s, bwd_weights %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
-             "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | tune: %s",
+             "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | "
+             "tune: fwd %s; bwd_data %s; bwd_weights %s",
              fwd, bd, bw, p->dtype == TCONV_F64 ? "f64" : "f32",
              tconv_layout_name(plan->desc.layout), tconv_weight_layout_name(plan->desc.weight_layout),
              (long long)p->batch, (long long)p->channels, (long long)p->in_h, (long long)p->in_w,
@@ -60,7 +67,37 @@ static void describe(tconv_plan *plan)
              (long long)p->k_h, (long long)p->k_w, (long long)p->stride_h, (long long)p->stride_w,
              (long long)p->dil_h, (long long)p->dil_w, (long long)p->groups,
              (long long)p->crop_top, (long long)p->crop_bottom, (long long)p->crop_left,
-             (long long)p->crop_right, plan->fwd ? plan->tuning : "none (reference)");
+             (long long)p->crop_right, plan->fwd ? plan->fwd_how : "none (reference)",
+             plan->bwd_data ? plan->bwd_data_how : "none (reference)",
+             plan->bwd_weights ? plan->bwd_weights_how : "none (reference)");
+}
+
+/* What the tuning flags ask of a plan. */
+typedef struct tuning {
+    unsigned rigor;  /* 0 (use the cache), TCONV_TUNE_NONE, _MEASURE or _EXHAUSTIVE */
+    unsigned passes; /* the TCONV_TUNE_FWD / _BWD_* bits of the passes to measure */
+} tuning;
+
+static const unsigned pass_bit[] = {TCONV_TUNE_FWD, TCONV_TUNE_BWD_DATA, TCONV_TUNE_BWD_WEIGHTS};
+
+/* Whether the plan measures pass now (when the cache has no entry, or
+ * always for EXHAUSTIVE). */
+static int measures(const tuning *t, tconv_pass pass)
+{
+    return (t->rigor == TCONV_TUNE_MEASURE || t->rigor == TCONV_TUNE_EXHAUSTIVE) &&
+           (t->passes & pass_bit[pass]);
+}
+
+/* The cache's value for pass of p in value (and its key in key, for a
+ * store), or 0 when there is none or the plan must not read it (EXHAUSTIVE
+ * measures anew). */
+static int cached_value(const tconv_desc *d, const tconv_problem *p, tconv_pass pass,
+                        tconv_isa isa, const tuning *t, char *key, size_t key_size, char *value,
+                        size_t value_size)
+{
+    tconv_tune_key(d, p, pass, isa, tconv_get_num_threads(), key, key_size);
+    if (t->rigor == TCONV_TUNE_EXHAUSTIVE && measures(t, pass)) return 0;
+    return tconv_cache_lookup(key, value, value_size, NULL);
 }
 
 /*
@@ -72,29 +109,58 @@ static void describe(tconv_plan *plan)
  * analytic choice; it never fails the plan.
  */
 static tconv_fwd_choice choose_fwd(const tconv_desc *d, const tconv_problem *p, tconv_isa isa,
-                                   unsigned tune, const char **how)
+                                   const tuning *t, const char **how)
 {
     tconv_fwd_choice choice = tconv_select_fwd(p, isa);
-    *how = "heuristic";
-    if (!choice.uk || tune == TCONV_TUNE_NONE || tconv_select_forced()) return choice;
+    *how = HOW_HEURISTIC;
+    if (!choice.uk || t->rigor == TCONV_TUNE_NONE || tconv_select_forced()) return choice;
     char key[256], value[TCONV_CACHE_VALUE_SIZE];
-    tconv_tune_key(d, p, isa, tconv_get_num_threads(), key, sizeof key);
     tconv_fwd_choice cached;
-    if (tune != TCONV_TUNE_EXHAUSTIVE && tconv_cache_lookup(key, value, sizeof value, NULL) &&
+    if (cached_value(d, p, TCONV_PASS_FWD, isa, t, key, sizeof key, value, sizeof value) &&
         tconv_tune_decode(value, p, isa, &cached)) {
-        *how = "tuned, from cache";
+        *how = HOW_FROM_CACHE;
         return cached;
     }
-    if (tune != TCONV_TUNE_MEASURE && tune != TCONV_TUNE_EXHAUSTIVE) return choice;
+    if (!measures(t, TCONV_PASS_FWD)) return choice;
     tconv_fwd_choice best;
     double gflops = 0.0;
     int measured = 0;
-    if (tconv_tune_measure(p, isa, tune == TCONV_TUNE_EXHAUSTIVE, tconv_tune_budget(), &best,
+    if (tconv_tune_measure(p, isa, t->rigor == TCONV_TUNE_EXHAUSTIVE, tconv_tune_budget(), &best,
                            &gflops, &measured) != TCONV_OK)
         return choice;
     tconv_tune_encode(&best, value, sizeof value);
     (void)tconv_cache_store(key, value, gflops); /* an unwritable cache only warns */
-    *how = "tuned, measured now";
+    *how = HOW_MEASURED;
+    return best;
+}
+
+/* The microkernel of a backward pass, chosen as choose_fwd chooses the
+ * forward one (tune/tuner_bwd.c measures; TCONV_BWD_DATA_KERNEL or
+ * TCONV_BWD_WEIGHTS_KERNEL keeps tuning out of that pass). */
+static const tconv_fwd_ukernel *choose_bwd(const tconv_desc *d, const tconv_problem *p,
+                                           tconv_pass pass, tconv_isa isa, const tuning *t,
+                                           const char **how)
+{
+    const tconv_fwd_ukernel *choice = tconv_select_bwd(p, pass, isa);
+    *how = HOW_HEURISTIC;
+    if (!choice || t->rigor == TCONV_TUNE_NONE || tconv_select_bwd_forced(pass)) return choice;
+    char key[256], value[TCONV_CACHE_VALUE_SIZE];
+    const tconv_fwd_ukernel *cached;
+    if (cached_value(d, p, pass, isa, t, key, sizeof key, value, sizeof value) &&
+        tconv_tune_decode_bwd(value, p, pass, isa, &cached)) {
+        *how = HOW_FROM_CACHE;
+        return cached;
+    }
+    if (!measures(t, pass)) return choice;
+    const tconv_fwd_ukernel *best;
+    double gflops = 0.0;
+    int measured = 0;
+    if (tconv_tune_measure_bwd(p, pass, isa, t->rigor == TCONV_TUNE_EXHAUSTIVE,
+                               tconv_tune_budget(), &best, &gflops, &measured) != TCONV_OK)
+        return choice;
+    tconv_tune_encode_bwd(best, value, sizeof value);
+    (void)tconv_cache_store(key, value, gflops);
+    *how = HOW_MEASURED;
     return best;
 }
 
@@ -105,11 +171,17 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     if (flags & ~TCONV_PLAN_KNOWN_FLAGS)
         return tconv_fail(TCONV_EINVAL, "flags (0x%x) has unknown bits 0x%x", flags,
                           flags & ~TCONV_PLAN_KNOWN_FLAGS);
-    const unsigned tune = flags & TCONV_TUNE_FLAGS;
-    if (tune & (tune - 1))
+    tuning tune = {flags & TCONV_TUNE_FLAGS, flags & TCONV_TUNE_ALL_PASSES};
+    if (tune.rigor & (tune.rigor - 1))
         return tconv_fail(TCONV_EINVAL,
                           "flags (0x%x) has more than one of TCONV_TUNE_NONE, TCONV_TUNE_MEASURE "
                           "and TCONV_TUNE_EXHAUSTIVE", flags);
+    if (tune.passes && tune.rigor != TCONV_TUNE_MEASURE && tune.rigor != TCONV_TUNE_EXHAUSTIVE)
+        return tconv_fail(TCONV_EINVAL,
+                          "flags (0x%x) selects passes to measure (TCONV_TUNE_FWD, "
+                          "TCONV_TUNE_BWD_DATA, TCONV_TUNE_BWD_WEIGHTS) without "
+                          "TCONV_TUNE_MEASURE or TCONV_TUNE_EXHAUSTIVE", flags);
+    if (!tune.passes) tune.passes = TCONV_TUNE_FWD; /* inference: measure only what it runs */
     tconv_problem problem;
     tconv_status st = tconv_problem_from_desc(d, &problem);
     if (st != TCONV_OK) return st;
@@ -122,7 +194,7 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
     if (!(flags & TCONV_PLAN_REFERENCE)) {
         /* One read of the ISA for the kernel and the activation table. */
         const tconv_isa isa = tconv_get_isa();
-        const tconv_fwd_choice choice = choose_fwd(d, &problem, isa, tune, &p->tuning);
+        const tconv_fwd_choice choice = choose_fwd(d, &problem, isa, &tune, &p->fwd_how);
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
         if (choice.uk &&
@@ -132,8 +204,10 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }
         /* The backward passes likewise: a kernel for each, or the reference. */
-        const tconv_fwd_ukernel *bd = tconv_select_bwd(&problem, TCONV_PASS_BWD_DATA, isa);
-        const tconv_fwd_ukernel *bw = tconv_select_bwd(&problem, TCONV_PASS_BWD_WEIGHTS, isa);
+        const tconv_fwd_ukernel *bd =
+            choose_bwd(d, &problem, TCONV_PASS_BWD_DATA, isa, &tune, &p->bwd_data_how);
+        const tconv_fwd_ukernel *bw =
+            choose_bwd(d, &problem, TCONV_PASS_BWD_WEIGHTS, isa, &tune, &p->bwd_weights_how);
         if ((bd && tconv_bwd_data_driver_create(&problem, bd, &p->bwd_data) == TCONV_ENOMEM) ||
             (bw && tconv_bwd_weights_driver_create(&problem, bw, &p->bwd_weights) ==
                        TCONV_ENOMEM)) {

@@ -315,20 +315,38 @@ typedef struct tconv_plan tconv_plan;
 #define TCONV_PLAN_REFERENCE (1u << 0) /* always run the scalar reference kernels */
 
 /* Tuning (FFTW's planner rigor, with a per-host cache; see "Tuning cache"
- * below). With none of these flags a plan uses the cache's entry for its
- * configuration if there is one, else the analytic choice; it never
- * measures. At most one of them may be given. tconv_plan_info ends with
- * "tune: heuristic", "tune: tuned, from cache" or "tune: tuned, measured
- * now". TCONV_FWD_KERNEL / TCONV_FWD_MODE override all of it. */
+ * below). Each pass (forward, backward-data, backward-weights) has its own
+ * cache entry. With none of these flags a plan uses the cache's entry of
+ * each pass for its configuration if there is one, else the analytic
+ * choice; it never measures. At most one of them may be given.
+ * TCONV_FWD_KERNEL / TCONV_FWD_MODE override all of it for the forward
+ * pass, TCONV_BWD_DATA_KERNEL / TCONV_BWD_WEIGHTS_KERNEL for the backward
+ * passes. */
 #define TCONV_TUNE_NONE (1u << 1)       /* the analytic choice; the cache is not touched */
 #define TCONV_TUNE_MEASURE (1u << 2)    /* the cache's entry, else measure a pruned space now
                                            (each candidate verified against the reference)
                                            and store the winner */
 #define TCONV_TUNE_EXHAUSTIVE (1u << 3) /* measure every candidate now, replace the entry */
 
-/* Seconds one plan may spend measuring candidates beyond the analytic
- * choice (which is always measured): default 2. TCONV_EINVAL outside
- * (0, 86400]. */
+/* The passes TCONV_TUNE_MEASURE and TCONV_TUNE_EXHAUSTIVE measure. None of
+ * these bits: the forward pass only, so that inference never pays for
+ * measuring backward passes it does not run; any of them: exactly the
+ * passes given (TCONV_TUNE_MEASURE | TCONV_TUNE_ALL_PASSES for training).
+ * A pass not measured still takes the cache's entry, as with no flag.
+ * Given without TCONV_TUNE_MEASURE or TCONV_TUNE_EXHAUSTIVE: TCONV_EINVAL. */
+#define TCONV_TUNE_FWD (1u << 4)
+#define TCONV_TUNE_BWD_DATA (1u << 5)
+#define TCONV_TUNE_BWD_WEIGHTS (1u << 6)
+#define TCONV_TUNE_ALL_PASSES (TCONV_TUNE_FWD | TCONV_TUNE_BWD_DATA | TCONV_TUNE_BWD_WEIGHTS)
+
+/* tconv_plan_info ends with how each pass's choice was made:
+ * "tune: fwd S; bwd_data S; bwd_weights S", each S one of "heuristic" (the
+ * analytic or a forced choice), "tuned, from cache", "tuned, measured now"
+ * or "none (reference)" (the pass runs the reference kernels). */
+
+/* Seconds one plan may spend measuring the candidates of each pass beyond
+ * its analytic choice (which is always measured): default 2. TCONV_EINVAL
+ * outside (0, 86400]. */
 TCONV_API tconv_status tconv_set_tune_budget(double seconds);
 
 /* Validates d and makes every decision once (sizes, crops, which kernels).
@@ -342,8 +360,11 @@ TCONV_API void tconv_plan_destroy(tconv_plan *plan);
 TCONV_API tconv_status tconv_plan_desc(const tconv_plan *p, tconv_desc *d);
 
 /* A one-line human-readable description of what the plan runs, e.g.
- * "fwd f32_fwd_14x32_avx512 phases=4 taps/phase<=4, bwd ref | f32 NCHW/W_IOHW
- * 2x512x4x4 -> 2x256x8x8 k4x4 s2x2 d1x1 g1 crop 1,1,1,1". Environment
+ * "fwd gather f32_fwd_8x32_avx512 phases=4 taps/phase<=4, bwd_data
+ * f32_fwd_4x24_avx2 taps=16, bwd_weights f32_fwd_8x32_avx512 chunks=1x8 rows
+ * x in place | f32 NCHW/W_IOHW 2x512x4x4 -> 2x256x8x8 k4x4 s2x2 d1x1 g1 crop
+ * 1,1,1,1 | tune: fwd heuristic; bwd_data heuristic; bwd_weights heuristic"
+ * (the tune part: see the tuning flags above). Environment
  * variable TCONV_VERBOSE=1 prints it to stderr when a plan is created.
  * Owned by the plan; valid until it is destroyed. "" for NULL. */
 TCONV_API const char *tconv_plan_info(const tconv_plan *p);

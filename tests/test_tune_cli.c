@@ -5,7 +5,8 @@
  * temporary directory, and checks its exit status, its output and the cache
  * file. Every bad-argument class must exit 2 with a message naming the
  * argument and its value; an unwritable cache must exit 1; a tuned layer is
- * stored, taken from the cache by the next run, and shown by --show.
+ * stored, taken from the cache by the next run, and shown by --show, for
+ * the forward pass (the default) and for the backward passes (--pass).
  */
 #define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <criterion/criterion.h>
@@ -144,6 +145,11 @@ Test(tune_cli, bad_arguments_exit_2_naming_them)
         {{"--budget", "soon", NULL}, "--budget soon"},
         {{"--budget", "nan", NULL}, "--budget nan"},
         {{"--dtype", "f16", NULL}, "--dtype f16"},
+        {{"--pass", NULL}, "--pass needs a value"},
+        {{"--pass", "bwd", NULL}, "--pass bwd"},
+        {{"--pass", "fwd,", NULL}, "--pass fwd,"},
+        {{"--pass=fwd,,bwd_data", NULL}, "--pass fwd,,bwd_data"},
+        {{"--pass", "fwd,bwd_data,BWD_WEIGHTS", NULL}, "--pass fwd,bwd_data,BWD_WEIGHTS"},
         {{"--isa", "mips", NULL}, "--isa mips"},
         {{"--isa", absent_isa, NULL}, absent_isa},
         {{"--show=yes", NULL}, "--show takes no value"},
@@ -290,4 +296,52 @@ Test(tune_cli, unwritable_cache_exits_1)
     cr_expect_eq(rc, 1, "exit %d, want 1:\n%s", rc, out);
     cr_expect(strstr(out, "tuning cache could not be written"), "%s", out);
     cr_expect(strstr(out, "/dev/null/tuning.txt"), "the message names the path:\n%s", out);
+}
+
+/* The cache file's entry line whose key starts with prefix, or NULL. */
+static const char *entry_line(const char *text, const char *prefix)
+{
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "")
+        if (!strncmp(line, prefix, strlen(prefix))) return line;
+    return NULL;
+}
+
+Test(tune_cli, backward_passes_tuned_stored_and_shown)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--layer", TINY, "--dtype", "f32", "--budget", "0.3", "--threads",
+                          "1", "--pass", "bwd_data,bwd_weights", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, " pass "), "the table has no pass column:\n%s", out);
+    cr_expect(strstr(out, "  bwd_data     "), "no bwd_data row:\n%s", out);
+    cr_expect(strstr(out, "  bwd_weights  "), "no bwd_weights row:\n%s", out);
+    cr_expect(!strstr(out, "  fwd "), "--pass without fwd tuned the forward pass:\n%s", out);
+    cr_expect(strstr(out, "measured now"), "%s", out);
+    cr_expect(strstr(out, "1 layer x 2 passes in"), "%s", out);
+
+    char *text = read_text(cache);
+    cr_assert(text, "the run wrote no cache file at %s", cache);
+    const char *bd = entry_line(text, "bwd_data f32 "), *bw = entry_line(text, "bwd_weights f32 ");
+    cr_assert(bd && bw, "no backward entries in the cache:\n%s", text);
+    cr_expect(!entry_line(text, "fwd "), "a forward entry was stored:\n%s", text);
+    const char *show[] = {"--show", NULL};
+    cr_assert_eq(run(cache, show, out), 0, "%s", out);
+    cr_expect(strstr(out, "2 entries"), "%s", out);
+    char key[300], value[300];
+    const char *const lines[] = {bd, bw};
+    for (int i = 0; i < 2; i++) {
+        cr_assert(first_entry(lines[i], key, value, sizeof key));
+        cr_expect(strstr(key, " c8 f8 ") && strstr(key, "threads=1"), "not this layer's: %s",
+                  key);
+        cr_expect(!strncmp(value, "kernel=", 7) && !strstr(value, "mode="),
+                  "a backward value names a kernel only: %s", value);
+        cr_expect(strstr(out, key), "--show lacks the key \"%s\":\n%s", key, out);
+        cr_expect(strstr(out, value), "--show lacks the value \"%s\":\n%s", value, out);
+    }
+    free(text);
+
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(strstr(out, "from cache"), "the second run did not use the cache:\n%s", out);
+    cr_expect(!strstr(out, "measured now"), "the second run measured again:\n%s", out);
 }

@@ -1,13 +1,15 @@
 /*
- * tconv-tune: tunes the forward pass of a list of layers on this host and
- * stores the winners in the per-host tuning cache (README, "tconv-tune").
+ * tconv-tune: tunes the passes (--pass: forward by default) of a list of
+ * layers on this host and stores the winners in the per-host tuning cache
+ * (README, "tconv-tune").
  *
  * For every layer and dtype it plans twice: once with TCONV_TUNE_NONE (the
- * analytic choice) and once with TCONV_TUNE_MEASURE (or _EXHAUSTIVE), which
- * takes the cache's entry or measures the candidates now and stores the
- * winner. Both plans are then timed the same way (pre-packed weights, a
- * warm-up, interleaved samples of enough passes, the median, wall-clock
- * time) and a table compares them.
+ * analytic choice) and once with TCONV_TUNE_MEASURE (or _EXHAUSTIVE) and
+ * the pass bits of --pass, which takes each selected pass's cache entry or
+ * measures its candidates now and stores the winner. Each selected pass of
+ * both plans is then timed the same way (the forward pass with pre-packed
+ * weights; a warm-up, interleaved samples of enough passes, the median,
+ * wall-clock time) and a table compares them, one row per pass.
  *
  * Exit status: 0 done; 1 a layer could not be planned or run, or the cache
  * could not be written; 2 bad arguments.
@@ -54,22 +56,31 @@ typedef struct layer_list {
 
 static const char *prog = "tconv-tune";
 
+/* The passes, in the order of tconv_plan_info and of the table's rows. */
+enum { PASS_FWD, PASS_BWD_DATA, PASS_BWD_WEIGHTS, PASSES };
+static const char *const pass_names[PASSES] = {"fwd", "bwd_data", "bwd_weights"};
+static const unsigned pass_flags[PASSES] = {TCONV_TUNE_FWD, TCONV_TUNE_BWD_DATA,
+                                            TCONV_TUNE_BWD_WEIGHTS};
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: tconv-tune [options]\n"
-            "Tunes tconv's forward pass on this host and stores the winners in the tuning\n"
-            "cache. With no --layer or --file it tunes the built-in suite of model layers.\n"
+            "Tunes tconv's passes on this host and stores the winners in the tuning cache.\n"
+            "With no --layer or --file it tunes the built-in suite of model layers.\n"
             "\n"
             "  --layer SPEC      tune one layer, e.g. \"c=512 f=256 k=4 s=2 crop=1 h=4 w=4 n=1\"\n"
             "                    (may be repeated)\n"
             "  --file PATH       tune the layers of a file, one SPEC per line, # comments\n"
             "  --dtype T         f32, f64 or both (default both)\n"
+            "  --pass LIST       the passes to tune, a comma list of fwd, bwd_data and\n"
+            "                    bwd_weights (default fwd; training runs all three)\n"
             "  --threads N       threads per pass, 1-1024 (default: tconv's default)\n"
             "  --isa ISA         cap the instruction set: scalar, avx2, avx512, neon\n"
             "  --exhaustive      measure every candidate and replace cached entries\n"
-            "  --budget SECONDS  total tuning time for the run, split over the layers still\n"
-            "                    to do (at least %.1f s per layer; default %.0f s per layer)\n"
+            "  --budget SECONDS  total tuning time for the run, split over the passes of the\n"
+            "                    layers still to do (at least %.1f s per pass; default %.0f s\n"
+            "                    per pass)\n"
             "  --show            print the cache file as a table and exit\n"
             "  --help            this text\n"
             "\n"
@@ -378,30 +389,46 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median seconds per pass of each of the np plans (np <= 2), all on the
- * same x and y: a warm-up pass each, one timed pass to size the samples,
- * then SAMPLES rounds in which every plan runs one sample of reps passes in
+/* The tensors the passes run on: inputs x, w, bias (forward), dy; outputs
+ * y, dx, dw, dbias. */
+typedef struct tensors {
+    void *x, *w, *bias, *y, *dy, *dx, *dw, *dbias;
+} tensors;
+
+/* One run of pass of plan (the forward pass with the weights set on it). */
+static tconv_status run_pass(const tconv_plan *plan, int pass, const tensors *t)
+{
+    switch (pass) {
+    case PASS_FWD: return tconv_forward(plan, t->x, NULL, NULL, t->y);
+    case PASS_BWD_DATA: return tconv_backward_data(plan, t->dy, t->w, t->dx);
+    default: return tconv_backward_weights(plan, t->x, t->dy, t->dw, t->dbias);
+    }
+}
+
+/* Median seconds per run of pass of each of the np plans (np <= 2), all on
+ * the same tensors: a warm-up run each, one timed run to size the samples,
+ * then SAMPLES rounds in which every plan runs one sample of reps runs in
  * turn (interleaved, so a slow spell of a shared machine hits both). */
-static tconv_status time_plans(tconv_plan *const *plans, int np, const void *x, void *y,
+static tconv_status time_plans(tconv_plan *const *plans, int np, int pass, const tensors *t,
                                double *sec)
 {
     int64_t reps[2];
     double samples[2][SAMPLES];
     for (int i = 0; i < np; i++) {
-        tconv_status st = tconv_forward(plans[i], x, NULL, NULL, y);
+        tconv_status st = run_pass(plans[i], pass, t);
         if (st != TCONV_OK) return st;
         const double t0 = now_s();
-        st = tconv_forward(plans[i], x, NULL, NULL, y);
+        st = run_pass(plans[i], pass, t);
         if (st != TCONV_OK) return st;
         const double once = now_s() - t0;
         reps[i] = once >= SAMPLE_TARGET_S ? 1
                                           : (int64_t)(SAMPLE_TARGET_S / (once > 1e-7 ? once : 1e-7)) + 1;
     }
-    for (int s = 0; s < SAMPLES; s++)
+    for (int k = 0; k < SAMPLES; k++)
         for (int i = 0; i < np; i++) {
             const double t0 = now_s();
-            for (int64_t r = 0; r < reps[i]; r++) tconv_forward(plans[i], x, NULL, NULL, y);
-            samples[i][s] = (now_s() - t0) / (double)reps[i];
+            for (int64_t r = 0; r < reps[i]; r++) run_pass(plans[i], pass, t);
+            samples[i][k] = (now_s() - t0) / (double)reps[i];
         }
     for (int i = 0; i < np; i++) {
         qsort(samples[i], SAMPLES, sizeof samples[i][0], cmp_double);
@@ -412,41 +439,61 @@ static tconv_status time_plans(tconv_plan *const *plans, int np, const void *x, 
 
 /* ---- tuning one layer --------------------------------------------------- */
 
+/* One row of the table: a pass of a layer in a dtype. */
 typedef struct result {
     const layer *l;
     tconv_dtype dt;
+    int pass;
     double heur_gflops, tuned_gflops;
     int same_choice;  /* the tuned plan runs what the heuristic chose */
-    char choice[160]; /* tconv_plan_info up to ", bwd" */
+    char choice[160]; /* the pass's part of tconv_plan_info, e.g. "bwd_data f32_fwd_..." */
     char how[32];     /* "measured now" / "from cache" / "heuristic" */
 } result;
 
-static void fill_x(tconv_dtype dt, void *x, int64_t n)
+static void fill_random(tconv_dtype dt, void *v, int64_t n, uint64_t s)
 {
-    uint64_t s = 0x9E3779B97F4A7C15u;
     for (int64_t i = 0; i < n; i++) {
         s = s * 6364136223846793005u + 1442695040888963407u;
-        const double v = (double)(s >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
-        if (dt == TCONV_F32) ((float *)x)[i] = (float)v;
-        else ((double *)x)[i] = v;
+        const double r = (double)(s >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
+        if (dt == TCONV_F32) ((float *)v)[i] = (float)r;
+        else ((double *)v)[i] = r;
     }
 }
 
-static void choice_of(const tconv_plan *p, char *buf, size_t n)
+/* What the plan runs for pass: its part of the info before " | ", e.g.
+ * "fwd gather f32_fwd_8x32_avx512 phases=4 taps/phase<=4" or
+ * "bwd_data f32_fwd_4x24_avx2 taps=16". */
+static void choice_of(const tconv_plan *p, int pass, char *buf, size_t n)
 {
     const char *info = tconv_plan_info(p);
-    const char *end = strstr(info, ", bwd");
-    const size_t len = end ? (size_t)(end - info) : strlen(info);
-    snprintf(buf, n, "%.*s", (int)len, info);
+    const char *bar = strstr(info, " | ");
+    const size_t head = bar ? (size_t)(bar - info) : strlen(info);
+    const char *start = info;
+    if (pass != PASS_FWD) {
+        char label[32];
+        snprintf(label, sizeof label, ", %s ", pass_names[pass]);
+        const char *at = strstr(info, label);
+        start = at && (size_t)(at - info) < head ? at + 2 : info + head;
+    }
+    size_t len = (size_t)(info + head - start);
+    const char *comma = pass == PASS_BWD_WEIGHTS ? NULL : strstr(start, ", bwd_");
+    if (comma && comma < info + head) len = (size_t)(comma - start);
+    snprintf(buf, n, "%.*s", (int)len, start);
 }
 
-static void how_of(const tconv_plan *p, char *buf, size_t n)
+/* How the plan chose pass's kernel: "measured now", "from cache",
+ * "heuristic" or "none (reference)", from the info's
+ * "tune: fwd S; bwd_data S; bwd_weights S". */
+static void how_of(const tconv_plan *p, int pass, char *buf, size_t n)
 {
     const char *info = tconv_plan_info(p);
-    const char *t = strstr(info, "tune: ");
-    t = t ? t + 6 : "?";
+    char label[32];
+    snprintf(label, sizeof label, "%s%s ", pass == PASS_FWD ? "tune: " : "; ",
+             pass_names[pass]);
+    const char *t = strstr(info, label);
+    t = t ? t + strlen(label) : "?";
     if (!strncmp(t, "tuned, ", 7)) t += 7;
-    snprintf(buf, n, "%s", t);
+    snprintf(buf, n, "%.*s", (int)strcspn(t, ";"), t);
 }
 
 static double layer_flops(const layer *l)
@@ -455,13 +502,17 @@ static double layer_flops(const layer *l)
            (double)l->w * (double)l->kh * (double)l->kw;
 }
 
-/* Plans, tunes and times l in dt. 0, or EXIT_RUN with a message printed. */
-static int tune_layer(const layer *l, tconv_dtype dt, unsigned tune_flag, result *r)
+/* Plans and tunes l in dt for the passes of `passes` (a mask of 1 << PASS_*)
+ * and times each of them: a row for each in r[0..), *rows says how many. 0,
+ * or EXIT_RUN with a message printed. */
+static int tune_layer(const layer *l, tconv_dtype dt, unsigned tune_flag, unsigned passes,
+                      result *r, int *rows)
 {
     const char *dname = dt == TCONV_F32 ? "f32" : "f64";
+    *rows = 0;
     tconv_desc d;
     tconv_plan *plans[2] = {NULL, NULL};
-    void *x = NULL, *y = NULL, *w = NULL, *b = NULL;
+    tensors t = {0};
     int rc = EXIT_RUN;
     tconv_status st = layer_desc(l, dt, &d);
     size_t xb = 0, yb = 0, wb = 0, bb = 0;
@@ -473,40 +524,62 @@ static int tune_layer(const layer *l, tconv_dtype dt, unsigned tune_flag, result
         fprintf(stderr, "%s: %s %s: %s\n", prog, l->name, dname, tconv_last_error());
         return EXIT_RUN;
     }
-    x = malloc(xb);
-    y = malloc(yb);
-    w = malloc(wb);
-    b = malloc(bb);
-    if (!x || !y || !w || !b) {
+    const int backward = (passes & ~(1u << PASS_FWD)) != 0;
+    t.x = malloc(xb);
+    t.y = malloc(yb);
+    t.w = malloc(wb);
+    t.bias = malloc(bb);
+    if (backward) {
+        t.dy = malloc(yb);
+        t.dx = malloc(xb);
+        t.dw = malloc(wb);
+        t.dbias = malloc(bb);
+    }
+    if (!t.x || !t.y || !t.w || !t.bias ||
+        (backward && (!t.dy || !t.dx || !t.dw || !t.dbias))) {
         fprintf(stderr, "%s: %s %s: out of memory\n", prog, l->name, dname);
         goto done;
     }
-    fill_x(dt, x, (int64_t)(xb / (dt == TCONV_F32 ? 4 : 8)));
-    if ((st = tconv_init_weights(&d, TCONV_INIT_GLOROT, 1, NULL, NULL, w)) != TCONV_OK ||
-        (st = tconv_init_bias(&d, TCONV_INIT_NARROW_NORMAL, 2, NULL, NULL, b)) != TCONV_OK)
+    const size_t es = dt == TCONV_F32 ? 4 : 8;
+    fill_random(dt, t.x, (int64_t)(xb / es), 0x9E3779B97F4A7C15u);
+    if (backward) fill_random(dt, t.dy, (int64_t)(yb / es), 0xD1B54A32D192ED03u);
+    if ((st = tconv_init_weights(&d, TCONV_INIT_GLOROT, 1, NULL, NULL, t.w)) != TCONV_OK ||
+        (st = tconv_init_bias(&d, TCONV_INIT_NARROW_NORMAL, 2, NULL, NULL, t.bias)) != TCONV_OK)
         goto fail;
+    unsigned pass_bits = 0;
+    for (int pass = 0; pass < PASSES; pass++)
+        if (passes & (1u << pass)) pass_bits |= pass_flags[pass];
     if ((st = tconv_plan_create(&plans[0], &d, TCONV_TUNE_NONE)) != TCONV_OK) goto fail;
-    if ((st = tconv_plan_create(&plans[1], &d, tune_flag)) != TCONV_OK) goto fail;
+    if ((st = tconv_plan_create(&plans[1], &d, tune_flag | pass_bits)) != TCONV_OK) goto fail;
     char why[512];
     if (tconv_cache_write_failed(why, sizeof why)) {
         fprintf(stderr, "%s: the tuning cache could not be written: %s\n", prog, why);
         goto done;
     }
     for (int i = 0; i < 2; i++)
-        if ((st = tconv_plan_set_weights(plans[i], w, l->bias ? b : NULL)) != TCONV_OK)
+        if ((st = tconv_plan_set_weights(plans[i], t.w, l->bias ? t.bias : NULL)) != TCONV_OK)
             goto fail;
-    char heur_choice[sizeof r->choice];
-    choice_of(plans[0], heur_choice, sizeof heur_choice);
-    choice_of(plans[1], r->choice, sizeof r->choice);
-    how_of(plans[1], r->how, sizeof r->how);
-    r->same_choice = strcmp(heur_choice, r->choice) == 0;
-    /* The same choice runs the same code: one measurement serves both, so
-     * noise cannot show up as a speedup or a slowdown. */
-    double sec[2];
-    if ((st = time_plans(plans, r->same_choice ? 1 : 2, x, y, sec)) != TCONV_OK) goto fail;
-    if (r->same_choice) sec[1] = sec[0];
-    r->heur_gflops = layer_flops(l) / sec[0] * 1e-9;
-    r->tuned_gflops = layer_flops(l) / sec[1] * 1e-9;
+    for (int pass = 0; pass < PASSES; pass++) {
+        if (!(passes & (1u << pass))) continue;
+        result *row = &r[*rows];
+        row->l = l;
+        row->dt = dt;
+        row->pass = pass;
+        char heur_choice[sizeof row->choice];
+        choice_of(plans[0], pass, heur_choice, sizeof heur_choice);
+        choice_of(plans[1], pass, row->choice, sizeof row->choice);
+        how_of(plans[1], pass, row->how, sizeof row->how);
+        row->same_choice = strcmp(heur_choice, row->choice) == 0;
+        /* The same choice runs the same code: one measurement serves both,
+         * so noise cannot show up as a speedup or a slowdown. */
+        double sec[2];
+        if ((st = time_plans(plans, row->same_choice ? 1 : 2, pass, &t, sec)) != TCONV_OK)
+            goto fail;
+        if (row->same_choice) sec[1] = sec[0];
+        row->heur_gflops = layer_flops(l) / sec[0] * 1e-9;
+        row->tuned_gflops = layer_flops(l) / sec[1] * 1e-9;
+        (*rows)++;
+    }
     rc = 0;
     goto done;
 fail:
@@ -515,10 +588,8 @@ fail:
 done:
     tconv_plan_destroy(plans[0]);
     tconv_plan_destroy(plans[1]);
-    free(x);
-    free(y);
-    free(w);
-    free(b);
+    free(t.x); free(t.y); free(t.w); free(t.bias);
+    free(t.dy); free(t.dx); free(t.dw); free(t.dbias);
     return rc;
 }
 
@@ -537,6 +608,35 @@ static void progress(int tty, size_t done, size_t total, const char *what)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* "fwd,bwd_data": 1 and the mask of 1 << PASS_* in *out, or 0 (an empty or
+ * unknown element). Repeated names count once. */
+static int parse_passes(const char *list, unsigned *out)
+{
+    unsigned mask = 0;
+    const char *s = list;
+    for (;;) {
+        const size_t n = strcspn(s, ",");
+        int found = 0;
+        for (int pass = 0; pass < PASSES; pass++)
+            if (n == strlen(pass_names[pass]) && !strncmp(s, pass_names[pass], n)) {
+                mask |= 1u << pass;
+                found = 1;
+            }
+        if (!found) return 0;
+        if (!s[n]) break;
+        s += n + 1;
+    }
+    *out = mask;
+    return 1;
+}
+
+static int count_bits(unsigned v)
+{
+    int n = 0;
+    for (; v; v &= v - 1) n++;
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     layer_list list = {0};
@@ -544,6 +644,9 @@ int main(int argc, char **argv)
     double budget = -1.0;
     int have_isa = 0;
     tconv_isa isa = TCONV_ISA_SCALAR;
+    /* The forward pass by default: what inference runs, and what the
+     * built-in suite was tuned for; training adds the backward passes. */
+    unsigned passes = 1u << PASS_FWD;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -558,7 +661,8 @@ int main(int argc, char **argv)
         opt[olen] = '\0';
         const int takes = !strcmp(opt, "--layer") || !strcmp(opt, "--file") ||
                           !strcmp(opt, "--dtype") || !strcmp(opt, "--threads") ||
-                          !strcmp(opt, "--isa") || !strcmp(opt, "--budget");
+                          !strcmp(opt, "--isa") || !strcmp(opt, "--budget") ||
+                          !strcmp(opt, "--pass");
         const int flag = !strcmp(opt, "--show") || !strcmp(opt, "--exhaustive") ||
                          !strcmp(opt, "--help");
         if (!takes && !flag) die_usage("unknown option '%s'", opt);
@@ -586,6 +690,10 @@ int main(int argc, char **argv)
             else if (!strcmp(val, "f64")) want_f32 = 0, want_f64 = 1;
             else if (!strcmp(val, "both")) want_f32 = want_f64 = 1;
             else die_usage("--dtype %s: expected f32, f64 or both", val);
+        } else if (!strcmp(opt, "--pass")) {
+            if (!parse_passes(val, &passes))
+                die_usage("--pass %s: expected a comma list of fwd, bwd_data and bwd_weights",
+                          val);
         } else if (!strcmp(opt, "--threads")) {
             int64_t t;
             if (!parse_int(val, 1, 1024, &t))
@@ -621,7 +729,9 @@ int main(int argc, char **argv)
     if (list.n == 0) add_builtin(&list);
 
     const unsigned tune_flag = exhaustive ? TCONV_TUNE_EXHAUSTIVE : TCONV_TUNE_MEASURE;
-    const size_t jobs = list.n * (size_t)(want_f32 + want_f64);
+    /* A job is one pass of one layer in one dtype: a row of the table. */
+    const size_t npass = (size_t)count_bits(passes);
+    const size_t jobs = list.n * (size_t)(want_f32 + want_f64) * npass;
     result *res = calloc(jobs, sizeof *res);
     if (!res) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -629,8 +739,14 @@ int main(int argc, char **argv)
         return EXIT_RUN;
     }
     const int tty = isatty(STDERR_FILENO);
-    fprintf(stderr, "%s: %zu layer%s x %s on %s, %d thread%s, %s; cache %s\n", prog, list.n,
-            list.n == 1 ? "" : "s", want_f32 && want_f64 ? "f32+f64" : want_f32 ? "f32" : "f64",
+    char pass_list[64] = "";
+    for (int pass = 0; pass < PASSES; pass++)
+        if (passes & (1u << pass))
+            snprintf(pass_list + strlen(pass_list), sizeof pass_list - strlen(pass_list), "%s%s",
+                     pass_list[0] ? "+" : "", pass_names[pass]);
+    fprintf(stderr, "%s: %zu layer%s x %s x %s on %s, %d thread%s, %s; cache %s\n", prog,
+            list.n, list.n == 1 ? "" : "s",
+            want_f32 && want_f64 ? "f32+f64" : want_f32 ? "f32" : "f64", pass_list,
             tconv_isa_name(tconv_get_isa()), tconv_get_num_threads(),
             tconv_get_num_threads() == 1 ? "" : "s",
             exhaustive ? "exhaustive" : "measure", tconv_cache_path()[0] ? tconv_cache_path() : "(none)");
@@ -638,11 +754,12 @@ int main(int argc, char **argv)
     const double start = now_s();
     size_t done = 0;
     int rc = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        if ((pass == 0 && !want_f32) || (pass == 1 && !want_f64)) continue;
-        const tconv_dtype dt = pass == 0 ? TCONV_F32 : TCONV_F64;
+    for (int dti = 0; dti < 2 && rc == 0; dti++) {
+        if ((dti == 0 && !want_f32) || (dti == 1 && !want_f64)) continue;
+        const tconv_dtype dt = dti == 0 ? TCONV_F32 : TCONV_F64;
         for (size_t i = 0; i < list.n && rc == 0; i++) {
             if (budget > 0.0) {
+                /* The library's budget bounds each pass a plan measures. */
                 const double left = budget - (now_s() - start);
                 double per = left / (double)(jobs - done);
                 if (!(per >= MIN_PLAN_BUDGET_S)) per = MIN_PLAN_BUDGET_S;
@@ -652,14 +769,14 @@ int main(int argc, char **argv)
             snprintf(what, sizeof what, "%s %s", list.v[i].name, dt == TCONV_F32 ? "f32" : "f64");
             progress(tty, done, jobs, what);
             result *r = &res[done];
-            r->l = &list.v[i];
-            r->dt = dt;
-            rc = tune_layer(&list.v[i], dt, tune_flag, r);
+            int rows = 0;
+            rc = tune_layer(&list.v[i], dt, tune_flag, passes, r, &rows);
             if (rc) break;
-            done++;
-            if (!tty)
-                fprintf(stderr, "%s: [%zu/%zu] %s: heuristic %.2f, tuned %.2f GFLOP/s (%s)\n",
-                        prog, done, jobs, what, r->heur_gflops, r->tuned_gflops, r->how);
+            done += (size_t)rows;
+            for (int k = 0; k < rows && !tty; k++)
+                fprintf(stderr, "%s: [%zu/%zu] %s %s: heuristic %.2f, tuned %.2f GFLOP/s (%s)\n",
+                        prog, done - (size_t)rows + (size_t)k + 1, jobs, what,
+                        pass_names[r[k].pass], r[k].heur_gflops, r[k].tuned_gflops, r[k].how);
         }
     }
     if (tty) {
@@ -672,19 +789,24 @@ int main(int argc, char **argv)
         int nw = 5;
         for (size_t i = 0; i < done; i++)
             if ((int)strlen(res[i].l->name) > nw) nw = (int)strlen(res[i].l->name);
-        printf("%-*s  %-5s  %10s  %10s  %7s  %-12s  %s\n", nw, "layer", "dtype", "heur GF/s",
-               "tuned GF/s", "speedup", "tuned", "choice");
+        printf("%-*s  %-5s  %-11s  %10s  %10s  %7s  %-12s  %s\n", nw, "layer", "dtype", "pass",
+               "heur GF/s", "tuned GF/s", "speedup", "tuned", "choice");
         double log_sum = 0.0;
         for (size_t i = 0; i < done; i++) {
             const result *r = &res[i];
             const double sp = r->tuned_gflops / r->heur_gflops;
             log_sum += log(sp);
-            printf("%-*s  %-5s  %10.2f  %10.2f  %6.2fx  %-12s  %s%s\n", nw, r->l->name,
-                   r->dt == TCONV_F32 ? "f32" : "f64", r->heur_gflops, r->tuned_gflops, sp,
-                   r->how, r->choice, r->same_choice ? " (= heuristic)" : "");
+            printf("%-*s  %-5s  %-11s  %10.2f  %10.2f  %6.2fx  %-12s  %s%s\n", nw, r->l->name,
+                   r->dt == TCONV_F32 ? "f32" : "f64", pass_names[r->pass], r->heur_gflops,
+                   r->tuned_gflops, sp, r->how, r->choice,
+                   r->same_choice ? " (= heuristic)" : "");
         }
-        printf("%zu layer%s in %.1f s; geometric mean speedup %.3fx; cache %s\n", done,
-               done == 1 ? "" : "s", wall, exp(log_sum / (double)done),
+        /* rows are layer x dtype x pass; "layers" counts layer x dtype */
+        const size_t layers = done / npass;
+        char per_pass[32] = "";
+        if (npass > 1) snprintf(per_pass, sizeof per_pass, " x %zu passes", npass);
+        printf("%zu layer%s%s in %.1f s; geometric mean speedup %.3fx; cache %s\n", layers,
+               layers == 1 ? "" : "s", per_pass, wall, exp(log_sum / (double)done),
                tconv_cache_path()[0] ? tconv_cache_path() : "(none)");
     }
     free(res);
