@@ -48,13 +48,21 @@ export PKG_CONFIG_PATH="$root/build-ci/stage/lib/pkgconfig:$root/build-ci/stage/
 cc -std=c11 -Wall -Werror examples/dcgan_layer.c -o build-ci/dcgan_layer_installed \
     $(pkg-config --cflags --libs tconv)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/dcgan_layer_installed 1
-# The README's C example must compile and print what its comment says.
-awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' README.md > build-ci/readme_example.c
-# shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror build-ci/readme_example.c -o build-ci/readme_example \
-    $(pkg-config --cflags --libs tconv)
-LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/readme_example | tee build-ci/readme_example.out
-grep -qx 'success: y is 2x8x20x24, y\[0\] = 2.5' build-ci/readme_example.out
+# The README's C programs (each ```c block is one) must compile and print
+# what the README says: the first example its y line, the training step
+# "learned".
+awk '/^```c$/ {on = 1; n++; next} /^```$/ {on = 0} on {print > ("build-ci/readme_example_" n ".c")}' README.md
+expected=('success: y is 2x8x20x24, y\[0\] = 2.5' 'loss .* after 100 steps: learned')
+[ -f build-ci/readme_example_2.c ] && [ ! -f build-ci/readme_example_3.c ] || {
+    echo "test.sh: README.md should hold exactly two C programs" >&2; exit 1; }
+for i in 1 2; do
+    # shellcheck disable=SC2046
+    cc -std=c11 -Wall -Wextra -Werror "build-ci/readme_example_$i.c" -o "build-ci/readme_example_$i" \
+        $(pkg-config --cflags --libs tconv)
+    LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" "build-ci/readme_example_$i" |
+        tee "build-ci/readme_example_$i.out"
+    grep -qx "${expected[$((i - 1))]}" "build-ci/readme_example_$i.out"
+done
 # The DCGAN generator example runs and writes a valid 64x64 RGB PNG (checked
 # with Python's zlib, independently of examples/png.c).
 build-ci/examples/dcgan_generator 1 build-ci/dcgan.png
