@@ -84,22 +84,7 @@ public:
     TconvImpl(const Problem &p, const Inputs &in, Pass pass, unsigned flags) : p_(p), pass_(pass)
     {
         const bench_layer &l = *p.l;
-        tconv_desc d;
-        tconv_desc_init(&d);
-        d.batch = p.n;
-        d.channels = l.channels;
-        d.in_h = l.in_h;
-        d.in_w = l.in_w;
-        d.filters = l.filters;
-        d.filter_h = d.filter_w = l.kernel;
-        d.stride_h = d.stride_w = l.stride;
-        d.groups = l.groups;
-        d.dtype = TCONV_F32;
-        d.layout = TCONV_NHWC;
-        d.weight_layout = TCONV_W_OHWI;
-        const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
-        if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
-            throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
+        const tconv_desc d = layer_desc(l, p.n, TCONV_NHWC, TCONV_W_OHWI);
         if (tconv_plan_create(&plan_, &d, flags) != TCONV_OK)
             throw Refused(std::string("tconv_plan_create: ") + tconv_last_error());
         int64_t oh = 0, ow = 0;
@@ -149,19 +134,9 @@ private:
 std::vector<float> reference_output(const Problem &p, const Inputs &in, Pass pass)
 {
     const bench_layer &l = *p.l;
-    tconv_desc d;
-    tconv_desc_init(&d);
-    d.batch = p.n;
-    d.channels = l.channels;
-    d.in_h = l.in_h;
-    d.in_w = l.in_w;
-    d.filters = l.filters;
-    d.filter_h = d.filter_w = l.kernel;
-    d.stride_h = d.stride_w = l.stride;
-    d.groups = l.groups;
-    const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
+    const tconv_desc d = layer_desc(l, p.n, TCONV_NCHW, TCONV_W_IOHW);
     tconv_plan *plan = nullptr;
-    if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK || tconv_plan_create(&plan, &d, TCONV_PLAN_REFERENCE) != TCONV_OK)
+    if (tconv_plan_create(&plan, &d, TCONV_PLAN_REFERENCE) != TCONV_OK)
         throw Refused(std::string("no reference to check against: ") + tconv_last_error());
     std::vector<float> out;
     tconv_status s;

@@ -107,23 +107,9 @@ public:
         : p_(p), layout_(layout)
     {
         const bench_layer &l = *p.l;
-        tconv_desc d;
-        tconv_desc_init(&d);
-        d.batch = p.n;
-        d.channels = l.channels;
-        d.in_h = l.in_h;
-        d.in_w = l.in_w;
-        d.filters = l.filters;
-        d.filter_h = d.filter_w = l.kernel;
-        d.stride_h = d.stride_w = l.stride;
-        d.groups = l.groups;
-        d.dtype = TCONV_F32;
-        d.layout = layout == Layout::NHWC ? TCONV_NHWC : TCONV_NCHW;
-        d.weight_layout = layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW;
+        tconv_desc d = layer_desc(l, p.n, layout == Layout::NHWC ? TCONV_NHWC : TCONV_NCHW,
+                                  layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW);
         d.activation = act;
-        const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
-        if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
-            throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
         if (tconv_plan_create(&plan_, &d, flags) != TCONV_OK)
             throw Refused(std::string("tconv_plan_create: ") + tconv_last_error());
         int64_t oh = 0, ow = 0, y_elems = 0;

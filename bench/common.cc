@@ -70,6 +70,27 @@ Problem make_problem(const bench_layer &l, int64_t n)
     return Problem{&l, n, bench_layer_out(l.in_h, &l), bench_layer_out(l.in_w, &l)};
 }
 
+tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout)
+{
+    tconv_desc d;
+    tconv_desc_init(&d);
+    d.batch = n;
+    d.channels = l.channels;
+    d.in_h = l.in_h;
+    d.in_w = l.in_w;
+    d.filters = l.filters;
+    d.filter_h = d.filter_w = l.kernel;
+    d.stride_h = d.stride_w = l.stride;
+    d.groups = l.groups;
+    d.dtype = TCONV_F32;
+    d.layout = layout;
+    d.weight_layout = weight_layout;
+    const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
+    if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
+        throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
+    return d;
+}
+
 Inputs make_inputs(const Problem &p, uint64_t seed, bool with_dy)
 {
     uint64_t s = seed;
@@ -121,7 +142,9 @@ std::vector<float> nhwc_to_nchw(const float *a, int64_t n, int64_t c, int64_t h,
 // IOHW [C][Fg][k][k] -> OHWI [F][k][k][Cg] (f = g*Fg + m, c = g*Cg + ci): the
 // layout of XNNPACK's deconvolution kernel, tconv's W_OHWI and oneDNN's
 // (g)ohwi.
-std::vector<float> iohw_to_ohwi(const std::vector<float> &w, const bench_layer &l)
+// IOHW [C][Fg][K][K] and OHWI [F][K][K][Cg] of the same weights, one way
+// or the other.
+static std::vector<float> reorder_weights(const std::vector<float> &w, const bench_layer &l, bool to_ohwi)
 {
     const int64_t G = l.groups, Cg = l.channels / G, Fg = l.filters / G, K = l.kernel;
     std::vector<float> o(w.size());
@@ -129,25 +152,18 @@ std::vector<float> iohw_to_ohwi(const std::vector<float> &w, const bench_layer &
         for (int64_t ci = 0; ci < Cg; ++ci)
             for (int64_t m = 0; m < Fg; ++m)
                 for (int64_t kh = 0; kh < K; ++kh)
-                    for (int64_t kw = 0; kw < K; ++kw)
-                        o[(size_t)((((g * Fg + m) * K + kh) * K + kw) * Cg + ci)] =
-                            w[(size_t)((((g * Cg + ci) * Fg + m) * K + kh) * K + kw)];
+                    for (int64_t kw = 0; kw < K; ++kw) {
+                        const size_t iohw = (size_t)((((g * Cg + ci) * Fg + m) * K + kh) * K + kw);
+                        const size_t ohwi = (size_t)((((g * Fg + m) * K + kh) * K + kw) * Cg + ci);
+                        if (to_ohwi) o[ohwi] = w[iohw];
+                        else o[iohw] = w[ohwi];
+                    }
     return o;
 }
 
-std::vector<float> ohwi_to_iohw(const std::vector<float> &w, const bench_layer &l)
-{
-    const int64_t G = l.groups, Cg = l.channels / G, Fg = l.filters / G, K = l.kernel;
-    std::vector<float> o(w.size());
-    for (int64_t g = 0; g < G; ++g)
-        for (int64_t ci = 0; ci < Cg; ++ci)
-            for (int64_t m = 0; m < Fg; ++m)
-                for (int64_t kh = 0; kh < K; ++kh)
-                    for (int64_t kw = 0; kw < K; ++kw)
-                        o[(size_t)((((g * Cg + ci) * Fg + m) * K + kh) * K + kw)] =
-                            w[(size_t)((((g * Fg + m) * K + kh) * K + kw) * Cg + ci)];
-    return o;
-}
+std::vector<float> iohw_to_ohwi(const std::vector<float> &w, const bench_layer &l) { return reorder_weights(w, l, true); }
+
+std::vector<float> ohwi_to_iohw(const std::vector<float> &w, const bench_layer &l) { return reorder_weights(w, l, false); }
 
 double max_rel_error(const std::vector<float> &got, const std::vector<float> &want, size_t *at)
 {

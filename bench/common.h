@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "layers.h"
+#include "tconv.h"
 
 namespace bench {
 
@@ -47,6 +48,10 @@ struct Problem {
 };
 
 Problem make_problem(const bench_layer &l, int64_t n);
+
+// The desc of layer l at batch n in the given layouts, f32, crops from its
+// PyTorch padding and output_padding (Refused when tconv rejects them).
+tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout);
 
 // Data in canonical layouts: x NCHW, w IOHW ([C][F/groups][kh][kw]), bias
 // [F] (empty when the layer has none), and for the backward passes dy NCHW.

@@ -181,6 +181,22 @@ static int best_of(const tconv_fwd_choice *cand, const double *scores, int n, co
     return best;
 }
 
+/* order[0] = first, then the other of the n candidates by score, highest
+ * first; ties keep table order (an insertion sort: a few dozen at most).
+ * Returns how many were written, at most max. */
+static int rank_candidates(const double *scores, int n, int first, int *order, int max)
+{
+    int m = 0;
+    order[m++] = first;
+    for (int i = 0; i < n; i++) {
+        if (i == first) continue;
+        int j = m++;
+        for (; j > 1 && scores[order[j - 1]] < scores[i]; j--) order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return m < max ? m : max;
+}
+
 int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_choice *out, int max)
 {
     tconv_isa isas[2];
@@ -189,20 +205,10 @@ int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_cho
     const int n = enumerate(isas, isas_of(isa, isas), p, cand, scores, TCONV_TUNE_MAX_CANDIDATES);
     const int first = best_of(cand, scores, n, NULL, NULL);
     if (first < 0 || max <= 0) return 0;
-    /* The heuristic choice, then the others by score, highest first; ties
-     * keep table order (an insertion sort: a few dozen at most). */
-    int order[TCONV_TUNE_MAX_CANDIDATES], m = 0;
-    for (int i = 0; i < n; i++)
-        if (i != first) order[m++] = i;
-    for (int i = 1; i < m; i++) {
-        const int v = order[i];
-        int j = i;
-        for (; j > 0 && scores[order[j - 1]] < scores[v]; j--) order[j] = order[j - 1];
-        order[j] = v;
-    }
-    int count = 0;
-    out[count++] = cand[first];
-    for (int i = 0; i < m && count < max; i++) out[count++] = cand[order[i]];
+    /* The heuristic choice, then the others by score. */
+    int order[TCONV_TUNE_MAX_CANDIDATES];
+    const int count = rank_candidates(scores, n, first, order, max);
+    for (int i = 0; i < count; i++) out[i] = cand[order[i]];
     return count;
 }
 
@@ -305,18 +311,9 @@ int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_i
     for (int i = 0; i < n; i++)
         if (first < 0 || scores[i] > scores[first] * 1.05) first = i;
     if (first < 0 || max <= 0) return 0;
-    int order[TCONV_TUNE_MAX_CANDIDATES], m = 0;
-    for (int i = 0; i < n; i++)
-        if (i != first) order[m++] = i;
-    for (int i = 1; i < m; i++) {
-        const int v = order[i];
-        int j = i;
-        for (; j > 0 && scores[order[j - 1]] < scores[v]; j--) order[j] = order[j - 1];
-        order[j] = v;
-    }
-    int count = 0;
-    out[count++] = cand[first];
-    for (int i = 0; i < m && count < max; i++) out[count++] = cand[order[i]];
+    int order[TCONV_TUNE_MAX_CANDIDATES];
+    const int count = rank_candidates(scores, n, first, order, max);
+    for (int i = 0; i < count; i++) out[i] = cand[order[i]];
     return count;
 }
 
