@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dispatch/topology.h"
+#include "kernels/bwd_weights_rows.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "tconv.h"
@@ -248,7 +249,9 @@ int tconv_select_forced(void)
  *   backward-data: CHANNELS tiles of MR pixels along an input row x NR input
  *     channels, reducing Fg per tap (L1 holds MR * Fg inputs, as the forward
  *     pass's MR * Cg);
- *   backward-weights: CHANNELS tiles of MR input channels x NR filters, or
+ *   backward-weights: CHANNELS tiles of MR input channels x NR filters (or,
+ *     for few filters, MR (filter, kw) pairs x NR channels:
+ *     kernels/bwd_weights_rows.h), or
  *     PIXELS tiles of MR channels as aligned vector loads (no split lines,
  *     unlike the forward PIXELS tiles) x NR broadcast filters, which fill
  *     few-filter layers that NR >= 16 would leave mostly empty.
@@ -263,8 +266,11 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
         const double fit = bytes <= 0.75 * l1 ? 1.0 : bytes <= 2.0 * l1 ? 0.8 : 0.4;
         return 0.95 * fill(p->cg, k->nr) * fill(p->in_w, k->mr) * load_bound(k, lanes_) * fit;
     }
-    if (k->family == TCONV_UK_CHANNELS)
-        return 0.95 * fill(p->fg, k->nr) * fill(p->cg, k->mr) * load_bound(k, lanes_);
+    if (k->family == TCONV_UK_CHANNELS) {
+        const double tiles = tconv_bwd_weights_rows_fit(p, k) ? tconv_bwd_weights_rows_fill(p, k)
+                                                              : fill(p->fg, k->nr) * fill(p->cg, k->mr);
+        return 0.95 * tiles * load_bound(k, lanes_);
+    }
     const double vecs = (double)(k->mr >= lanes_ ? k->mr / lanes_ : 1);
     const double loads_per_fma = (vecs + (double)k->nr) / (vecs * (double)k->nr);
     const double bound = loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;

@@ -22,7 +22,8 @@
  *   read channel-innermost, in place for NHWC), for layers with few filters.
  *   K is cut into chunks of input rows that stay in L2; threads split the
  *   output tiles of each chunk, and each tile adds its chunks in order, so
- *   the result is the same bits for every thread count.
+ *   the result is the same bits for every thread count. With few filters,
+ *   the driver hands the pass to bwd_weights_rows.c (filters as tile rows).
  *
  * Both drivers pack per call (training weights change every step) and
  * allocate their scratch per call, so concurrent calls on one driver are

@@ -29,6 +29,7 @@
 #include "dispatch/threads.h"
 #include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
+#include "kernels/bwd_weights_rows.h"
 #include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
@@ -38,6 +39,7 @@
 static const double zero_bias[BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_weights_driver {
+    tconv_bwd_wrows *by_rows; /* set: the filters-as-rows driver runs the pass */
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
     int pixels;         /* PIXELS family: MR channels as a vector, x channel-innermost */
@@ -63,6 +65,17 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
+    /* Few filters: their NR lanes would be mostly empty here; the tiles of
+     * bwd_weights_rows.c hold them as rows instead. */
+    if (tconv_bwd_weights_rows_fit(p, uk)) {
+        const tconv_status st = tconv_bwd_wrows_create(p, uk, &d->by_rows);
+        if (st != TCONV_OK) {
+            free(d);
+            return st;
+        }
+        *out = d;
+        return TCONV_OK;
+    }
     d->pixels = uk->family == TCONV_UK_PIXELS;
     d->es = tconv_dtype_size(p->dtype);
     d->mr = uk->mr;
@@ -109,10 +122,18 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     return TCONV_OK;
 }
 
-void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d) { free(d); }
+void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d)
+{
+    if (d) tconv_bwd_wrows_destroy(d->by_rows);
+    free(d);
+}
 
 void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
 {
+    if (d->by_rows) {
+        tconv_bwd_wrows_describe(d->by_rows, buf, n);
+        return;
+    }
     snprintf(buf, n, "%s chunks=%lldx%lld rows%s", d->uk->name, (long long)d->nchunks,
              (long long)d->chunk_rows, d->x_in_place ? " x in place" : "");
 }
@@ -321,6 +342,7 @@ static void unpack_dw_channels_inner(void *arg, int64_t begin, int64_t end)
 tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
                                           const void *dy, void *dw, void *dbias)
 {
+    if (d->by_rows) return tconv_bwd_wrows_run(d->by_rows, x, dy, dw, dbias);
     const tconv_problem *p = &d->p;
     const int64_t es = d->es;
     run_ctx r;

@@ -107,7 +107,7 @@ Test(backward, every_kernel_of_the_isa)
                 const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3),
                                     dtype};
                 const tconv_desc d = tu_random_desc(&r, &k, j % 2 ? 40 : 3);
-                char info[512];
+                char info[1024];
                 check_against_reference(&d, 77u + (uint64_t)j, info, sizeof info);
                 cr_assert(info_names(info, label, name), "forcing %s for %s, the plan runs: %s",
                           name, label, info);
@@ -126,7 +126,7 @@ Test(backward, random_configurations_default_choice)
         const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3),
                             (tconv_dtype)((j / 9) % 2)};
         const tconv_desc d = tu_random_desc(&r, &k, j % 3 == 0 ? 70 : 6);
-        char info[512];
+        char info[1024];
         check_against_reference(&d, 5u + (uint64_t)j, info, sizeof info);
         cr_assert(strstr(info, "bwd_data ref") == NULL && strstr(info, "bwd_weights ref") == NULL,
                   "a SIMD plan fell back to the reference backward: %s", info);
@@ -143,8 +143,8 @@ Test(backward, long_reductions_in_chunks)
     static const struct {
         int64_t n, c, f, g, h, w, k, s, crop;
     } shapes[] = {
-        {2, 256, 20, 1, 16, 64, 2, 2, 0},  /* wide rows of many channels: small chunks */
-        {3, 96, 3, 1, 20, 48, 4, 2, 1},    /* three filters: a PIXELS tile */
+        {2, 128, 64, 1, 16, 64, 2, 2, 0},  /* wide rows of many channels: small chunks */
+        {4, 96, 3, 1, 64, 48, 4, 2, 1},    /* three filters: the filters as tile rows */
         {2, 64, 64, 2, 12, 80, 3, 1, -1},  /* groups, stride 1, bias-only border */
         {2, 64, 17, 1, 9, 70, 5, 3, 2},    /* odd sizes everywhere */
     };
@@ -165,12 +165,16 @@ Test(backward, long_reductions_in_chunks)
                 d.filter_h = d.filter_w = shapes[i].k;
                 d.stride_h = d.stride_w = shapes[i].s;
                 d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shapes[i].crop;
-                char info[512];
+                char info[1024];
                 check_against_reference(&d, 900u + i, info, sizeof info);
-                /* Scalar tiles may need no chunks; SIMD ones must have cut. */
-                if (isa != TCONV_ISA_SCALAR && i == 0) {
+                /* Scalar tiles may need no chunks; SIMD ones must have cut,
+                 * with the filters as lanes (bwd_weights.c) and as rows
+                 * (bwd_weights_rows.c). */
+                if (isa != TCONV_ISA_SCALAR && i <= 1) {
                     const char *c = strstr(info, "chunks=");
                     cr_assert(c && atoi(c + 7) > 1, "expected several chunks: %s", info);
+                    cr_assert((strstr(info, "filter rows=") != NULL) == (i == 1),
+                              "expected the filters as %s: %s", i == 1 ? "rows" : "lanes", info);
                 }
             }
 }

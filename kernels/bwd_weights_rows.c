@@ -1,0 +1,323 @@
+/*
+ * Backward-weights with the filters as tile rows: see bwd_weights_rows.h.
+ *
+ * Buffers of one call:
+ *   dyp   dy on the uncropped grid the taps reach, [g][n][m][rw][u][q]: grid
+ *         row u, grid column v = q*s_w + rw, zero where the crop removed
+ *         positions. Row i = (m, kw) of a tile reads plane (m, rw = kw*d_w
+ *         mod s_w) from q0 = kw*d_w div s_w on: consecutive pixels iw are
+ *         consecutive q.
+ *   xp    x in blocks of NR channels, [g][cb][n][ih][iw][NR], zero past Cg:
+ *         the tiles' vector operand, one row of NR per pixel.
+ *   acc   [g][kh][m*k_w + kw][cgp]: dw with the channels innermost.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch/threads.h"
+#include "dispatch/topology.h"
+#include "kernels/bwd_weights_rows.h"
+#include "kernels/checked.h"
+#include "kernels/elem.h"
+#include "kernels/fwd_driver.h"
+
+#define BWD_MAX_TILE 64
+
+/* Zeros: the kernels' bias argument (whole vectors, 64-byte aligned), and
+ * the source of the zero channels past Cg. */
+static const double zeros[BWD_MAX_TILE] __attribute__((aligned(64)));
+
+struct tconv_bwd_wrows {
+    tconv_problem p;
+    const tconv_fwd_ukernel *uk;
+    int64_t es, mr, nr;
+    int64_t rows_n;     /* Fg * k_w: tile rows (m, kw) per kh */
+    int64_t rblocks;    /* ceil(rows_n / MR) */
+    int64_t cblocks;    /* ceil(Cg / NR) */
+    int64_t cgp;        /* cblocks * NR: a row of the accumulator */
+    int64_t gh, gw, qw; /* the grid, and columns per phase: ceil(gw / s_w) */
+    int64_t plane;      /* gh * qw: one (image, filter, phase) plane of dyp */
+    int64_t img;        /* Fg * s_w * plane: one image of one group in dyp */
+    int64_t rows;       /* batch * in_h: the reduction, in input rows */
+    int64_t chunk_rows, nchunks;
+};
+
+static double fill(int64_t used, int64_t size)
+{
+    const int64_t tiles = (used + size - 1) / size;
+    return (double)used / (double)(tiles * size);
+}
+
+double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_fwd_ukernel *uk)
+{
+    return fill(p->fg * p->k_w, uk->mr) * fill(p->cg, uk->nr);
+}
+
+int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *uk)
+{
+    if (uk->family != TCONV_UK_CHANNELS) return 0;
+    const double lanes = fill(p->cg, uk->mr) * fill(p->fg, uk->nr); /* bwd_weights.c's tiles */
+    return tconv_bwd_weights_rows_fill(p, uk) > 1.1 * lanes;
+}
+
+tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                    tconv_bwd_wrows **out)
+{
+    *out = NULL;
+    if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
+        uk->mr > BWD_MAX_TILE || uk->nr < 1 || uk->nr > BWD_MAX_TILE)
+        return TCONV_EUNSUPPORTED;
+    tconv_bwd_wrows *d = calloc(1, sizeof *d);
+    if (!d) return TCONV_ENOMEM;
+    d->p = *p;
+    d->uk = uk;
+    d->es = tconv_dtype_size(p->dtype);
+    d->mr = uk->mr;
+    d->nr = uk->nr;
+    d->rows_n = p->fg * p->k_w;
+    d->rblocks = (d->rows_n + d->mr - 1) / d->mr;
+    d->cblocks = (p->cg + d->nr - 1) / d->nr;
+    d->cgp = d->cblocks * d->nr;
+    d->rows = p->batch * p->in_h;
+    int64_t elems;
+    if (!tconv_mul_ok(p->in_h - 1, p->stride_h, &d->gh) ||
+        !tconv_mul_ok(p->in_w - 1, p->stride_w, &d->gw) ||
+        !tconv_add_ok(d->gh, (p->k_h - 1) * p->dil_h + 1, &d->gh) ||
+        !tconv_add_ok(d->gw, (p->k_w - 1) * p->dil_w + 1, &d->gw)) {
+        free(d);
+        return TCONV_EOVERFLOW;
+    }
+    d->qw = (d->gw + p->stride_w - 1) / p->stride_w;
+    /* dyp, xp and acc must be indexable. */
+    if (!tconv_mul_ok(d->gh, d->qw, &d->plane) ||
+        !tconv_mul_ok(d->plane, p->fg * p->stride_w, &d->img) ||
+        !tconv_mul_ok(d->img, p->groups * p->batch * d->es, &elems) ||
+        !tconv_mul_ok(p->groups * d->cgp, d->rows * p->in_w * d->es, &elems) ||
+        !tconv_mul_ok(p->groups * p->k_h * d->rows_n, d->cgp * d->es, &elems)) {
+        free(d);
+        return TCONV_EOVERFLOW;
+    }
+    /* Chunk: input rows whose x panel (NR channels per pixel) and dy rows
+     * (one run per tile row) fill about half of L2, and at least 256 pixels
+     * of reduction per tile call so that the accumulate step stays small. */
+    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
+    const int64_t row_bytes = p->in_w * (d->nr + d->rows_n) * d->es;
+    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
+    const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
+    if (cr < min_rows) cr = min_rows;
+    if (cr > d->rows) cr = d->rows;
+    d->chunk_rows = cr;
+    d->nchunks = (d->rows + cr - 1) / cr;
+    *out = d;
+    return TCONV_OK;
+}
+
+void tconv_bwd_wrows_destroy(tconv_bwd_wrows *d) { free(d); }
+
+void tconv_bwd_wrows_describe(const tconv_bwd_wrows *d, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s filter rows=%lld chunks=%lldx%lld rows", d->uk->name,
+             (long long)d->rows_n, (long long)d->nchunks, (long long)d->chunk_rows);
+}
+
+typedef struct run_ctx {
+    const tconv_bwd_wrows *d;
+    const char *x, *dy;
+    char *dw;
+    char *dyp, *xp, *acc;
+    double *bias_part;  /* [n][F]: each image's sum of dy, or NULL */
+    int64_t chunk;      /* the chunk being run */
+    _Atomic int failed; /* a thread found no scratch for its tap list */
+} run_ctx;
+
+/*
+ * Packs image n of group g into dyp and sums each of its filters' dy over
+ * the whole image (bias-only positions of negative crops too) in (oh, ow)
+ * order, as bwd_weights.c does, so that dbias has the same bits whichever
+ * driver runs.
+ */
+#define PACK_DY(T, NAME)                                                                      \
+    static void NAME(const run_ctx *r, int64_t g, int64_t n)                                  \
+    {                                                                                         \
+        const tconv_bwd_wrows *d = r->d;                                                      \
+        const tconv_problem *p = &d->p;                                                       \
+        const int64_t sw = p->stride_w, fg = p->fg;                                           \
+        T *img = (T *)r->dyp + (g * p->batch + n) * d->img;                                   \
+        memset(img, 0, (size_t)d->img * sizeof(T));                                           \
+        double *sum = r->bias_part ? r->bias_part + n * p->filters + g * fg : NULL;          \
+        for (int64_t m = 0; sum && m < fg; m++) sum[m] = 0.0;                                 \
+        for (int64_t oh = 0; oh < p->out_h; oh++) {                                           \
+            const int64_t u = oh + p->crop_top;                                               \
+            const int in_rows = u >= 0 && u < d->gh;                                          \
+            int64_t v = p->crop_left; /* grid column of ow; its phase and position */        \
+            int64_t rw = v > 0 ? v % sw : 0, q = v > 0 ? v / sw : 0;                          \
+            for (int64_t ow = 0; ow < p->out_w; ow++, v++) {                                  \
+                const T *src = (const T *)r->dy + tconv_y_index(p, n, g * fg, oh, ow);        \
+                const int on_grid = in_rows && v >= 0 && v < d->gw;                           \
+                for (int64_t m = 0; m < fg; m++) {                                            \
+                    const T val = src[m * p->y.c];                                            \
+                    if (sum) sum[m] += (double)val;                                           \
+                    if (on_grid) img[(m * sw + rw) * d->plane + u * d->qw + q] = val;          \
+                }                                                                             \
+                if (v >= 0 && ++rw == sw) {                                                   \
+                    rw = 0;                                                                   \
+                    q++;                                                                      \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+PACK_DY(float, pack_dy_f32)
+PACK_DY(double, pack_dy_f64)
+#undef PACK_DY
+
+/* Tasks [begin, end) of the flat (group, image) range: dy into dyp, and the
+ * same images of x into xp. */
+static void pack(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_wrows *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es, nr = d->nr, W = p->in_w;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t g = t / p->batch, n = t % p->batch;
+        if (es == 8) pack_dy_f64(r, g, n);
+        else pack_dy_f32(r, g, n);
+        for (int64_t cb = 0; cb < d->cblocks; cb++) {
+            const int64_t cols = p->cg - cb * nr < nr ? p->cg - cb * nr : nr;
+            for (int64_t ih = 0; ih < p->in_h; ih++) {
+                char *row = r->xp + ((((g * d->cblocks + cb) * p->batch + n) * p->in_h + ih) * W) * nr * es;
+                const char *src = r->x + tconv_x_index(p, n, g * p->cg + cb * nr, ih, 0) * es;
+                if (p->x.c == 1) { /* channel-innermost: a run of channels per pixel */
+                    for (int64_t iw = 0; iw < W; iw++) {
+                        memcpy(row + iw * nr * es, src + iw * p->x.w * es, (size_t)(cols * es));
+                        memset(row + (iw * nr + cols) * es, 0, (size_t)((nr - cols) * es));
+                    }
+                    continue;
+                }
+                /* channel-planar: a run of pixels per channel */
+                for (int64_t j = 0; j < nr; j++)
+                    tconv_copy_run(es, row + j * es, nr, j < cols ? src + j * p->x.c * es : (const char *)zeros,
+                                   j < cols ? p->x.w : 0, W);
+            }
+        }
+    }
+}
+
+/* The tiles [begin, end) of the flat (group, channel block, kh, row block)
+ * range, for the rows of chunk r->chunk. */
+static void run_tiles(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_wrows *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es, mr = d->mr, nr = d->nr;
+    const int64_t row0 = r->chunk * d->chunk_rows;
+    const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
+    const int first = r->chunk == 0;
+    tconv_uk_tap *list = tconv_thread_scratch((size_t)d->chunk_rows * sizeof *list +
+                                              (size_t)(BWD_MAX_TILE * BWD_MAX_TILE * 8));
+    if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
+        atomic_store(&((run_ctx *)r)->failed, 1);
+        return;
+    }
+    char *temp = (char *)(list + d->chunk_rows); /* a later chunk's tile, added in after */
+    char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    const void *xrow[BWD_MAX_TILE];
+    void *yrow[BWD_MAX_TILE];
+    int64_t prev = -1;
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t rb = item % d->rblocks, gck = item / d->rblocks;
+        const int64_t kh = gck % p->k_h, gc = gck / p->k_h;
+        const int64_t g = gc / d->cblocks, cb = gc % d->cblocks;
+        if (gck != prev) { /* the chunk's rows for this (group, channel block, kh) */
+            for (int64_t k = 0; k < nrows; k++) {
+                const int64_t n = (row0 + k) / p->in_h, ih = (row0 + k) % p->in_h;
+                const int64_t u = ih * p->stride_h + kh * p->dil_h;
+                list[k].x_off = n * d->img + u * d->qw;
+                list[k].w = r->xp + ((((g * d->cblocks + cb) * p->batch + n) * p->in_h + ih) *
+                                     p->in_w) * nr * es;
+            }
+            prev = gck;
+        }
+        const char *planes = r->dyp + g * p->batch * d->img * es;
+        char *acc = r->acc + (((g * p->k_h + kh) * d->rows_n + rb * mr) * d->cgp + cb * nr) * es;
+        const int64_t m_rows = d->rows_n - rb * mr < mr ? d->rows_n - rb * mr : mr;
+        for (int64_t i = 0; i < mr; i++) {
+            const int64_t row = rb * mr + (i < m_rows ? i : m_rows - 1);
+            const int64_t m = row / p->k_w, kw = row % p->k_w;
+            const int64_t rw = kw * p->dil_w % p->stride_w, q0 = kw * p->dil_w / p->stride_w;
+            xrow[i] = planes + ((m * p->stride_w + rw) * d->plane + q0) * es;
+            yrow[i] = i >= m_rows ? dummy : first ? acc + i * d->cgp * es : temp + i * nr * es;
+        }
+        d->uk->channels(nr, nrows, list, p->in_w, xrow, zeros, yrow);
+        if (first) continue;
+        if (es == 8)
+            for (int64_t i = 0; i < m_rows; i++) {
+                double *a = (double *)acc + i * d->cgp;
+                const double *s = (const double *)temp + i * nr;
+                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+            }
+        else
+            for (int64_t i = 0; i < m_rows; i++) {
+                float *a = (float *)acc + i * d->cgp;
+                const float *s = (const float *)temp + i * nr;
+                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+            }
+    }
+}
+
+/* Accumulator rows [begin, end) of the flat (group, kh, m, kw) range into
+ * dw's layout. */
+static void unpack_dw(void *arg, int64_t begin, int64_t end)
+{
+    const run_ctx *r = arg;
+    const tconv_bwd_wrows *d = r->d;
+    const tconv_problem *p = &d->p;
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t mk = row % d->rows_n, gk = row / d->rows_n;
+        const int64_t kh = gk % p->k_h, g = gk / p->k_h;
+        const int64_t m = mk / p->k_w, kw = mk % p->k_w;
+        tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg, m, kh, kw) * d->es, p->w.cg,
+                       r->acc + row * d->cgp * d->es, 1, p->cg);
+    }
+}
+
+tconv_status tconv_bwd_wrows_run(const tconv_bwd_wrows *d, const void *x, const void *dy, void *dw,
+                                 void *dbias)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es;
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    atomic_init(&r.failed, 0);
+    r.d = d;
+    r.x = x;
+    r.dy = dy;
+    r.dw = dw;
+    r.dyp = malloc((size_t)(p->groups * p->batch * d->img * es));
+    r.xp = tconv_alloc_aligned((size_t)(p->groups * d->cgp * d->rows * p->in_w * es));
+    r.acc = malloc((size_t)(p->groups * p->k_h * d->rows_n * d->cgp * es));
+    r.bias_part = dbias ? malloc((size_t)(p->batch * p->filters) * sizeof(double)) : NULL;
+    int ok = r.dyp && r.xp && r.acc && (!dbias || r.bias_part);
+    if (ok) {
+        tconv_parallel_ranges(p->groups * p->batch, 1, pack, &r);
+        const int64_t items = p->groups * d->cblocks * p->k_h * d->rblocks;
+        for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++)
+            tconv_parallel_ranges(items, 1, run_tiles, &r);
+        ok = !atomic_load(&r.failed);
+        if (ok) tconv_parallel_ranges(p->groups * p->k_h * d->rows_n, 4, unpack_dw, &r);
+        if (ok && dbias)
+            for (int64_t f = 0; f < p->filters; f++) {
+                double sum = 0.0;
+                for (int64_t n = 0; n < p->batch; n++) sum += r.bias_part[n * p->filters + f];
+                tconv_elem_store(p->dtype, dbias, f, sum);
+            }
+    }
+    free(r.dyp);
+    free(r.xp);
+    free(r.acc);
+    free(r.bias_part);
+    return ok ? TCONV_OK : TCONV_ENOMEM;
+}
