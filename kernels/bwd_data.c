@@ -20,6 +20,7 @@
 #include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/scratch.h"
 
 /* Largest MR and NR the driver holds (pointer arrays on the stack). */
 #define BWD_MAX_TILE 64
@@ -36,6 +37,7 @@ struct tconv_bwd_data_driver {
     int64_t gh, gw;  /* the grid the taps reach */
     int dy_in_place; /* read dy where it is (channel-innermost, covers the grid) */
     int dx_direct;   /* tiles store into dx (channel-innermost, dense pixels) */
+    tconv_scratch *scratch; /* packed weights, tap list, dy grid, dx scratch: kept between calls */
 };
 
 tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
@@ -71,11 +73,20 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     d->dy_in_place = y->c == 1 && y->w == p->filters && p->crop_top <= 0 && p->crop_left <= 0 &&
                      d->gh - p->crop_top <= p->out_h && d->gw - p->crop_left <= p->out_w;
     d->dx_direct = x->c == 1 && x->w == p->channels;
+    d->scratch = tconv_scratch_new();
+    if (!d->scratch) {
+        free(d);
+        return TCONV_ENOMEM;
+    }
     *out = d;
     return TCONV_OK;
 }
 
-void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d) { free(d); }
+void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d)
+{
+    if (d) tconv_scratch_delete(d->scratch);
+    free(d);
+}
 
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n)
 {
@@ -209,13 +220,21 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
     const int64_t es = d->es, F = p->filters;
     run_ctx r = {d, dy, w, NULL, NULL, NULL, NULL, {0}, 0, 0, 0, dx};
     const int64_t gblocks = p->groups * d->cblocks;
-    r.packed = tconv_alloc_aligned((size_t)(gblocks * d->taps * p->fg * d->nr * es));
-    if (!d->dy_in_place)
-        r.gridbuf = malloc((size_t)(p->batch * d->gh * d->gw * F * es));
-    char *scratch = d->dx_direct ? NULL : malloc((size_t)(p->x_elems * es));
-    r.taps = malloc((size_t)(gblocks * d->taps) * sizeof *r.taps);
-    const int ok = r.packed && r.taps && (d->dy_in_place || r.gridbuf) && (d->dx_direct || scratch);
+    const size_t sizes[4] = {(size_t)(gblocks * d->taps * p->fg * d->nr * es),
+                             (size_t)(gblocks * d->taps) * sizeof *r.taps,
+                             d->dy_in_place ? 0 : (size_t)(p->batch * d->gh * d->gw * F * es),
+                             d->dx_direct ? 0 : (size_t)(p->x_elems * es)};
+    size_t at[4];
+    const size_t total = tconv_scratch_carve(sizes, at, 4);
+    int kept = 0;
+    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    char *scratch = NULL;
+    const int ok = block != NULL;
     if (ok) {
+        r.packed = block + at[0];
+        r.taps = (tconv_uk_tap *)(block + at[1]);
+        r.gridbuf = d->dy_in_place ? NULL : block + at[2];
+        scratch = d->dx_direct ? NULL : block + at[3];
         tconv_parallel_ranges(gblocks, 1, pack_weights, &r);
         if (d->dy_in_place) {
             r.g = (grid){(const char *)dy + (-p->crop_top * p->y.h - p->crop_left * p->y.w) * es,
@@ -245,9 +264,6 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
         tconv_parallel_ranges(gblocks * p->batch * p->in_h, 1, run_rows, &r);
         if (!d->dx_direct) tconv_parallel_ranges(p->batch * p->in_h, 1, unpack_rows, &r);
     }
-    free(r.packed);
-    free(r.taps);
-    free(r.gridbuf);
-    free(scratch);
+    tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;
 }

@@ -25,9 +25,10 @@
  *   the result is the same bits for every thread count. With few filters,
  *   the driver hands the pass to bwd_weights_rows.c (filters as tile rows).
  *
- * Both drivers pack per call (training weights change every step) and
- * allocate their scratch per call, so concurrent calls on one driver are
- * safe.
+ * Both drivers pack per call (training weights change every step) into a
+ * scratch block kept between calls (kernels/scratch.h); a call that finds
+ * it in use by another allocates its own, so concurrent calls on one driver
+ * are safe.
  */
 #ifndef TCONV_KERNELS_BWD_DRIVER_H
 #define TCONV_KERNELS_BWD_DRIVER_H

@@ -33,6 +33,7 @@
 #include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/scratch.h"
 
 #define BWD_MAX_TILE 64
 
@@ -52,6 +53,7 @@ struct tconv_bwd_weights_driver {
     int64_t rows;       /* batch * in_h: the reduction, in input rows */
     int64_t chunk_rows, nchunks;
     int x_in_place;     /* the kernels read x where it is */
+    tconv_scratch *scratch; /* packed dy, accumulator, x copy, bias sums: kept between calls */
 };
 
 tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
@@ -118,6 +120,11 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     if (cr > d->rows) cr = d->rows;
     d->chunk_rows = cr;
     d->nchunks = (d->rows + cr - 1) / cr;
+    d->scratch = tconv_scratch_new();
+    if (!d->scratch) {
+        free(d);
+        return TCONV_ENOMEM;
+    }
     *out = d;
     return TCONV_OK;
 }
@@ -125,6 +132,7 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
 void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d)
 {
     if (d) tconv_bwd_wrows_destroy(d->by_rows);
+    if (d) tconv_scratch_delete(d->scratch);
     free(d);
 }
 
@@ -354,10 +362,20 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
     r.dw = dw;
     r.dbias = dbias;
     const int64_t packs = p->groups * d->fblocks * p->batch;
-    r.dyp = tconv_alloc_aligned((size_t)(packs * d->gh * p->stride_w * d->qw * d->nr * es));
-    r.bias_part = dbias ? malloc((size_t)(p->batch * p->filters) * sizeof(double)) : NULL;
-    r.acc = malloc((size_t)(p->groups * d->taps * p->cg * d->fgp * es));
+    const size_t sizes[4] = {(size_t)(packs * d->gh * p->stride_w * d->qw * d->nr * es),
+                             (size_t)(p->groups * d->taps * p->cg * d->fgp * es),
+                             d->x_in_place ? 0 : (size_t)((p->x_elems + d->mr) * es),
+                             dbias ? (size_t)(p->batch * p->filters) * sizeof(double) : 0};
+    size_t at[4];
+    const size_t total = tconv_scratch_carve(sizes, at, 4);
+    int kept = 0;
+    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
     char *xcopy = NULL;
+    if (block) {
+        r.dyp = block + at[0];
+        r.acc = block + at[1];
+        r.bias_part = dbias ? (double *)(block + at[3]) : NULL;
+    }
     if (d->x_in_place) {
         r.xs = x;
         r.xn = p->x.n;
@@ -365,7 +383,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
         r.xw = p->x.w;
         r.xc = p->x.c;
     } else {
-        xcopy = malloc((size_t)((p->x_elems + d->mr) * es));
+        xcopy = block ? block + at[2] : NULL;
         r.xs = xcopy;
         if (d->pixels) { /* NHWC */
             r.xc = 1;
@@ -379,7 +397,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
             r.xn = p->channels * p->in_h * p->in_w;
         }
     }
-    int ok = r.dyp && r.acc && (!dbias || r.bias_part) && (d->x_in_place || xcopy);
+    int ok = block != NULL;
     if (ok) {
         if (xcopy) memset(xcopy + p->x_elems * es, 0, (size_t)(d->mr * es)); /* PIXELS over-read */
         tconv_parallel_ranges(packs, 1, pack_dy, &r);
@@ -400,9 +418,6 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
                 tconv_elem_store(p->dtype, dbias, f, sum);
             }
     }
-    free(r.dyp);
-    free(r.bias_part);
-    free(r.acc);
-    free(xcopy);
+    tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;
 }

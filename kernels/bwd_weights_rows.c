@@ -22,6 +22,7 @@
 #include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/scratch.h"
 
 #define BWD_MAX_TILE 64
 
@@ -42,6 +43,7 @@ struct tconv_bwd_wrows {
     int64_t img;        /* Fg * s_w * plane: one image of one group in dyp */
     int64_t rows;       /* batch * in_h: the reduction, in input rows */
     int64_t chunk_rows, nchunks;
+    tconv_scratch *scratch; /* dyp, xp, acc and the bias sums, kept between calls */
 };
 
 static double fill(int64_t used, int64_t size)
@@ -110,11 +112,20 @@ tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_uker
     if (cr > d->rows) cr = d->rows;
     d->chunk_rows = cr;
     d->nchunks = (d->rows + cr - 1) / cr;
+    d->scratch = tconv_scratch_new();
+    if (!d->scratch) {
+        free(d);
+        return TCONV_ENOMEM;
+    }
     *out = d;
     return TCONV_OK;
 }
 
-void tconv_bwd_wrows_destroy(tconv_bwd_wrows *d) { free(d); }
+void tconv_bwd_wrows_destroy(tconv_bwd_wrows *d)
+{
+    if (d) tconv_scratch_delete(d->scratch);
+    free(d);
+}
 
 void tconv_bwd_wrows_describe(const tconv_bwd_wrows *d, char *buf, size_t n)
 {
@@ -296,11 +307,21 @@ tconv_status tconv_bwd_wrows_run(const tconv_bwd_wrows *d, const void *x, const 
     r.x = x;
     r.dy = dy;
     r.dw = dw;
-    r.dyp = malloc((size_t)(p->groups * p->batch * d->img * es));
-    r.xp = tconv_alloc_aligned((size_t)(p->groups * d->cgp * d->rows * p->in_w * es));
-    r.acc = malloc((size_t)(p->groups * p->k_h * d->rows_n * d->cgp * es));
-    r.bias_part = dbias ? malloc((size_t)(p->batch * p->filters) * sizeof(double)) : NULL;
-    int ok = r.dyp && r.xp && r.acc && (!dbias || r.bias_part);
+    const size_t sizes[4] = {(size_t)(p->groups * p->batch * d->img * es),
+                             (size_t)(p->groups * d->cgp * d->rows * p->in_w * es),
+                             (size_t)(p->groups * p->k_h * d->rows_n * d->cgp * es),
+                             dbias ? (size_t)(p->batch * p->filters) * sizeof(double) : 0};
+    size_t at[4];
+    const size_t total = tconv_scratch_carve(sizes, at, 4);
+    int kept = 0;
+    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    int ok = block != NULL;
+    if (ok) {
+        r.dyp = block + at[0];
+        r.xp = block + at[1];
+        r.acc = block + at[2];
+        r.bias_part = dbias ? (double *)(block + at[3]) : NULL;
+    }
     if (ok) {
         tconv_parallel_ranges(p->groups * p->batch, 1, pack, &r);
         const int64_t items = p->groups * d->cblocks * p->k_h * d->rblocks;
@@ -315,9 +336,6 @@ tconv_status tconv_bwd_wrows_run(const tconv_bwd_wrows *d, const void *x, const 
                 tconv_elem_store(p->dtype, dbias, f, sum);
             }
     }
-    free(r.dyp);
-    free(r.xp);
-    free(r.acc);
-    free(r.bias_part);
+    tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;
 }

@@ -71,7 +71,7 @@ static tconv_desc desc_of(const shape_case *sc, tconv_dtype dt)
 typedef struct io {
     tconv_desc d;
     void *x, *w, *bias, *dy;
-    size_t x_bytes, y_bytes;
+    size_t x_bytes, y_bytes, w_bytes, bias_bytes;
 } io;
 
 static io make_io(const shape_case *sc, tconv_dtype dt, uint64_t seed)
@@ -92,6 +92,8 @@ static io make_io(const shape_case *sc, tconv_dtype dt, uint64_t seed)
     const size_t es = dt == TCONV_F64 ? 8 : 4;
     r.x_bytes = (size_t)nx * es;
     r.y_bytes = (size_t)ny * es;
+    r.w_bytes = (size_t)nw * es;
+    r.bias_bytes = (size_t)sc->f * es;
     return r;
 }
 
@@ -189,26 +191,40 @@ Test(threads, threaded_forward_matches_the_oracle, .timeout = 120)
 
 /* ---- several application threads ---------------------------------------- */
 
+/* What every pass of a plan must give, computed on one thread. */
+typedef struct wants {
+    void *y, *dx, *dw, *dbias;
+} wants;
+
 typedef struct app_job {
-    const tconv_plan *plan; /* shared plan, or NULL: make one from io */
+    const tconv_plan *plan; /* shared, or NULL: the thread makes its own */
     const io *r;
-    const void *want;
+    const wants *want;
     int rounds;
     int ok;
 } app_job;
 
+/* Runs all three passes of a plan again and again from one application
+ * thread, checking every result: the backward drivers' kept scratch blocks
+ * (kernels/scratch.h) must serve concurrent calls too. */
 static void *app_thread(void *arg)
 {
     app_job *j = arg;
     tconv_plan *own = NULL;
     if (!j->plan && tconv_plan_create(&own, &j->r->d, 0) != TCONV_OK) return NULL;
     const tconv_plan *p = j->plan ? j->plan : own;
-    void *y = malloc(j->r->y_bytes);
-    j->ok = y != NULL;
+    const io *r = j->r;
+    void *y = malloc(r->y_bytes), *dx = malloc(r->x_bytes), *dw = malloc(r->w_bytes),
+         *db = malloc(r->bias_bytes);
+    j->ok = y && dx && dw && db;
     for (int k = 0; k < j->rounds && j->ok; k++)
-        j->ok = tconv_forward(p, j->r->x, j->r->w, j->r->bias, y) == TCONV_OK &&
-                memcmp(y, j->want, j->r->y_bytes) == 0;
-    free(y);
+        j->ok = tconv_forward(p, r->x, r->w, r->bias, y) == TCONV_OK &&
+                memcmp(y, j->want->y, r->y_bytes) == 0 &&
+                tconv_backward_data(p, r->dy, r->w, dx) == TCONV_OK &&
+                memcmp(dx, j->want->dx, r->x_bytes) == 0 &&
+                tconv_backward_weights(p, r->x, r->dy, dw, db) == TCONV_OK &&
+                memcmp(dw, j->want->dw, r->w_bytes) == 0 && memcmp(db, j->want->dbias, r->bias_bytes) == 0;
+    free(y); free(dx); free(dw); free(db);
     tconv_plan_destroy(own);
     return NULL;
 }
@@ -216,8 +232,15 @@ static void *app_thread(void *arg)
 static void concurrent(int shared_plan)
 {
     io r = make_io(&cases[0], TCONV_F32, 99);
-    void *want = malloc(r.y_bytes);
-    run_passes(&r, 1, want, NULL);
+    wants want = {malloc(r.y_bytes), malloc(r.x_bytes), malloc(r.w_bytes), malloc(r.bias_bytes)};
+    cr_assert(want.y && want.dx && want.dw && want.dbias);
+    run_passes(&r, 1, want.y, want.dx);
+    {
+        tconv_plan *one;
+        cr_assert_eq(tconv_plan_create(&one, &r.d, 0), TCONV_OK, "%s", tconv_last_error());
+        cr_assert_eq(tconv_backward_weights(one, r.x, r.dy, want.dw, want.dbias), TCONV_OK);
+        tconv_plan_destroy(one);
+    }
     cr_assert_eq(tconv_set_num_threads(2), TCONV_OK);
     tconv_plan *p = NULL;
     if (shared_plan) cr_assert_eq(tconv_plan_create(&p, &r.d, 0), TCONV_OK);
@@ -225,7 +248,7 @@ static void concurrent(int shared_plan)
     pthread_t t[APPS];
     app_job jobs[APPS];
     for (int i = 0; i < APPS; i++) {
-        jobs[i] = (app_job){p, &r, want, 20, 0};
+        jobs[i] = (app_job){p, &r, &want, 20, 0};
         cr_assert_eq(pthread_create(&t[i], NULL, app_thread, &jobs[i]), 0);
     }
     for (int i = 0; i < APPS; i++) {
@@ -233,7 +256,7 @@ static void concurrent(int shared_plan)
         cr_assert(jobs[i].ok, "application thread %d got a wrong result or an error", i);
     }
     tconv_plan_destroy(p);
-    free(want);
+    free(want.y); free(want.dx); free(want.dw); free(want.dbias);
     free_io(&r);
 }
 
