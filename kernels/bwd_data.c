@@ -124,6 +124,13 @@ static void pack_weights(void *arg, int64_t begin, int64_t end)
         memset(slab, 0, (size_t)(d->taps * p->fg * d->nr * d->es));
         for (int64_t t = 0; t < d->taps; t++) {
             const int64_t kh = t / p->k_w, kw = t % p->k_w;
+            if (p->w.cg == 1) { /* channels contiguous (W_OHWI): a run per filter */
+                for (int64_t m = 0; m < p->fg; m++)
+                    memcpy(slab + (t * p->fg + m) * d->nr * d->es,
+                           r->w + tconv_w_index(p, g * p->cg + b * d->nr, m, kh, kw) * d->es,
+                           (size_t)(cols * d->es));
+                continue;
+            }
             for (int64_t j = 0; j < cols; j++) {
                 const int64_t c = g * p->cg + b * d->nr + j;
                 /* Fg weights of input channel c at tap t, into column j. */
@@ -166,34 +173,38 @@ static void fill_grid(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* Tasks [begin, end) of the flat (group, channel block, image, input row)
- * range: every tile of that row of dx for that channel block. */
-static void run_rows(void *arg, int64_t begin, int64_t end)
+/* Tiles [begin, end) of the flat (group, channel block, tile) range: tile t
+ * holds MR consecutive pixels of the flat (image, input row, input column)
+ * order, so that a tile may run on past the end of a row and small images
+ * fill it as well as large ones (every row of a tile gets the same
+ * arithmetic whichever tile holds it: the bits do not depend on the
+ * tiling). */
+static void run_tiles(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
     const tconv_bwd_data_driver *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr;
+    const int64_t hw = p->in_h * p->in_w, pixels = p->batch * hw;
+    const int64_t tiles = (pixels + mr - 1) / mr;
     char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
     const void *xrow[BWD_MAX_TILE];
     void *yrow[BWD_MAX_TILE];
     for (int64_t task = begin; task < end; task++) {
-        const int64_t gb = task / (p->batch * p->in_h), nh = task % (p->batch * p->in_h);
+        const int64_t gb = task / tiles, j0 = task % tiles * mr;
         const int64_t g = gb / d->cblocks, b = gb % d->cblocks;
-        const int64_t n = nh / p->in_h, ih = nh % p->in_h;
         const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
+        const int64_t m = pixels - j0 < mr ? pixels - j0 : mr;
         const tconv_uk_tap *taps = r->taps + gb * d->taps;
-        const char *src = r->g.origin + (n * r->g.n + ih * p->stride_h * r->g.h + g * p->fg) * es;
-        char *dst = r->out + (n * r->out_n + ih * r->out_h + g * p->cg + b * d->nr) * es;
-        for (int64_t iw0 = 0; iw0 < p->in_w; iw0 += mr) {
-            const int64_t m = p->in_w - iw0 < mr ? p->in_w - iw0 : mr;
-            for (int64_t i = 0; i < mr; i++) {
-                const int64_t iw = iw0 + (i < m ? i : m - 1);
-                xrow[i] = src + iw * p->stride_w * r->g.w * es;
-                yrow[i] = i < m ? dst + (iw0 + i) * r->out_w * es : dummy;
-            }
-            d->uk->channels(cols, d->taps, taps, p->fg, xrow, zero_bias, yrow);
+        for (int64_t i = 0; i < mr; i++) {
+            const int64_t pix = j0 + (i < m ? i : m - 1);
+            const int64_t n = pix / hw, ih = pix % hw / p->in_w, iw = pix % p->in_w;
+            xrow[i] = r->g.origin +
+                      (n * r->g.n + ih * p->stride_h * r->g.h + iw * p->stride_w * r->g.w + g * p->fg) * es;
+            yrow[i] = i < m ? r->out + (n * r->out_n + ih * r->out_h + iw * r->out_w + g * p->cg + b * d->nr) * es
+                            : dummy;
         }
+        d->uk->channels(cols, d->taps, taps, p->fg, xrow, zero_bias, yrow);
     }
 }
 
@@ -261,7 +272,8 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
             r.out_h = p->in_w * p->channels;
             r.out_w = p->channels;
         }
-        tconv_parallel_ranges(gblocks * p->batch * p->in_h, 1, run_rows, &r);
+        const int64_t tiles = (p->batch * p->in_h * p->in_w + d->mr - 1) / d->mr;
+        tconv_parallel_ranges(gblocks * tiles, 4, run_tiles, &r);
         if (!d->dx_direct) tconv_parallel_ranges(p->batch * p->in_h, 1, unpack_rows, &r);
     }
     tconv_scratch_give(d->scratch, block, kept);
