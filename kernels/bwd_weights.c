@@ -180,33 +180,60 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
         const tconv_bwd_weights_driver *d = r->d;                                            \
         const tconv_problem *p = &d->p;                                                      \
         const int64_t nr = d->nr, sw = p->stride_w, yc = p->y.c, yw = p->y.w;                \
+        const int64_t rowlen = sw * d->qw * nr; /* one grid row, every phase */             \
         T *slab = (T *)r->dyp + dyp_index(d, g, b, n, 0, 0, 0);                              \
-        memset(slab, 0, (size_t)(d->gh * sw * d->qw * nr) * sizeof(T));                      \
         const int64_t f0 = g * p->fg + b * nr;                                               \
         const int64_t cols = b * nr + nr <= p->fg ? nr : p->fg - b * nr;                     \
         /* dy columns [ow0, ow1) lie on the grid (v = ow + crop_left). */                   \
         const int64_t ow0 = p->crop_left < 0 ? -p->crop_left : 0;                            \
         int64_t ow1 = d->gw - p->crop_left;                                                  \
         if (ow1 > p->out_w) ow1 = p->out_w;                                                  \
+        const int64_t v0 = ow0 + p->crop_left, v1 = ow1 > ow0 ? ow1 + p->crop_left : v0;     \
         double sum[BWD_MAX_TILE] = {0};                                                      \
+        const int bias = r->bias_part != NULL;                                               \
+        /* Zeros only where no dy value goes: grid rows no dy row reaches. */               \
+        for (int64_t u = 0; u < d->gh; u++)                                                  \
+            if (u - p->crop_top < 0 || u - p->crop_top >= p->out_h)                          \
+                memset(slab + u * rowlen, 0, (size_t)rowlen * sizeof(T));                    \
         for (int64_t oh = 0; oh < p->out_h; oh++) {                                          \
             const T *row = (const T *)r->dy + tconv_y_index(p, n, f0, oh, 0);                \
-            if (r->bias_part)                                                                \
-                for (int64_t ow = 0; ow < p->out_w; ow++)                                    \
-                    for (int64_t j = 0; j < cols; j++) sum[j] += (double)row[ow * yw + j * yc]; \
             const int64_t u = oh + p->crop_top;                                              \
-            if (u < 0 || u >= d->gh) continue;                                               \
-            /* Grid column v goes to phase v % s_w, position v / s_w. */                    \
-            int64_t v = ow0 + p->crop_left, rw = v % sw, q = v / sw;                         \
-            for (int64_t ow = ow0; ow < ow1; ow++) {                                         \
-                T *dst = slab + ((u * sw + rw) * d->qw + q) * nr;                            \
+            if (u < 0 || u >= d->gh) { /* a bias-only row */                                 \
+                for (int64_t ow = 0; bias && ow < p->out_w; ow++)                            \
+                    for (int64_t j = 0; j < cols; j++) sum[j] += (double)row[ow * yw + j * yc]; \
+                continue;                                                                    \
+            }                                                                                \
+            T *grow = slab + u * rowlen;                                                     \
+            /* and, in a row, the columns outside [v0, v1) (crops, phase padding) */        \
+            for (int64_t v = 0; v < sw * d->qw; v++)                                         \
+                if (v < v0 || v >= v1) memset(grow + ((v % sw) * d->qw + v / sw) * nr, 0, (size_t)nr * sizeof(T)); \
+            /* Grid column v goes to phase v % s_w, position v / s_w; the sum   */          \
+            /* runs in (oh, ow) order, as bwd_weights_rows.c's does.            */          \
+            int64_t rw = v0 % sw, q = v0 / sw;                                               \
+            for (int64_t ow = 0; ow < p->out_w; ow++) {                                      \
                 const T *src = row + ow * yw;                                                \
-                if (yc == 1) memcpy(dst, src, (size_t)cols * sizeof(T));                     \
-                else for (int64_t j = 0; j < cols; j++) dst[j] = src[j * yc];                \
+                if (ow < ow0 || ow >= ow1) {                                                 \
+                    for (int64_t j = 0; bias && j < cols; j++) sum[j] += (double)src[j * yc]; \
+                    continue;                                                                \
+                }                                                                            \
+                T *dst = grow + (rw * d->qw + q) * nr;                                       \
+                if (yc == 1 && bias)                                                         \
+                    for (int64_t j = 0; j < cols; j++) {                                     \
+                        sum[j] += (double)src[j];                                            \
+                        dst[j] = src[j];                                                     \
+                    }                                                                        \
+                else if (yc == 1)                                                            \
+                    memcpy(dst, src, (size_t)cols * sizeof(T));                              \
+                else                                                                         \
+                    for (int64_t j = 0; j < cols; j++) {                                     \
+                        dst[j] = src[j * yc];                                                \
+                        if (bias) sum[j] += (double)dst[j];                                  \
+                    }                                                                        \
+                for (int64_t j = cols; j < nr; j++) dst[j] = 0;                              \
                 if (++rw == sw) { rw = 0; q++; }                                             \
             }                                                                                \
         }                                                                                    \
-        if (r->bias_part)                                                                    \
+        if (bias)                                                                            \
             for (int64_t j = 0; j < cols; j++) r->bias_part[n * p->filters + f0 + j] = sum[j]; \
     }
 PACK_DY(float, pack_dy_f32)
