@@ -29,6 +29,7 @@
 #include "dispatch/threads.h"
 #include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
+#include "kernels/bwd_weights_common.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/checked.h"
 #include "kernels/elem.h"
@@ -109,15 +110,10 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
      * block: in place only when blocks are whole (no read past x's end). */
     d->x_in_place = d->pixels ? p->x.c == 1 && p->cg % d->mr == 0 : p->x.w == 1;
 
-    /* Chunk: input rows whose x (Cg channels) and packed dy (s_h grid rows of
-     * s_w*qw*NR each) fill about half of L2, and at least 256 pixels of
-     * reduction per tile call so that the accumulate step stays small. */
-    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
+    /* Chunk: per input row, its x (Cg channels) and packed dy (s_h grid rows
+     * of s_w*qw*NR each). */
     const int64_t row_bytes = (p->in_w * p->cg + p->stride_h * p->stride_w * d->qw * d->nr) * d->es;
-    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
-    const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
-    if (cr < min_rows) cr = min_rows;
-    if (cr > d->rows) cr = d->rows;
+    const int64_t cr = tconv_bwd_chunk_rows(p, row_bytes, d->rows);
     d->chunk_rows = cr;
     d->nchunks = (d->rows + cr - 1) / cr;
     d->scratch = tconv_scratch_new();
@@ -322,18 +318,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
             d->uk->channels(nr, nrows, list, p->in_w, xrow, zero_bias, yrow);
         }
         if (first) continue;
-        if (es == 8)
-            for (int64_t i = 0; i < m; i++) {
-                double *a = (double *)acc + i * d->fgp;
-                const double *s = (const double *)temp + i * nr;
-                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
-            }
-        else
-            for (int64_t i = 0; i < m; i++) {
-                float *a = (float *)acc + i * d->fgp;
-                const float *s = (const float *)temp + i * nr;
-                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
-            }
+        tconv_bwd_add_tile(es, acc, d->fgp, temp, nr, m);
     }
 }
 
@@ -439,11 +424,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
         else if (ok)
             tconv_parallel_ranges(p->groups * d->taps * p->cg, 64, unpack_dw, &r);
         if (ok && dbias)
-            for (int64_t f = 0; f < p->filters; f++) {
-                double sum = 0.0;
-                for (int64_t n = 0; n < p->batch; n++) sum += r.bias_part[n * p->filters + f];
-                tconv_elem_store(p->dtype, dbias, f, sum);
-            }
+            tconv_bwd_store_bias(p, r.bias_part, dbias);
     }
     tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;

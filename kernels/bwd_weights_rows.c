@@ -18,6 +18,7 @@
 
 #include "dispatch/threads.h"
 #include "dispatch/topology.h"
+#include "kernels/bwd_weights_common.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/checked.h"
 #include "kernels/elem.h"
@@ -101,15 +102,9 @@ tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_uker
         free(d);
         return TCONV_EOVERFLOW;
     }
-    /* Chunk: input rows whose x panel (NR channels per pixel) and dy rows
-     * (one run per tile row) fill about half of L2, and at least 256 pixels
-     * of reduction per tile call so that the accumulate step stays small. */
-    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
-    const int64_t row_bytes = p->in_w * (d->nr + d->rows_n) * d->es;
-    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
-    const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
-    if (cr < min_rows) cr = min_rows;
-    if (cr > d->rows) cr = d->rows;
+    /* Chunk: per input row, its x panel (NR channels per pixel) and the dy
+     * runs of the tile's rows. */
+    const int64_t cr = tconv_bwd_chunk_rows(p, p->in_w * (d->nr + d->rows_n) * d->es, d->rows);
     d->chunk_rows = cr;
     d->nchunks = (d->rows + cr - 1) / cr;
     d->scratch = tconv_scratch_new();
@@ -264,18 +259,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
         }
         d->uk->channels(nr, nrows, list, p->in_w, xrow, zeros, yrow);
         if (first) continue;
-        if (es == 8)
-            for (int64_t i = 0; i < m_rows; i++) {
-                double *a = (double *)acc + i * d->cgp;
-                const double *s = (const double *)temp + i * nr;
-                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
-            }
-        else
-            for (int64_t i = 0; i < m_rows; i++) {
-                float *a = (float *)acc + i * d->cgp;
-                const float *s = (const float *)temp + i * nr;
-                for (int64_t j = 0; j < nr; j++) a[j] += s[j];
-            }
+        tconv_bwd_add_tile(es, acc, d->cgp, temp, nr, m_rows);
     }
 }
 
@@ -330,11 +314,7 @@ tconv_status tconv_bwd_wrows_run(const tconv_bwd_wrows *d, const void *x, const 
         ok = !atomic_load(&r.failed);
         if (ok) tconv_parallel_ranges(p->groups * p->k_h * d->rows_n, 4, unpack_dw, &r);
         if (ok && dbias)
-            for (int64_t f = 0; f < p->filters; f++) {
-                double sum = 0.0;
-                for (int64_t n = 0; n < p->batch; n++) sum += r.bias_part[n * p->filters + f];
-                tconv_elem_store(p->dtype, dbias, f, sum);
-            }
+            tconv_bwd_store_bias(p, r.bias_part, dbias);
     }
     tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;

@@ -1,0 +1,59 @@
+/*
+ * What the two backward-weights drivers (bwd_weights.c: filters as lanes,
+ * bwd_weights_rows.c: filters as rows) share: how the reduction over input
+ * rows is cut into chunks, how a later chunk's tile is added into the
+ * accumulator, and how the images' bias sums become dbias. Both cut and add
+ * the same way, so both give the same bits for every thread count.
+ */
+#ifndef TCONV_KERNELS_BWD_WEIGHTS_COMMON_H
+#define TCONV_KERNELS_BWD_WEIGHTS_COMMON_H
+
+#include <stdint.h>
+
+#include "dispatch/topology.h"
+#include "kernels/elem.h"
+#include "kernels/problem.h"
+
+/* Input rows per chunk: as many as fill about half of L2 at row_bytes each
+ * (the rows' x and the part of dy one tile reads), but at least 256 pixels
+ * of reduction per tile call so that the accumulate step stays small, and
+ * at most all `rows`. */
+static inline int64_t tconv_bwd_chunk_rows(const tconv_problem *p, int64_t row_bytes, int64_t rows)
+{
+    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
+    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
+    const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
+    if (cr < min_rows) cr = min_rows;
+    return cr > rows ? rows : cr;
+}
+
+/* acc[i*acc_stride + j] += temp[i*nr + j] for i < m, j < nr: a later
+ * chunk's tile into the accumulator, elements of es bytes. */
+static inline void tconv_bwd_add_tile(int64_t es, char *acc, int64_t acc_stride, const char *temp,
+                                      int64_t nr, int64_t m)
+{
+    if (es == 8)
+        for (int64_t i = 0; i < m; i++) {
+            double *a = (double *)acc + i * acc_stride;
+            const double *s = (const double *)temp + i * nr;
+            for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+        }
+    else
+        for (int64_t i = 0; i < m; i++) {
+            float *a = (float *)acc + i * acc_stride;
+            const float *s = (const float *)temp + i * nr;
+            for (int64_t j = 0; j < nr; j++) a[j] += s[j];
+        }
+}
+
+/* dbias[f] = the sum over images of bias_part[n][f], in image order. */
+static inline void tconv_bwd_store_bias(const tconv_problem *p, const double *bias_part, void *dbias)
+{
+    for (int64_t f = 0; f < p->filters; f++) {
+        double sum = 0.0;
+        for (int64_t n = 0; n < p->batch; n++) sum += bias_part[n * p->filters + f];
+        tconv_elem_store(p->dtype, dbias, f, sum);
+    }
+}
+
+#endif /* TCONV_KERNELS_BWD_WEIGHTS_COMMON_H */
