@@ -22,11 +22,8 @@
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
 
-/* Largest MR and NR the driver holds (pointer arrays on the stack). */
-#define BWD_MAX_TILE 64
-
 /* NR zeros: the kernels' bias argument (whole vectors, 64-byte aligned). */
-static const double zero_bias[BWD_MAX_TILE] __attribute__((aligned(64)));
+static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_data_driver {
     tconv_problem p;
@@ -45,7 +42,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
 {
     *out = NULL;
     if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
-        uk->mr > BWD_MAX_TILE || uk->nr < 1 || uk->nr > BWD_MAX_TILE)
+        uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_BWD_MAX_TILE)
         return TCONV_EUNSUPPORTED;
     tconv_bwd_data_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
@@ -59,10 +56,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     int64_t elems;
     /* Sizes of the grid, the packed weights and the scratch output must be
      * indexable (the problem's own sizes were checked at validation). */
-    if (!tconv_mul_ok(p->in_h - 1, p->stride_h, &d->gh) ||
-        !tconv_mul_ok(p->in_w - 1, p->stride_w, &d->gw) ||
-        !tconv_add_ok(d->gh, (p->k_h - 1) * p->dil_h + 1, &d->gh) ||
-        !tconv_add_ok(d->gw, (p->k_w - 1) * p->dil_w + 1, &d->gw) ||
+    if (!tconv_bwd_grid(p, &d->gh, &d->gw) ||
         !tconv_mul_ok(d->gh, d->gw, &elems) || !tconv_mul_ok(elems, p->filters, &elems) ||
         !tconv_mul_ok(elems, p->batch * d->es, &elems) ||
         !tconv_mul_ok(p->groups * d->cblocks * d->nr, d->taps * p->fg * d->es, &elems)) {
@@ -187,9 +181,9 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const int64_t es = d->es, mr = d->mr;
     const int64_t hw = p->in_h * p->in_w, pixels = p->batch * hw;
     const int64_t tiles = (pixels + mr - 1) / mr;
-    char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
-    const void *xrow[BWD_MAX_TILE];
-    void *yrow[BWD_MAX_TILE];
+    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    const void *xrow[TCONV_BWD_MAX_TILE];
+    void *yrow[TCONV_BWD_MAX_TILE];
     for (int64_t task = begin; task < end; task++) {
         const int64_t gb = task / tiles, j0 = task % tiles * mr;
         const int64_t g = gb / d->cblocks, b = gb % d->cblocks;

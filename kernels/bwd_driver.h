@@ -35,8 +35,12 @@
 
 #include <stddef.h>
 
+#include "kernels/checked.h"
 #include "kernels/problem.h"
 #include "kernels/ukernel.h"
+
+/* Largest MR and NR the drivers hold (pointer arrays on the stack). */
+#define TCONV_BWD_MAX_TILE 64
 
 typedef struct tconv_bwd_data_driver tconv_bwd_data_driver;
 typedef struct tconv_bwd_weights_driver tconv_bwd_weights_driver;
@@ -63,5 +67,15 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
                                           const void *dy, void *dw, void *dbias);
 /* e.g. "f32_fwd_8x32_avx512 chunks=12x30 rows" */
 void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n);
+
+/* The uncropped output grid the taps reach, gh x gw (gh = (in_h - 1)*s_h +
+ * (k_h - 1)*d_h + 1, gw alike), which the backward drivers read dy on; 0
+ * when it cannot be indexed in int64_t. */
+static inline int tconv_bwd_grid(const tconv_problem *p, int64_t *gh, int64_t *gw)
+{
+    return tconv_mul_ok(p->in_h - 1, p->stride_h, gh) && tconv_mul_ok(p->in_w - 1, p->stride_w, gw) &&
+           tconv_add_ok(*gh, (p->k_h - 1) * p->dil_h + 1, gh) &&
+           tconv_add_ok(*gw, (p->k_w - 1) * p->dil_w + 1, gw);
+}
 
 #endif /* TCONV_KERNELS_BWD_DRIVER_H */

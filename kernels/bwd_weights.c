@@ -36,9 +36,8 @@
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
 
-#define BWD_MAX_TILE 64
 
-static const double zero_bias[BWD_MAX_TILE] __attribute__((aligned(64)));
+static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_weights_driver {
     tconv_bwd_wrows *by_rows; /* set: the filters-as-rows driver runs the pass */
@@ -61,8 +60,8 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
                                              tconv_bwd_weights_driver **out)
 {
     *out = NULL;
-    if (uk->dtype != p->dtype || uk->mr < 1 || uk->mr > BWD_MAX_TILE || uk->nr < 1 ||
-        uk->nr > BWD_MAX_TILE)
+    if (uk->dtype != p->dtype || uk->mr < 1 || uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 ||
+        uk->nr > TCONV_BWD_MAX_TILE)
         return TCONV_EUNSUPPORTED;
     tconv_bwd_weights_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
@@ -89,10 +88,7 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     d->cblocks = (p->cg + d->mr - 1) / d->mr;
     d->rows = p->batch * p->in_h;
     int64_t elems, acc;
-    if (!tconv_mul_ok(p->in_h - 1, p->stride_h, &d->gh) ||
-        !tconv_mul_ok(p->in_w - 1, p->stride_w, &d->gw) ||
-        !tconv_add_ok(d->gh, (p->k_h - 1) * p->dil_h + 1, &d->gh) ||
-        !tconv_add_ok(d->gw, (p->k_w - 1) * p->dil_w + 1, &d->gw)) {
+    if (!tconv_bwd_grid(p, &d->gh, &d->gw)) {
         free(d);
         return TCONV_EOVERFLOW;
     }
@@ -185,7 +181,7 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
         int64_t ow1 = d->gw - p->crop_left;                                                  \
         if (ow1 > p->out_w) ow1 = p->out_w;                                                  \
         const int64_t v0 = ow0 + p->crop_left, v1 = ow1 > ow0 ? ow1 + p->crop_left : v0;     \
-        double sum[BWD_MAX_TILE] = {0};                                                      \
+        double sum[TCONV_BWD_MAX_TILE] = {0};                                                \
         const int bias = r->bias_part != NULL;                                               \
         /* Zeros only where no dy value goes: grid rows no dy row reaches. */               \
         for (int64_t u = 0; u < d->gh; u++)                                                  \
@@ -274,19 +270,17 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const tconv_bwd_weights_driver *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
-    const int64_t row0 = r->chunk * d->chunk_rows;
-    const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
     const int first = r->chunk == 0;
-    tconv_uk_tap *list = tconv_thread_scratch((size_t)d->chunk_rows * sizeof *list +
-                                              (size_t)(BWD_MAX_TILE * BWD_MAX_TILE * 8));
+    int64_t row0, nrows;
+    char *temp; /* a later chunk's tile, added in after */
+    tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, &temp);
     if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
         atomic_store(&((run_ctx *)r)->failed, 1);
         return;
     }
-    char *temp = (char *)(list + d->chunk_rows); /* a later chunk's tile, added in after */
-    char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
-    const void *xrow[BWD_MAX_TILE];
-    void *yrow[BWD_MAX_TILE];
+    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    const void *xrow[TCONV_BWD_MAX_TILE];
+    void *yrow[TCONV_BWD_MAX_TILE];
     int64_t prev = -1;
     for (int64_t item = begin; item < end; item++) {
         const int64_t cb = item % d->cblocks, gbt = item / d->cblocks;

@@ -11,7 +11,10 @@
 #include <stdint.h>
 
 #include "dispatch/topology.h"
+#include "dispatch/threads.h"
+#include "kernels/bwd_driver.h"
 #include "kernels/elem.h"
+#include "kernels/ukernel.h"
 #include "kernels/problem.h"
 
 /* Input rows per chunk: as many as fill about half of L2 at row_bytes each
@@ -25,6 +28,22 @@ static inline int64_t tconv_bwd_chunk_rows(const tconv_problem *p, int64_t row_b
     const int64_t min_rows = (256 + p->in_w - 1) / p->in_w;
     if (cr < min_rows) cr = min_rows;
     return cr > rows ? rows : cr;
+}
+
+/* What a task of chunk `chunk` works with: the chunk's input rows [*row0,
+ * *row0 + *nrows) of the batch's `rows`, and this thread's scratch, a tap
+ * list of chunk_rows entries (returned) followed by one tile (*temp) that a
+ * later chunk stores before adding it in. NULL when the thread has no
+ * scratch. */
+static inline tconv_uk_tap *tconv_bwd_chunk_scratch(int64_t chunk, int64_t chunk_rows, int64_t rows,
+                                                    int64_t *row0, int64_t *nrows, char **temp)
+{
+    *row0 = chunk * chunk_rows;
+    *nrows = *row0 + chunk_rows <= rows ? chunk_rows : rows - *row0;
+    tconv_uk_tap *list = tconv_thread_scratch((size_t)chunk_rows * sizeof *list +
+                                              (size_t)(TCONV_BWD_MAX_TILE * TCONV_BWD_MAX_TILE * 8));
+    if (list) *temp = (char *)(list + chunk_rows);
+    return list;
 }
 
 /* acc[i*acc_stride + j] += temp[i*nr + j] for i < m, j < nr: a later

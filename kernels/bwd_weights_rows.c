@@ -18,6 +18,7 @@
 
 #include "dispatch/threads.h"
 #include "dispatch/topology.h"
+#include "kernels/bwd_driver.h"
 #include "kernels/bwd_weights_common.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/checked.h"
@@ -25,11 +26,10 @@
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
 
-#define BWD_MAX_TILE 64
 
 /* Zeros: the kernels' bias argument (whole vectors, 64-byte aligned), and
  * the source of the zero channels past Cg. */
-static const double zeros[BWD_MAX_TILE] __attribute__((aligned(64)));
+static const double zeros[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_wrows {
     tconv_problem p;
@@ -70,7 +70,7 @@ tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_uker
 {
     *out = NULL;
     if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
-        uk->mr > BWD_MAX_TILE || uk->nr < 1 || uk->nr > BWD_MAX_TILE)
+        uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_BWD_MAX_TILE)
         return TCONV_EUNSUPPORTED;
     tconv_bwd_wrows *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
@@ -85,10 +85,7 @@ tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_uker
     d->cgp = d->cblocks * d->nr;
     d->rows = p->batch * p->in_h;
     int64_t elems;
-    if (!tconv_mul_ok(p->in_h - 1, p->stride_h, &d->gh) ||
-        !tconv_mul_ok(p->in_w - 1, p->stride_w, &d->gw) ||
-        !tconv_add_ok(d->gh, (p->k_h - 1) * p->dil_h + 1, &d->gh) ||
-        !tconv_add_ok(d->gw, (p->k_w - 1) * p->dil_w + 1, &d->gw)) {
+    if (!tconv_bwd_grid(p, &d->gh, &d->gw)) {
         free(d);
         return TCONV_EOVERFLOW;
     }
@@ -219,19 +216,17 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const tconv_bwd_wrows *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
-    const int64_t row0 = r->chunk * d->chunk_rows;
-    const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
     const int first = r->chunk == 0;
-    tconv_uk_tap *list = tconv_thread_scratch((size_t)d->chunk_rows * sizeof *list +
-                                              (size_t)(BWD_MAX_TILE * BWD_MAX_TILE * 8));
+    int64_t row0, nrows;
+    char *temp; /* a later chunk's tile, added in after */
+    tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, &temp);
     if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
         atomic_store(&((run_ctx *)r)->failed, 1);
         return;
     }
-    char *temp = (char *)(list + d->chunk_rows); /* a later chunk's tile, added in after */
-    char dummy[BWD_MAX_TILE * 8] __attribute__((aligned(64)));
-    const void *xrow[BWD_MAX_TILE];
-    void *yrow[BWD_MAX_TILE];
+    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    const void *xrow[TCONV_BWD_MAX_TILE];
+    void *yrow[TCONV_BWD_MAX_TILE];
     int64_t prev = -1;
     for (int64_t item = begin; item < end; item++) {
         const int64_t rb = item % d->rblocks, gck = item / d->rblocks;
