@@ -265,6 +265,29 @@ TCONV_API const char *tconv_isa_name(tconv_isa isa);
  * (for testing and tuning; tconv_plan_info shows what a plan runs). */
 TCONV_API const char *tconv_kernel_name(tconv_isa isa, int index);
 
+/* This host as tconv sees it: what the tuning cache keys its entries on and
+ * what the blocking model and the thread pool size themselves by (CPUID or
+ * MIDR_EL1, and the hwloc topology; read once per process). Benchmarks
+ * record it so results from several machines can be told apart. The
+ * strings live as long as the process. */
+typedef struct tconv_host_info {
+    const char *fingerprint;  /* the tuning cache's host line, e.g.
+                               * "GenuineIntel 6-143-8 avx512 l1d=48K l2=2048K l3=107520K cores=1" */
+    const char *cpu;          /* "GenuineIntel 6-143-8" (vendor family-model-stepping),
+                               * "ARM midr=0x410fd0c1", or "unknown" */
+    tconv_isa isa;            /* the CPU's best instruction set (tconv_cpu_isa) */
+    int64_t l1d_bytes;        /* one core's L1 data cache */
+    int64_t l2_bytes;         /* the L2 one core sees */
+    int64_t l3_bytes;         /* the L3 one core sees (shared with its neighbours) */
+    int cores;                /* physical cores this process may run on (its affinity mask) */
+    int machine_cores;        /* physical cores of the machine */
+    int pus;                  /* hardware threads of those cores, >= cores */
+    int from_hwloc;           /* 0: hwloc failed and the sizes are conservative defaults */
+} tconv_host_info;
+
+/* Fills *info. TCONV_EINVAL if info is NULL. */
+TCONV_API tconv_status tconv_host_query(tconv_host_info *info);
+
 /* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -933,3 +933,28 @@ Test(cache, fingerprint_is_one_printable_line_naming_isa_and_caches)
     cr_assert_not_null(strstr(fp, " cores="), "%s", fp);
     cr_assert_eq(tconv_host_fingerprint(), fp, "computed twice");
 }
+
+/* The public view of the same host (tconv_host_query, what benchmarks
+ * record) agrees with the fingerprint line field by field. */
+Test(cache, host_query_agrees_with_fingerprint)
+{
+    tconv_host_info h;
+    cr_assert_eq(tconv_host_query(&h), TCONV_OK, "%s", tconv_last_error());
+    cr_assert_eq(h.fingerprint, tconv_host_fingerprint());
+    cr_assert_eq(h.isa, tconv_cpu_isa());
+    cr_assert(h.cores >= 1 && h.machine_cores >= h.cores && h.pus >= h.cores, "cores %d/%d, pus %d",
+              h.cores, h.machine_cores, h.pus);
+    cr_assert(h.l1d_bytes > 0 && h.l2_bytes >= h.l1d_bytes && h.l3_bytes >= 0, "caches %lld %lld %lld",
+              (long long)h.l1d_bytes, (long long)h.l2_bytes, (long long)h.l3_bytes);
+    char want[TCONV_FINGERPRINT_MAX + 1];
+    snprintf(want, sizeof want, "%s %s l1d=%lldK l2=%lldK l3=%lldK cores=%d", h.cpu, tconv_isa_name(h.isa),
+             (long long)(h.l1d_bytes >> 10), (long long)(h.l2_bytes >> 10), (long long)(h.l3_bytes >> 10),
+             h.machine_cores);
+    cr_assert_str_eq(h.fingerprint, want);
+}
+
+Test(cache, host_query_rejects_null)
+{
+    cr_assert_eq(tconv_host_query(NULL), TCONV_EINVAL);
+    cr_assert_not_null(strstr(tconv_last_error(), "info"), "%s", tconv_last_error());
+}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dispatch/error.h"
 #include "dispatch/topology.h"
 #include "tconv.h"
 
@@ -23,6 +24,7 @@
 #endif
 
 static char fingerprint[TCONV_FINGERPRINT_MAX + 1];
+static char cpu[64];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* Anything the cache file cannot hold in a header line (control bytes,
@@ -121,7 +123,6 @@ static void cpu_identity(char *out, size_t n) { snprintf(out, n, "unknown"); }
 
 static void build(void)
 {
-    char cpu[64];
     cpu_identity(cpu, sizeof cpu);
     const tconv_topology *t = tconv_topology_get();
     snprintf(fingerprint, sizeof fingerprint, "%s %s l1d=%lldK l2=%lldK l3=%lldK cores=%d", cpu,
@@ -133,4 +134,22 @@ const char *tconv_host_fingerprint(void)
 {
     pthread_once(&once, build);
     return fingerprint;
+}
+
+tconv_status tconv_host_query(tconv_host_info *info)
+{
+    if (!info) return tconv_fail(TCONV_EINVAL, "info is NULL");
+    pthread_once(&once, build);
+    const tconv_topology *t = tconv_topology_get();
+    *info = (tconv_host_info){.fingerprint = fingerprint,
+                              .cpu = cpu,
+                              .isa = tconv_cpu_isa(),
+                              .l1d_bytes = t->l1d_bytes,
+                              .l2_bytes = t->l2_bytes,
+                              .l3_bytes = t->l3_bytes,
+                              .cores = t->cores,
+                              .machine_cores = t->machine_cores,
+                              .pus = t->pus,
+                              .from_hwloc = t->from_hwloc};
+    return TCONV_OK;
 }
