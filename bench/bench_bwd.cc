@@ -1,25 +1,30 @@
-// bench_bwd: the f32 backward passes of transposed convolution on the model
+// bench_bwd: the backward passes of transposed convolution on the model
 // layers (layers.c) at training batch sizes, tconv beside oneDNN's
 // deconvolution backward primitives in one process, on one thread each (or
-// --threads=N each).
+// --threads=N each). bench/run.sh runs it; bench/README.md describes the
+// JSON it writes.
 //
 // Benchmarks, for each layer and each batch of --batches (the suite's
 // batch-16 copies of DCGAN layers are left out: they are the same layers):
-//   bwd_data/<layer>_b<N>/tconv      tconv_backward_data: dx from dy and w
+//   bwd_data/<layer>_b<N>/tconv      tconv_backward_data: dx from dy and w, f32
+//   bwd_data/<layer>_b<N>/tconv_f64  the same in f64 (no peer has f64)
 //   bwd_data/<layer>_b<N>/onednn     deconvolution_backward_data
 //   bwd_weights/<layer>_b<N>/tconv   tconv_backward_weights: dw and dbias (when
 //                                    the layer has a bias) from x and dy
+//   bwd_weights/<layer>_b<N>/tconv_f64
 //   bwd_weights/<layer>_b<N>/onednn  deconvolution_backward_weights (with
 //                                    diff_bias when the layer has a bias)
-//   peak/fma_f32_<isa>               independent FMA chains (machine peak)
-// tconv runs its analytic plan (TCONV_TUNE_NONE) in NHWC with W_OHWI
-// weights and packs the weights inside every backward-data call (in
-// training they change every step). oneDNN gets its best case: format_tag::any
-// everywhere (its own blocked layouts), the inputs reordered into them once,
-// outside timing, as a training framework that keeps oneDNN's layouts does;
-// forward_training as the hint.
+//   peak/..., peak_end/...           the machine's peaks, as bench_fwd's
+// (onednn is onednn_pypi in a -Donednn_prefix build.) tconv runs its
+// analytic plan (TCONV_TUNE_NONE) in NHWC with W_OHWI weights and packs the
+// weights inside every backward-data call (in training they change every
+// step). oneDNN gets its best case: format_tag::any everywhere (its own
+// blocked layouts), the inputs reordered into them once, outside timing, as
+// a training framework that keeps oneDNN's layouts does; forward_training
+// as the hint.
 // Counters as bench_fwd's: GFLOP/s (2*N*C*F*H*W*kh*kw/groups per pass: the
-// same multiply-adds as the forward pass), peak_frac, cpu_util.
+// same multiply-adds as the forward pass), peak_frac, bytes (backward-data:
+// dy, w and dx once; backward-weights: x, dy, dw and dbias), cpu_util.
 //
 // Before the first timing of a (pass, layer, implementation), its output is
 // checked against tconv's reference plan (TCONV_PLAN_REFERENCE) at batch 1;
@@ -29,10 +34,11 @@
 //
 // Own flags (the rest goes to Google Benchmark):
 //   --batches=16,64     batch sizes (default 16,64)
-//   --max_gib=G         skip a (layer, batch) whose x, dy, dx and the peer's
-//                       copies need more than G GiB (default 4)
+//   --max_gib=G         skip a (layer, batch, dtype) whose x, dy, dx and the
+//                       implementation's copies need more than G GiB (default 4)
 //   --passes=bwd_data,bwd_weights   the passes to time (default both)
-//   --threads=N, --time=cpu|real    as bench_fwd
+//   --threads=N, --time=cpu|real, --dtypes=f32,f64, --run_label=NAME,
+//   --list_layers                   as bench_fwd
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -53,6 +59,8 @@
 
 #ifdef BENCH_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "onednn_api.h"
 #endif
 
 namespace {
@@ -81,25 +89,29 @@ public:
     std::string info;
 };
 
+// tconv in f32 or f64 (T); f64 takes the same inputs (doubles hold them
+// exactly) and is checked against the same f32 reference.
+template <typename T>
 class TconvImpl final : public Impl {
 public:
     TconvImpl(const Problem &p, const Inputs &in, Pass pass, unsigned flags) : p_(p), pass_(pass)
     {
         const bench_layer &l = *p.l;
-        const tconv_desc d = layer_desc(l, p.n, TCONV_NHWC, TCONV_W_OHWI);
+        const tconv_desc d = layer_desc(l, p.n, TCONV_NHWC, TCONV_W_OHWI, sizeof(T) == 8 ? TCONV_F64 : TCONV_F32);
         if (tconv_plan_create(&plan_, &d, flags) != TCONV_OK)
             throw Refused(std::string("tconv_plan_create: ") + tconv_last_error());
         int64_t oh = 0, ow = 0;
         tconv_desc_output(&d, &oh, &ow);
         if (oh != p.oh || ow != p.ow) die(std::string("tconv output size differs from the layer's (") + l.name + ")");
-        dy_ = nchw_to_nhwc(in.dy, p.n, l.filters, p.oh, p.ow);
+        const T nan = std::numeric_limits<T>::quiet_NaN();
+        dy_ = as<T>(nchw_to_nhwc(in.dy, p.n, l.filters, p.oh, p.ow));
         if (pass == Pass::Data) {
-            w_ = iohw_to_ohwi(in.w, l);
-            dx_.assign((size_t)p.x_elems(), std::numeric_limits<float>::quiet_NaN());
+            w_ = as<T>(iohw_to_ohwi(in.w, l));
+            dx_.assign((size_t)p.x_elems(), nan);
         } else {
-            x_ = nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w);
-            dw_.assign((size_t)p.w_elems(), std::numeric_limits<float>::quiet_NaN());
-            if (l.bias) dbias_.assign((size_t)l.filters, std::numeric_limits<float>::quiet_NaN());
+            x_ = as<T>(nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w));
+            dw_.assign((size_t)p.w_elems(), nan);
+            if (l.bias) dbias_.assign((size_t)l.filters, nan);
         }
         info = tconv_plan_info(plan_);
     }
@@ -119,8 +131,8 @@ public:
     std::vector<float> output() override
     {
         const bench_layer &l = *p_.l;
-        if (pass_ == Pass::Data) return nhwc_to_nchw(dx_.data(), p_.n, l.channels, l.in_h, l.in_w);
-        std::vector<float> out = ohwi_to_iohw(dw_, l);
+        if (pass_ == Pass::Data) return nhwc_to_nchw(as_float(dx_).data(), p_.n, l.channels, l.in_h, l.in_w);
+        std::vector<float> out = ohwi_to_iohw(as_float(dw_), l);
         out.insert(out.end(), dbias_.begin(), dbias_.end());
         return out;
     }
@@ -129,7 +141,7 @@ private:
     Problem p_;
     Pass pass_;
     tconv_plan *plan_ = nullptr;
-    std::vector<float> x_, w_, dy_, dx_, dw_, dbias_;
+    std::vector<T> x_, w_, dy_, dx_, dw_, dbias_;
 };
 
 // The reference at the check batch, in canonical layouts (NCHW, IOHW).
@@ -173,25 +185,22 @@ public:
         wei_dims_ = grouped ? memory::dims{l.groups, l.filters / l.groups, l.channels / l.groups, l.kernel, l.kernel}
                             : memory::dims{l.filters, l.channels, l.kernel, l.kernel};
         wei_tag_ = grouped ? tag::gohwi : tag::ohwi;
-        const memory::desc src_any(src_dims, dt::f32, tag::any), dst_any(dst_dims, dt::f32, tag::any),
-            wei_any(wei_dims_, dt::f32, tag::any);
-        const memory::desc bias_md = l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc();
-        const memory::dims strides{l.stride, l.stride}, dil{0, 0}, pad_l{l.padding, l.padding},
-            pad_r{l.padding - l.out_pad, l.padding - l.out_pad};
+        const OnednnDeconv dc{memory::desc(src_dims, dt::f32, tag::any),
+                              memory::desc(wei_dims_, dt::f32, tag::any),
+                              l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc(),
+                              memory::desc(dst_dims, dt::f32, tag::any),
+                              {l.stride, l.stride},
+                              {0, 0},
+                              {l.padding, l.padding},
+                              {l.padding - l.out_pad, l.padding - l.out_pad}};
         try {
-            const deconvolution_forward::primitive_desc hint(
-                deconvolution_forward::desc(prop_kind::forward_training, algorithm::deconvolution_direct, src_any,
-                                            wei_any, bias_md, dst_any, strides, dil, pad_l, pad_r),
-                eng_);
+            const deconvolution_forward::primitive_desc hint = onednn_forward_pd(eng_, prop_kind::forward_training, dc);
             // User data: NHWC activations, (g)ohwi weights, reordered once
             // into the primitive's formats here, outside any timing.
             std::vector<float> dy = nchw_to_nhwc(in.dy, p.n, l.filters, p.oh, p.ow);
             memory dy_user(memory::desc(dst_dims, dt::f32, tag::nhwc), eng_, dy.data());
             if (pass == Pass::Data) {
-                const deconvolution_backward_data::primitive_desc pd(
-                    deconvolution_backward_data::desc(algorithm::deconvolution_direct, src_any, wei_any, dst_any,
-                                                      strides, dil, pad_l, pad_r),
-                    eng_, hint);
+                const deconvolution_backward_data::primitive_desc pd = onednn_backward_data_pd(eng_, dc, hint);
                 prim_ = deconvolution_backward_data(pd);
                 std::vector<float> w = iohw_to_ohwi(in.w, l);
                 memory wei_user(memory::desc(wei_dims_, dt::f32, wei_tag_), eng_, w.data());
@@ -201,10 +210,8 @@ public:
                 args_ = {{DNNL_ARG_DIFF_DST, diff_dst_}, {DNNL_ARG_WEIGHTS, wei_}, {DNNL_ARG_DIFF_SRC, out_}};
                 info = "onednn " + std::string(pd.impl_info_str());
             } else {
-                const deconvolution_backward_weights::primitive_desc pd(
-                    deconvolution_backward_weights::desc(algorithm::deconvolution_direct, src_any, wei_any, bias_md,
-                                                         dst_any, strides, dil, pad_l, pad_r),
-                    eng_, hint);
+                const deconvolution_backward_weights::primitive_desc pd =
+                    onednn_backward_weights_pd(eng_, dc, hint);
                 prim_ = deconvolution_backward_weights(pd);
                 std::vector<float> x = nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w);
                 memory src_user(memory::desc(src_dims, dt::f32, tag::nhwc), eng_, x.data());
@@ -276,13 +283,15 @@ private:
 #endif
 
 struct Entry {
-    std::string name;  // "tconv", "onednn"
+    std::string name;  // "tconv", "tconv_f64", "onednn"
     std::unique_ptr<Impl> (*make)(const Problem &, const Inputs &, Pass);
+    tconv_dtype dtype;
 };
 
+template <typename T>
 std::unique_ptr<Impl> make_tconv(const Problem &p, const Inputs &in, Pass pass)
 {
-    return std::make_unique<TconvImpl>(p, in, pass, TCONV_TUNE_NONE);
+    return std::make_unique<TconvImpl<T>>(p, in, pass, TCONV_TUNE_NONE);
 }
 #ifdef BENCH_HAVE_ONEDNN
 std::unique_ptr<Impl> make_onednn(const Problem &p, const Inputs &in, Pass pass)
@@ -373,7 +382,13 @@ void bm_case(benchmark::State &state, const Case *c)
         return;
     }
     Impl *impl = cached.get();
-    timed_loop(state, bench_layer_flops(c->l, c->batch) * 1e-9, c->name, [impl] { impl->run(); });
+    // Each tensor the pass reads or writes, once.
+    const Problem p = make_problem(*c->l, c->batch);
+    const int64_t bias = c->l->bias ? c->l->filters : 0;
+    const double elems = c->pass == Pass::Data ? (double)(p.y_elems() + p.w_elems() + p.x_elems())
+                                               : (double)(p.x_elems() + p.y_elems() + p.w_elems() + bias);
+    const Work work{bench_layer_flops(c->l, c->batch) * 1e-9, elems * (double)dtype_size(c->e->dtype), c->e->dtype};
+    timed_loop(state, work, c->name, [impl] { impl->run(); });
     state.SetLabel(impl->info);
 }
 
@@ -448,26 +463,28 @@ int main(int argc, char **argv)
     if (tconv_set_num_threads(g_threads) != TCONV_OK) die(std::string("tconv_set_num_threads: ") + tconv_last_error());
     benchmark::AddCustomContext("threads", std::to_string(g_threads));
 
-    std::string peers = "none";
 #ifdef BENCH_HAVE_ONEDNN
-    peers = onednn_setup();
-    benchmark::AddCustomContext("onednn", peers);
-#endif
-    const std::string tconv_ctx =
-        std::string("tconv ") + tconv_version() + " (isa " + tconv_isa_name(tconv_get_isa()) + ", layout nhwc)";
-    benchmark::AddCustomContext("tconv", tconv_ctx);
-    std::fprintf(stderr, "bench_bwd: %s\n", tconv_ctx.c_str());
-#ifdef BENCH_HAVE_ONEDNN
-    std::fprintf(stderr, "bench_bwd: peers in:  %s\n", peers.c_str());
+    peer_ran(BENCH_ONEDNN_IMPL,
+             onednn_setup() +
+                 ": deconvolution_backward_data and deconvolution_backward_weights (with diff_bias when the layer "
+                 "has a bias), forward_training hint, format_tag::any everywhere; inputs reordered into its formats "
+                 "once, outside timing");
 #else
-    std::fprintf(stderr, "bench_bwd: peers in:  none; peers out: oneDNN (not found at configure time)\n");
+    peer_skipped("oneDNN", "libdnnl-dev not found at configure time");
 #endif
+    add_host_context(std::string("tconv ") + tconv_version() + " (isa " + tconv_isa_name(tconv_get_isa()) +
+                         ", layout nhwc, weights W_OHWI packed inside every backward-data call)",
+                     "analytic plans (TCONV_TUNE_NONE)");
+    finish_peers();
     benchmark::AddCustomContext("time_base", real_time ? "real (wall clock)" : "cpu (thread CPU time)");
     setup_peak(real_time);
 
-    static std::vector<Entry> entries{{"tconv", make_tconv}};
+    static std::vector<Entry> entries;
+    for (tconv_dtype dt : common.dtypes)
+        entries.push_back(dt == TCONV_F64 ? Entry{"tconv_f64", make_tconv<double>, dt}
+                                          : Entry{"tconv", make_tconv<float>, dt});
 #ifdef BENCH_HAVE_ONEDNN
-    entries.push_back({"onednn", make_onednn});
+    entries.push_back({BENCH_ONEDNN_IMPL, make_onednn, TCONV_F32});
 #endif
     static std::vector<Case> cases;  // stable addresses once filled
     for (Pass pass : passes)
@@ -476,24 +493,26 @@ int main(int argc, char **argv)
                 const bench_layer *l = &bench_layers[li];
                 if (is_batch_variant(*l)) continue;
                 const Problem p = make_problem(*l, n);
-                // x, dy, the result and each implementation's copies of them.
-                const double gib =
-                    3.0 * 4.0 * (double)(p.x_elems() + p.y_elems() + (pass == Pass::Data ? p.x_elems() : 0)) /
-                    (1024.0 * 1024.0 * 1024.0);
-                char why[160] = "";
-                if (gib > max_gib)
-                    std::snprintf(why, sizeof why, "working set %.1f GiB > --max_gib=%g", gib, max_gib);
-                for (const Entry &e : entries)
+                for (const Entry &e : entries) {
+                    // x, dy, the result and the implementation's copies of them.
+                    const double gib = 3.0 * (double)dtype_size(e.dtype) *
+                                       (double)(p.x_elems() + p.y_elems() + (pass == Pass::Data ? p.x_elems() : 0)) /
+                                       (1024.0 * 1024.0 * 1024.0);
+                    char why[160] = "";
+                    if (gib > max_gib)
+                        std::snprintf(why, sizeof why, "working set %.1f GiB > --max_gib=%g", gib, max_gib);
                     cases.push_back({l, n, pass, &e,
                                      std::string(pass_name(pass)) + "/" + l->name + "_b" + std::to_string(n) + "/" +
                                          e.name,
                                      why});
+                }
             }
     for (const Case &c : cases) {
         benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(c.name.c_str(), bm_case, &c);
         b->Unit(benchmark::kMillisecond);
         if (real_time) b->UseRealTime();
     }
+    register_peak_end(real_time);
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -1,11 +1,14 @@
-// bench_fwd: f32 forward transposed convolution on real model layers
+// bench_fwd: forward transposed convolution on real model layers
 // (layers.c), tconv beside oneDNN and XNNPACK in one process, on one thread
-// each (or --threads=N each).
+// each (or --threads=N each). bench/run.sh runs it; bench/README.md
+// describes the JSON it writes.
 //
 // Benchmarks:
 //   fwd/<layer>/tconv           tconv's analytic plan (TCONV_TUNE_NONE: the
-//                               tuning cache is not consulted), first layout
-//                               of --tconv_layouts
+//                               tuning cache is not consulted), f32, first
+//                               layout of --tconv_layouts
+//   fwd/<layer>/tconv_f64       the same in f64 (with --dtypes holding f64;
+//                               no peer has an f64 deconvolution)
 //   fwd/<layer>/tconv_tuned     with --tconv_tuned: TCONV_TUNE_MEASURE (measures
 //                               at the first run, the cache's entry after)
 //   fwd/<layer>/tconv_<layout>  tconv in each further layout of --tconv_layouts
@@ -15,13 +18,16 @@
 //                               layer ends in tanh), beside the plain one
 //   fwd/<layer>/onednn          oneDNN deconvolution_forward (forward_inference,
 //                               deconvolution_direct, format_tag::any everywhere;
-//                               src and weights reordered once, outside timing)
+//                               src and weights reordered once, outside timing);
+//                               onednn_pypi in a -Donednn_prefix build
 //   fwd/<layer>/xnnpack         XNNPACK deconvolution2d_nhwc_f32, NULL threadpool
-//   peak/fma_f32_avx512, peak/fma_f32_avx2   independent FMA chains (machine peak)
+//   peak/fma_<dtype>_<isa>, peak/bandwidth, peak_end/fma_f32_<isa>
+//                               the machine's peaks (common.h: setup_peak)
 // Counters: GFLOP/s (2*N*C*F*H*W*kh*kw/groups per pass), peak_frac (GFLOP/s
-// over the best FMA peak measured at startup), cpu_util (process CPU time /
-// wall time over the timed loop: ~1 per thread on idle cores, less when other
-// processes took them; more than --threads + 0.5 aborts).
+// over the FMA peak of the dtype measured at start-up, times the threads),
+// bytes (x, w, bias and y once), cpu_util (process CPU time / wall time over
+// the timed loop: ~1 per thread on idle cores, less when other processes
+// took them; more than --threads + 0.5 aborts).
 // Rates use the thread's CPU time by default (robust on a shared machine);
 // --time=real switches every benchmark to wall-clock time.
 //
@@ -33,9 +39,12 @@
 // Own flags (the rest goes to Google Benchmark):
 //   --tconv_layouts=nhwc[,nchw]   tconv data layouts to time (nhwc pairs with
 //                                 W_OHWI, nchw with W_IOHW); default nhwc
+//   --dtypes=f32[,f64]            tconv's dtypes; default f32,f64
 //   --time=cpu|real               time base of the rates; default cpu
 //   --threads=N                   threads for tconv, oneDNN (OpenMP) and XNNPACK
 //                                 (pthreadpool); N > 1 implies --time=real
+//   --run_label=NAME              context run_label (files of one run share it)
+//   --list_layers                 print the layer suite as JSON and exit
 //   --tconv_tuned                 also time tconv's tuned plan (tconv_tuned)
 //   --tconv_activation=<act>      also time tconv with a fused activation: relu,
 //                                 sigmoid, tanh, gelu, swish (checked against the
@@ -63,6 +72,8 @@
 
 #ifdef BENCH_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "onednn_api.h"
 #endif
 #ifdef BENCH_HAVE_XNNPACK
 #include <xnnpack.h>
@@ -100,6 +111,10 @@ enum class Layout { NHWC, NCHW };
 
 const char *layout_name(Layout l) { return l == Layout::NHWC ? "nhwc" : "nchw"; }
 
+// tconv in f32 or f64 (T): the f64 runs take the same inputs, which doubles
+// hold exactly, and are checked against the same f32 reference (a mapping
+// check; tests/ hold f64 to its own precision).
+template <typename T>
 class TconvImpl final : public Impl {
 public:
     TconvImpl(const Problem &p, const Inputs &in, Layout layout, unsigned flags,
@@ -108,7 +123,7 @@ public:
     {
         const bench_layer &l = *p.l;
         tconv_desc d = layer_desc(l, p.n, layout == Layout::NHWC ? TCONV_NHWC : TCONV_NCHW,
-                                  layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW);
+                                  layout == Layout::NHWC ? TCONV_W_OHWI : TCONV_W_IOHW, kDtype);
         d.activation = act;
         if (tconv_plan_create(&plan_, &d, flags) != TCONV_OK)
             throw Refused(std::string("tconv_plan_create: ") + tconv_last_error());
@@ -119,14 +134,14 @@ public:
             die("tconv output size " + std::to_string(oh) + "x" + std::to_string(ow) + " differs from the layer's " +
                 std::to_string(p.oh) + "x" + std::to_string(p.ow) + " (" + l.name + ")");
         if (layout == Layout::NHWC) {
-            x_ = nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w);
-            w_ = iohw_to_ohwi(in.w, l);
+            x_ = as<T>(nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w));
+            w_ = as<T>(iohw_to_ohwi(in.w, l));
         } else {
-            x_ = in.x;
-            w_ = in.w;
+            x_ = as<T>(in.x);
+            w_ = as<T>(in.w);
         }
-        bias_ = in.bias;
-        y_.assign((size_t)p.y_elems(), std::numeric_limits<float>::quiet_NaN());
+        bias_ = as<T>(in.bias);
+        y_.assign((size_t)p.y_elems(), std::numeric_limits<T>::quiet_NaN());
         // Inference, like the peers: weights are packed once here, outside the
         // timed loop (oneDNN's weight reorder and XNNPACK's packing happen at
         // creation too), and forward runs with w = bias = NULL.
@@ -145,15 +160,17 @@ public:
     }
     std::vector<float> output_nchw() override
     {
-        if (layout_ == Layout::NCHW) return y_;
-        return nhwc_to_nchw(y_.data(), p_.n, p_.l->filters, p_.oh, p_.ow);
+        const std::vector<float> y = as_float(y_);
+        if (layout_ == Layout::NCHW) return y;
+        return nhwc_to_nchw(y.data(), p_.n, p_.l->filters, p_.oh, p_.ow);
     }
 
 private:
+    static constexpr tconv_dtype kDtype = sizeof(T) == 8 ? TCONV_F64 : TCONV_F32;
     Problem p_;
     Layout layout_;
     tconv_plan *plan_ = nullptr;
-    std::vector<float> x_, w_, bias_, y_;
+    std::vector<T> x_, w_, bias_, y_;
 };
 
 #ifdef BENCH_HAVE_ONEDNN
@@ -174,15 +191,16 @@ public:
         const memory::dims wei_dims =
             grouped ? memory::dims{l.groups, l.filters / l.groups, l.channels / l.groups, l.kernel, l.kernel}
                     : memory::dims{l.filters, l.channels, l.kernel, l.kernel};
-        const memory::desc bias_md = l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc();
+        const OnednnDeconv dc{memory::desc(src_dims, dt::f32, tag::any),
+                              memory::desc(wei_dims, dt::f32, tag::any),
+                              l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc(),
+                              memory::desc(dst_dims, dt::f32, tag::any),
+                              {l.stride, l.stride},
+                              {0, 0},
+                              {l.padding, l.padding},
+                              {l.padding - l.out_pad, l.padding - l.out_pad}};
         try {
-            deconvolution_forward::desc d(prop_kind::forward_inference, algorithm::deconvolution_direct,
-                                          memory::desc(src_dims, dt::f32, tag::any),
-                                          memory::desc(wei_dims, dt::f32, tag::any), bias_md,
-                                          memory::desc(dst_dims, dt::f32, tag::any), {l.stride, l.stride}, {0, 0},
-                                          {l.padding, l.padding},
-                                          {l.padding - l.out_pad, l.padding - l.out_pad});
-            const deconvolution_forward::primitive_desc pd(d, eng_);
+            const deconvolution_forward::primitive_desc pd = onednn_forward_pd(eng_, prop_kind::forward_inference, dc);
             prim_ = deconvolution_forward(pd);
 
             // User data: NHWC src, (g)ohwi weights, reordered once to the
@@ -204,8 +222,8 @@ public:
                 std::memcpy(bias_.get_data_handle(), in.bias.data(), in.bias.size() * sizeof(float));
                 args_[DNNL_ARG_BIAS] = bias_;
             }
-            info = std::string("onednn ") + pd.impl_info_str() + " src " + fmt(pd.src_desc()) + " wei " +
-                   fmt(pd.weights_desc()) + " dst " + fmt(pd.dst_desc());
+            info = std::string("onednn ") + pd.impl_info_str() + " src " + onednn_format_name(pd.src_desc()) +
+                   " wei " + onednn_format_name(pd.weights_desc()) + " dst " + onednn_format_name(pd.dst_desc());
         } catch (const dnnl::error &e) {
             throw Refused(std::string("oneDNN: ") + e.what() + " (status " + std::to_string((int)e.status) + ")");
         }
@@ -228,22 +246,6 @@ public:
     }
 
 private:
-    // A short name of a memory format: plain strides or the inner blocking.
-    static std::string fmt(const dnnl::memory::desc &md)
-    {
-        const dnnl_memory_desc_t &d = md.data;
-        if (d.format_kind != dnnl_blocked) return "non-blocked";
-        std::string s = "strides";
-        for (int i = 0; i < d.ndims; ++i) s += (i ? "," : ":") + std::to_string(d.format_desc.blocking.strides[i]);
-        const auto &b = d.format_desc.blocking;
-        if (b.inner_nblks > 0) {
-            s += " blk";
-            for (int i = 0; i < b.inner_nblks; ++i)
-                s += (i ? "," : ":") + std::to_string(b.inner_idxs[i]) + "x" + std::to_string(b.inner_blks[i]);
-        }
-        return s;
-    }
-
     Problem p_;
     dnnl::engine eng_{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm_{eng_};
@@ -308,9 +310,10 @@ private:
 using Factory = std::function<std::unique_ptr<Impl>(const Problem &, const Inputs &)>;
 
 struct Entry {
-    std::string name;  // "tconv", "tconv_nchw", "tconv_tanh", "onednn", "xnnpack"
+    std::string name;  // "tconv", "tconv_f64", "tconv_nchw", "tconv_tanh", "onednn", "xnnpack"
     Factory make;
     tconv_activation act = TCONV_ACT_NONE;  // fused into the output (checked with it)
+    tconv_dtype dtype = TCONV_F32;
 };
 
 // ---------------------------------------------------------------------------
@@ -336,7 +339,7 @@ const Reference &reference(const bench_layer &l)
         const Problem p = make_problem(l, check_batch(l));
         ref.in = make_inputs(p, kCheckSeed);
         try {
-            TconvImpl r(p, ref.in, Layout::NCHW, TCONV_PLAN_REFERENCE);
+            TconvImpl<float> r(p, ref.in, Layout::NCHW, TCONV_PLAN_REFERENCE);
             r.run();
             ref.y = r.output_nchw();
         } catch (const Refused &e) {
@@ -418,7 +421,10 @@ void bm_layer(benchmark::State &state, const bench_layer *l, const Entry *e, con
         skip_refused(state, name, r.what());
         return;
     }
-    timed_loop(state, bench_layer_flops(l, l->batch) * 1e-9, name, [impl] { impl->run(); });
+    const Problem p = make_problem(*l, l->batch);
+    const double elems = (double)(p.x_elems() + p.w_elems() + (l->bias ? l->filters : 0) + p.y_elems());
+    const Work work{bench_layer_flops(l, l->batch) * 1e-9, elems * (double)dtype_size(e->dtype), e->dtype};
+    timed_loop(state, work, name, [impl] { impl->run(); });
     state.SetLabel(impl->info);
 }
 
@@ -492,72 +498,73 @@ int main(int argc, char **argv)
 #endif
     benchmark::AddCustomContext("threads", std::to_string(threads));
 
-    std::string peers_in, peers_out;
-    auto add = [](std::string &list, const std::string &s) { list += (list.empty() ? "" : "; ") + s; };
-
 #ifdef BENCH_HAVE_ONEDNN
-    {
-        const std::string s = onednn_setup();
-        add(peers_in, s);
-        benchmark::AddCustomContext("onednn", s);
-    }
+    peer_ran(BENCH_ONEDNN_IMPL, onednn_setup() +
+                                    ": deconvolution_forward (forward_inference, deconvolution_direct), format_tag::any "
+                                    "for src, weights and dst; src and weights reordered into its formats once, "
+                                    "outside timing");
 #else
-    add(peers_out, "oneDNN (not found at configure time)");
+    peer_skipped("oneDNN", "libdnnl-dev not found at configure time");
 #endif
 #ifdef BENCH_HAVE_XNNPACK
     bool have_xnnpack = xnn_initialize(nullptr) == xnn_status_success;
-    if (have_xnnpack) {
-        const std::string s = std::string("XNNPACK ") + BENCH_XNNPACK_VERSION +
-                              (g_xnn_pool ? " (pthreadpool of --threads)" : " (NULL threadpool: caller's thread)");
-        add(peers_in, s);
-        benchmark::AddCustomContext("xnnpack", s);
-    } else {
-        add(peers_out, "XNNPACK (xnn_initialize failed: CPU not supported)");
-    }
+    if (have_xnnpack)
+        peer_ran("xnnpack", std::string("XNNPACK ") + BENCH_XNNPACK_VERSION +
+                                (g_xnn_pool ? ", a pthreadpool of --threads" : ", NULL threadpool (caller's thread)") +
+                                ": deconvolution2d_nhwc_f32, NHWC, OHWI weights packed at creation, outside timing");
+    else
+        peer_skipped("XNNPACK", "xnn_initialize failed: CPU not supported");
+#elif !defined(BENCH_ONEDNN_ONLY)  // a build for one peer does not list the others
+    const bool have_xnnpack = false;
+    peer_skipped("XNNPACK", "libxnnpack-dev not found at configure time");
 #else
     const bool have_xnnpack = false;
-    add(peers_out, "XNNPACK (not found at configure time)");
 #endif
     std::string tconv_ctx = std::string("tconv ") + tconv_version() + " (isa " + tconv_isa_name(tconv_get_isa()) +
                             ", layouts";
     for (Layout l : layouts) tconv_ctx += std::string(" ") + layout_name(l);
     tconv_ctx += ")";
-    benchmark::AddCustomContext("tconv", tconv_ctx);
-    std::fprintf(stderr, "bench_fwd: %s\n", tconv_ctx.c_str());
-    std::fprintf(stderr, "bench_fwd: peers in:  %s\n", peers_in.empty() ? "none" : peers_in.c_str());
-    std::fprintf(stderr, "bench_fwd: peers out: %s\n", peers_out.empty() ? "none" : peers_out.c_str());
+    add_host_context(tconv_ctx, tuned ? "tconv: analytic plans (TCONV_TUNE_NONE); tconv_tuned: TCONV_TUNE_MEASURE"
+                                      : "analytic plans (TCONV_TUNE_NONE)");
+    finish_peers();
 
     benchmark::AddCustomContext("threads_in_process", std::to_string(process_thread_count()));
     benchmark::AddCustomContext("time_base", real_time ? "real (wall clock)" : "cpu (thread CPU time)");
-    setup_peak(real_time);  // the FMA peak, once, for peak_frac
+    setup_peak(real_time);  // the machine's peaks, once, for peak_frac
 
     static std::vector<Entry> entries;
-    for (size_t i = 0; i < layouts.size(); ++i) {
-        const Layout lay = layouts[i];
-        entries.push_back({i == 0 ? std::string("tconv") : std::string("tconv_") + layout_name(lay),
-                           [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE);
-                           }});
-    }
+    for (tconv_dtype dt : common.dtypes)
+        for (size_t i = 0; i < layouts.size(); ++i) {
+            const Layout lay = layouts[i];
+            std::string name = i == 0 ? std::string("tconv") : std::string("tconv_") + layout_name(lay);
+            if (dt == TCONV_F64) name += "_f64";
+            entries.push_back({name,
+                               [lay, dt](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+                                   if (dt == TCONV_F64)
+                                       return std::make_unique<TconvImpl<double>>(p, in, lay, TCONV_TUNE_NONE);
+                                   return std::make_unique<TconvImpl<float>>(p, in, lay, TCONV_TUNE_NONE);
+                               },
+                               TCONV_ACT_NONE, dt});
+        }
     // Tuned: the plan measures its candidates (or takes the entry a previous
     // run stored in this host's cache); "tconv" beside it is the analytic
     // choice, whatever the cache holds.
     if (tuned) {
         const Layout lay = layouts[0];
         entries.push_back({"tconv_tuned", [lay](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_MEASURE);
+                               return std::make_unique<TconvImpl<float>>(p, in, lay, TCONV_TUNE_MEASURE);
                            }});
     }
     if (fused != TCONV_ACT_NONE) {
         const Layout lay = layouts[0];
         entries.push_back({"tconv_" + fused_name,
                            [lay, fused](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
-                               return std::make_unique<TconvImpl>(p, in, lay, TCONV_TUNE_NONE, fused);
+                               return std::make_unique<TconvImpl<float>>(p, in, lay, TCONV_TUNE_NONE, fused);
                            },
                            fused});
     }
 #ifdef BENCH_HAVE_ONEDNN
-    entries.push_back({"onednn", [](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
+    entries.push_back({BENCH_ONEDNN_IMPL, [](const Problem &p, const Inputs &in) -> std::unique_ptr<Impl> {
                            return std::make_unique<OnednnImpl>(p, in);
                        }});
 #endif
@@ -578,6 +585,7 @@ int main(int argc, char **argv)
             if (real_time) b->UseRealTime();
         }
     }
+    register_peak_end(real_time);
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <set>
+#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -24,7 +25,20 @@ namespace bench {
 
 const char *g_program = "bench";
 int g_threads = 1;
-double g_peak_gflops = 0;
+
+namespace {
+double g_peak[2];  // one core's best FMA rate, [0] f32, [1] f64
+std::string g_peers_ran, g_peers_out;
+}  // namespace
+
+double peak_gflops(tconv_dtype dtype) { return g_peak[dtype == TCONV_F64]; }
+
+int peak_threads()
+{
+    tconv_host_info h;
+    const int cores = tconv_host_query(&h) == TCONV_OK ? h.cores : 1;
+    return std::min(g_threads, cores);
+}
 
 void die(const std::string &msg)
 {
@@ -70,7 +84,8 @@ Problem make_problem(const bench_layer &l, int64_t n)
     return Problem{&l, n, bench_layer_out(l.in_h, &l), bench_layer_out(l.in_w, &l)};
 }
 
-tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout)
+tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout,
+                      tconv_dtype dtype)
 {
     tconv_desc d;
     tconv_desc_init(&d);
@@ -82,13 +97,32 @@ tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tcon
     d.filter_h = d.filter_w = l.kernel;
     d.stride_h = d.stride_w = l.stride;
     d.groups = l.groups;
-    d.dtype = TCONV_F32;
+    d.dtype = dtype;
     d.layout = layout;
     d.weight_layout = weight_layout;
     const int64_t pad[2] = {l.padding, l.padding}, opad[2] = {l.out_pad, l.out_pad};
     if (tconv_crop_pytorch(&d, pad, opad) != TCONV_OK)
         throw Refused(std::string("tconv_crop_pytorch: ") + tconv_last_error());
     return d;
+}
+
+const char *dtype_name(tconv_dtype dtype) { return dtype == TCONV_F64 ? "f64" : "f32"; }
+
+size_t dtype_size(tconv_dtype dtype) { return dtype == TCONV_F64 ? 8 : 4; }
+
+std::vector<tconv_dtype> parse_dtypes(const std::string &list)
+{
+    std::vector<tconv_dtype> out;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+        const size_t end = std::min(list.find(',', pos), list.size());
+        const std::string t = list.substr(pos, end - pos);
+        if (t == "f32") out.push_back(TCONV_F32);
+        else if (t == "f64") out.push_back(TCONV_F64);
+        else die("--dtypes: f32 or f64, not '" + t + "'");
+        pos = end + 1;
+    }
+    return out;
 }
 
 Inputs make_inputs(const Problem &p, uint64_t seed, bool with_dy)
@@ -185,7 +219,7 @@ double max_rel_error(const std::vector<float> &got, const std::vector<float> &wa
 }
 
 // ---------------------------------------------------------------------------
-// FMA peak
+// Machine peaks: FMA throughput and memory bandwidth
 // ---------------------------------------------------------------------------
 
 namespace {
@@ -195,66 +229,76 @@ constexpr int64_t kPeakInner = 1 << 14;
 #ifdef BENCH_X86
 // 12 independent chains a = a * m + c: enough to cover FMA latency x ports on
 // current cores (4 cycles x 2 ports = 8). m < 1 keeps values finite and normal.
-#define BENCH_FMA_CHAINS(T, set1, fmadd, add)                                                          \
-    T a0 = set1(0.10f), a1 = set1(0.11f), a2 = set1(0.12f), a3 = set1(0.13f), a4 = set1(0.14f),         \
-      a5 = set1(0.15f), a6 = set1(0.16f), a7 = set1(0.17f), a8 = set1(0.18f), a9 = set1(0.19f),         \
-      a10 = set1(0.20f), a11 = set1(0.21f);                                                             \
-    const T m = set1(0.999999f), c = set1(1e-6f);                                                       \
-    for (int64_t i = 0; i < n; ++i) {                                                                   \
-        a0 = fmadd(a0, m, c);                                                                           \
-        a1 = fmadd(a1, m, c);                                                                           \
-        a2 = fmadd(a2, m, c);                                                                           \
-        a3 = fmadd(a3, m, c);                                                                           \
-        a4 = fmadd(a4, m, c);                                                                           \
-        a5 = fmadd(a5, m, c);                                                                           \
-        a6 = fmadd(a6, m, c);                                                                           \
-        a7 = fmadd(a7, m, c);                                                                           \
-        a8 = fmadd(a8, m, c);                                                                           \
-        a9 = fmadd(a9, m, c);                                                                           \
-        a10 = fmadd(a10, m, c);                                                                         \
-        a11 = fmadd(a11, m, c);                                                                         \
-    }                                                                                                   \
-    T s = add(add(add(a0, a1), add(a2, a3)), add(add(a4, a5), add(a6, a7)));                            \
-    s = add(s, add(add(a8, a9), add(a10, a11)));
-
-__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t n)
-{
-    BENCH_FMA_CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps)
-    alignas(64) float v[16];  // not _mm512_reduce_add_ps: GCC 12 -Wuninitialized false positive
-    _mm512_store_ps(v, s);
-    float r = 0;
-    for (float x : v) r += x;
+#define BENCH_FMA_CHAINS(T, E, set1, fmadd, add, store)                                               \
+    T a0 = set1(0.10), a1 = set1(0.11), a2 = set1(0.12), a3 = set1(0.13), a4 = set1(0.14),             \
+      a5 = set1(0.15), a6 = set1(0.16), a7 = set1(0.17), a8 = set1(0.18), a9 = set1(0.19),             \
+      a10 = set1(0.20), a11 = set1(0.21);                                                              \
+    const T m = set1(0.999999), c = set1(1e-6);                                                        \
+    for (int64_t i = 0; i < n; ++i) {                                                                  \
+        a0 = fmadd(a0, m, c);                                                                          \
+        a1 = fmadd(a1, m, c);                                                                          \
+        a2 = fmadd(a2, m, c);                                                                          \
+        a3 = fmadd(a3, m, c);                                                                          \
+        a4 = fmadd(a4, m, c);                                                                          \
+        a5 = fmadd(a5, m, c);                                                                          \
+        a6 = fmadd(a6, m, c);                                                                          \
+        a7 = fmadd(a7, m, c);                                                                          \
+        a8 = fmadd(a8, m, c);                                                                          \
+        a9 = fmadd(a9, m, c);                                                                          \
+        a10 = fmadd(a10, m, c);                                                                        \
+        a11 = fmadd(a11, m, c);                                                                        \
+    }                                                                                                  \
+    T s = add(add(add(a0, a1), add(a2, a3)), add(add(a4, a5), add(a6, a7)));                           \
+    s = add(s, add(add(a8, a9), add(a10, a11)));                                                       \
+    /* not a reduce intrinsic: GCC 12 -Wuninitialized false positive */                               \
+    alignas(64) E v[sizeof(T) / sizeof(E)];                                                            \
+    store(v, s);                                                                                       \
+    double r = 0;                                                                                      \
+    for (E x : v) r += (double)x;                                                                      \
     return r;
-}
-constexpr double kFlopsAvx512 = 12.0 * 16 * 2;
 
-__attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t n)
+__attribute__((target("avx512f"))) double fma_f32_avx512(int64_t n)
 {
-    BENCH_FMA_CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps)
-    alignas(32) float v[8];
-    _mm256_store_ps(v, s);
-    return v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    BENCH_FMA_CHAINS(__m512, float, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_store_ps)
 }
-constexpr double kFlopsAvx2 = 12.0 * 8 * 2;
+__attribute__((target("avx512f"))) double fma_f64_avx512(int64_t n)
+{
+    BENCH_FMA_CHAINS(__m512d, double, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_store_pd)
+}
+__attribute__((target("avx2,fma"))) double fma_f32_avx2(int64_t n)
+{
+    BENCH_FMA_CHAINS(__m256, float, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_store_ps)
+}
+__attribute__((target("avx2,fma"))) double fma_f64_avx2(int64_t n)
+{
+    BENCH_FMA_CHAINS(__m256d, double, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_store_pd)
+}
 #endif
 
 struct PeakKernel {
-    const char *name;   // "avx512"
-    const char *cpu;    // __builtin_cpu_supports feature
-    float (*fn)(int64_t);
+    std::string name;  // "fma_f32_avx512"
+    const char *cpu;   // what the CPU needs, for the skip message
+    double (*fn)(int64_t);
     double flops_per_iter;
+    tconv_dtype dtype;
     bool supported;
 };
 
-std::vector<PeakKernel> peak_kernels()
+const std::vector<PeakKernel> &peak_kernels()
 {
-    std::vector<PeakKernel> k;
+    static const std::vector<PeakKernel> k = [] {
+        std::vector<PeakKernel> v;
 #ifdef BENCH_X86
-    __builtin_cpu_init();
-    k.push_back({"avx512", "avx512f", fma_chains_avx512, kFlopsAvx512, __builtin_cpu_supports("avx512f") != 0});
-    k.push_back({"avx2", "avx2+fma", fma_chains_avx2, kFlopsAvx2,
-                 __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")});
+        __builtin_cpu_init();
+        const bool avx512 = __builtin_cpu_supports("avx512f") != 0;
+        const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v.push_back({"fma_f32_avx512", "avx512f", fma_f32_avx512, 12.0 * 16 * 2, TCONV_F32, avx512});
+        v.push_back({"fma_f32_avx2", "avx2+fma", fma_f32_avx2, 12.0 * 8 * 2, TCONV_F32, avx2});
+        v.push_back({"fma_f64_avx512", "avx512f", fma_f64_avx512, 12.0 * 8 * 2, TCONV_F64, avx512});
+        v.push_back({"fma_f64_avx2", "avx2+fma", fma_f64_avx2, 12.0 * 4 * 2, TCONV_F64, avx2});
 #endif
+        return v;
+    }();
     return k;
 }
 
@@ -265,7 +309,7 @@ double measure_peak_gflops(const PeakKernel &k)
     for (int rep = 0; rep < 5; ++rep) {
         const int64_t n = 40 * kPeakInner;
         const double t0 = thread_cpu_seconds();
-        float r = k.fn(n);
+        double r = k.fn(n);
         benchmark::DoNotOptimize(r);
         const double t = thread_cpu_seconds() - t0;
         best = std::max(best, k.flops_per_iter * (double)n / t * 1e-9);
@@ -282,40 +326,229 @@ void bm_peak(benchmark::State &state, const PeakKernel *k)
         return;
     }
     for (auto _ : state) {
-        float r = k->fn(kPeakInner);
+        double r = k->fn(kPeakInner);
         benchmark::DoNotOptimize(r);
     }
     state.counters["GFLOP/s"] = benchmark::Counter(k->flops_per_iter * (double)kPeakInner * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Memory bandwidth: b = 2 * a over two arrays of 8x the L3 (at least
+// 64 MiB, at most 512 MiB, each), so every byte comes from and goes to DRAM;
+// read + write bytes per sweep.
+struct Stream {
+    std::vector<double> a, b;
+    double bytes_per_sweep = 0;
+};
+
+Stream &stream()
+{
+    static Stream s = [] {
+        tconv_host_info h;
+        const int64_t l3 = tconv_host_query(&h) == TCONV_OK ? h.l3_bytes : 0;
+        const int64_t bytes = std::min<int64_t>(std::max<int64_t>(8 * l3, 64 << 20), 512 << 20);
+        Stream st;
+        st.a.assign((size_t)bytes / sizeof(double), 1.0);
+        st.b.assign(st.a.size(), 0.0);  // both faulted in here, not timed
+        st.bytes_per_sweep = 2.0 * (double)bytes;
+        return st;
+    }();
+    return s;
+}
+
+void stream_part(double *__restrict b, const double *__restrict a, size_t n)
+{
+    for (size_t i = 0; i < n; ++i) b[i] = 2.0 * a[i];
+}
+
+// One sweep, split among --threads threads (the bandwidth the benchmarks'
+// threads share).
+void stream_sweep(Stream &s)
+{
+    const size_t n = s.a.size(), parts = (size_t)peak_threads(), step = (n + parts - 1) / parts;
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < parts; ++t) {
+        const size_t lo = std::min(n, t * step), hi = std::min(n, lo + step);
+        helpers.emplace_back(stream_part, s.b.data() + lo, s.a.data() + lo, hi - lo);
+    }
+    stream_part(s.b.data(), s.a.data(), std::min(n, step));
+    for (std::thread &h : helpers) h.join();
+    benchmark::ClobberMemory();
+}
+
+double measure_bandwidth_gbs()
+{
+    Stream &s = stream();
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        const double t0 = wall_seconds();
+        stream_sweep(s);
+        best = std::max(best, s.bytes_per_sweep / (wall_seconds() - t0) * 1e-9);
+    }
+    return best;
+}
+
+void bm_bandwidth(benchmark::State &state)
+{
+    Stream &s = stream();
+    for (auto _ : state) stream_sweep(s);
+    state.counters["GB/s"] =
+        benchmark::Counter(s.bytes_per_sweep * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 void setup_peak(bool real_time)
 {
-    static const std::vector<PeakKernel> kernels = peak_kernels();
-    std::string peak_ctx;
-    for (const PeakKernel &k : kernels) {
+    std::string line[2];
+    for (const PeakKernel &k : peak_kernels()) {
         if (!k.supported) continue;
         const double g = measure_peak_gflops(k);
-        g_peak_gflops = std::max(g_peak_gflops, g);
+        double &best = g_peak[k.dtype == TCONV_F64];
+        best = std::max(best, g);
         char buf[96];
-        std::snprintf(buf, sizeof buf, "%s%s %.1f GFLOP/s", peak_ctx.empty() ? "" : ", ", k.name, g);
-        peak_ctx += buf;
+        std::snprintf(buf, sizeof buf, "%s%s %.1f", line[k.dtype == TCONV_F64].empty() ? "" : ", ",
+                      k.name.c_str() + 8, g);
+        line[k.dtype == TCONV_F64] += buf;
     }
-    if (peak_ctx.empty()) peak_ctx = "no FMA kernel for this CPU";
-    std::fprintf(stderr, "%s: f32 FMA peak, one thread: %s\n", g_program, peak_ctx.c_str());
-    benchmark::AddCustomContext("fma_peak", peak_ctx);
-    benchmark::AddCustomContext("peak_gflops", std::to_string(g_peak_gflops));
-    for (const PeakKernel &k : kernels) {
+    const double bw = measure_bandwidth_gbs();
+    std::fprintf(stderr, "%s: FMA peak, one core, GFLOP/s: f32 %s; f64 %s; memory bandwidth %.1f GB/s\n", g_program,
+                 line[0].empty() ? "none" : line[0].c_str(), line[1].empty() ? "none" : line[1].c_str(), bw);
+    char num[32];
+    std::snprintf(num, sizeof num, "%.2f", g_peak[0]);
+    benchmark::AddCustomContext("peak_f32_gflops", num);
+    std::snprintf(num, sizeof num, "%.2f", g_peak[1]);
+    benchmark::AddCustomContext("peak_f64_gflops", num);
+    benchmark::AddCustomContext("peak_threads", std::to_string(peak_threads()));
+    std::snprintf(num, sizeof num, "%.2f", bw);
+    benchmark::AddCustomContext("bandwidth_gbs", num);
+    for (const PeakKernel &k : peak_kernels()) {
         benchmark::internal::Benchmark *b =
-            benchmark::RegisterBenchmark((std::string("peak/fma_f32_") + k.name).c_str(), bm_peak, &k);
+            benchmark::RegisterBenchmark(("peak/" + k.name).c_str(), bm_peak, &k);
         if (real_time) b->UseRealTime();
     }
+    benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark("peak/bandwidth", bm_bandwidth);
+    b->UseRealTime();  // memory stalls count as this thread's CPU time too, but say what is meant
+}
+
+void register_peak_end(bool real_time)
+{
+    for (const PeakKernel &k : peak_kernels()) {
+        if (!k.supported || k.dtype != TCONV_F32) continue;
+        benchmark::internal::Benchmark *b =
+            benchmark::RegisterBenchmark(("peak_end/" + k.name).c_str(), bm_peak, &k);
+        if (real_time) b->UseRealTime();
+        break;  // the first supported is the widest
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Context: the host, tconv, the peers
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// /proc/cpuinfo's "model name" (the first), or "unknown".
+std::string cpu_model_name()
+{
+    FILE *f = std::fopen("/proc/cpuinfo", "r");
+    if (!f) return "unknown";
+    char line[512];
+    std::string model = "unknown";
+    while (std::fgets(line, sizeof line, f)) {
+        if (std::strncmp(line, "model name", 10) != 0) continue;
+        const char *colon = std::strchr(line, ':');
+        if (!colon) continue;
+        model = colon + 1;
+        while (!model.empty() && (model.front() == ' ' || model.front() == '\t')) model.erase(0, 1);
+        while (!model.empty() && (model.back() == '\n' || model.back() == ' ')) model.pop_back();
+        break;
+    }
+    std::fclose(f);
+    return model;
+}
+
+// Entries (lines with a '|' outside the header comment) in the tuning cache.
+int cache_entries(const char *path)
+{
+    FILE *f = path && *path ? std::fopen(path, "r") : nullptr;
+    if (!f) return 0;
+    char line[1024];
+    int n = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (line[0] != '#' && std::strchr(line, '|')) ++n;
+    std::fclose(f);
+    return n;
+}
+
+}  // namespace
+
+void add_host_context(const std::string &tconv_desc, const std::string &tuning)
+{
+    tconv_host_info h;
+    if (tconv_host_query(&h) != TCONV_OK) die(std::string("tconv_host_query: ") + tconv_last_error());
+    benchmark::AddCustomContext("program", g_program);
+    benchmark::AddCustomContext("host_cpu_model", cpu_model_name());
+    benchmark::AddCustomContext("host_fingerprint", h.fingerprint);
+    benchmark::AddCustomContext("host_isa", tconv_isa_name(h.isa));
+    benchmark::AddCustomContext("tconv_isa", tconv_isa_name(tconv_get_isa()));
+    benchmark::AddCustomContext("host_l1d_kib", std::to_string(h.l1d_bytes >> 10));
+    benchmark::AddCustomContext("host_l2_kib", std::to_string(h.l2_bytes >> 10));
+    benchmark::AddCustomContext("host_l3_kib", std::to_string(h.l3_bytes >> 10));
+    benchmark::AddCustomContext("host_cores", std::to_string(h.cores));
+    benchmark::AddCustomContext("host_pus", std::to_string(h.pus));
+    benchmark::AddCustomContext("tconv", tconv_desc);
+    const char *path = tconv_cache_path();
+    benchmark::AddCustomContext("tconv_tuning", tuning + "; tuning cache " + (*path ? path : "(none)") + ": " +
+                                                    std::to_string(cache_entries(path)) + " entries at start");
+    std::fprintf(stderr, "%s: host: %s (%s); %s\n", g_program, cpu_model_name().c_str(), h.fingerprint,
+                 tconv_desc.c_str());
+}
+
+void peer_ran(const std::string &impl, const std::string &what)
+{
+    benchmark::AddCustomContext("peer_" + impl, what);
+    g_peers_ran += (g_peers_ran.empty() ? "" : "; ") + what;
+}
+
+void peer_skipped(const std::string &name, const std::string &why)
+{
+    g_peers_out += (g_peers_out.empty() ? "" : "; ") + name + " (" + why + ")";
+}
+
+void finish_peers()
+{
+    benchmark::AddCustomContext("peers_out", g_peers_out);
+    std::fprintf(stderr, "%s: peers in:  %s\n", g_program, g_peers_ran.empty() ? "none" : g_peers_ran.c_str());
+    std::fprintf(stderr, "%s: peers out: %s\n", g_program, g_peers_out.empty() ? "none" : g_peers_out.c_str());
+}
+
+void print_layers_json(FILE *out)
+{
+    std::fprintf(out, "[\n");
+    for (size_t i = 0; i < bench_layer_count; ++i) {
+        const bench_layer &l = bench_layers[i];
+        const Problem p = make_problem(l, l.batch);
+        std::fprintf(out,
+                     "  {\"name\": \"%s\", \"model\": \"%s\", \"batch\": %lld, \"channels\": %lld, "
+                     "\"in_h\": %lld, \"in_w\": %lld, \"filters\": %lld, \"kernel\": %lld, \"stride\": %lld, "
+                     "\"padding\": %lld, \"out_pad\": %lld, \"groups\": %lld, \"bias\": %s, "
+                     "\"out_h\": %lld, \"out_w\": %lld, \"gflop\": %.9g}%s\n",
+                     l.name, l.model, (long long)l.batch, (long long)l.channels, (long long)l.in_h,
+                     (long long)l.in_w, (long long)l.filters, (long long)l.kernel, (long long)l.stride,
+                     (long long)l.padding, (long long)l.out_pad, (long long)l.groups, l.bias ? "true" : "false",
+                     (long long)p.oh, (long long)p.ow, bench_layer_flops(&l, l.batch) * 1e-9,
+                     i + 1 < bench_layer_count ? "," : "");
+    }
+    std::fprintf(out, "]\n");
 }
 
 int parse_common_flag(const char *arg, CommonFlags *f)
 {
+    if (std::strcmp(arg, "--list_layers") == 0) {
+        print_layers_json(stdout);
+        std::exit(0);
+    }
     const char *tflag = "--time=", *nflag = "--threads=";
     if (std::strncmp(arg, nflag, std::strlen(nflag)) == 0) {
         char *end = nullptr;
@@ -323,6 +556,15 @@ int parse_common_flag(const char *arg, CommonFlags *f)
         if (*end || n < 1 || n > 1024)
             die(std::string("--threads: a count from 1 to 1024, not '") + (arg + std::strlen(nflag)) + "'");
         f->threads = (int)n;
+        return 1;
+    }
+    const char *dflag = "--dtypes=", *lflag = "--run_label=";
+    if (std::strncmp(arg, dflag, std::strlen(dflag)) == 0) {
+        f->dtypes = parse_dtypes(arg + std::strlen(dflag));
+        return 1;
+    }
+    if (std::strncmp(arg, lflag, std::strlen(lflag)) == 0) {
+        benchmark::AddCustomContext("run_label", arg + std::strlen(lflag));
         return 1;
     }
     if (std::strncmp(arg, tflag, std::strlen(tflag)) == 0) {
@@ -334,16 +576,17 @@ int parse_common_flag(const char *arg, CommonFlags *f)
     return 0;
 }
 
-void report_counters(benchmark::State &state, double gflop, double cpu, double wall, const std::string &name)
+void report_counters(benchmark::State &state, const Work &work, double cpu, double wall, const std::string &name)
 {
     const double util = wall > 0 ? cpu / wall : 0;
     if (util > g_threads + 0.5 && wall > 0.05)
         die(name + " used " + std::to_string(util) + " CPUs on average: more than --threads=" +
             std::to_string(g_threads));
-    state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
-    if (g_peak_gflops > 0)
-        state.counters["peak_frac"] =
-            benchmark::Counter(gflop / g_peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    using benchmark::Counter;
+    state.counters["GFLOP/s"] = Counter(work.gflop, Counter::kIsIterationInvariantRate);
+    const double peak = peak_gflops(work.dtype) * peak_threads();
+    if (peak > 0) state.counters["peak_frac"] = Counter(work.gflop / peak, Counter::kIsIterationInvariantRate);
+    state.counters["bytes"] = work.bytes;
     state.counters["cpu_util"] = util;
 }
 

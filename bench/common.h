@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,8 +23,12 @@ namespace bench {
 extern const char *g_program;
 // --threads: what every implementation is given.
 extern int g_threads;
-// The best FMA peak measured at start-up (GFLOP/s, one thread), for peak_frac.
-extern double g_peak_gflops;
+
+// The best FMA peak measured at start-up, one core, GFLOP/s of dtype (0 when
+// no FMA kernel exists for this CPU); peak_frac divides by it times
+// peak_threads() (the threads, at most the cores this process may use).
+double peak_gflops(tconv_dtype dtype);
+int peak_threads();
 
 [[noreturn]] void die(const std::string &msg);
 
@@ -49,9 +54,30 @@ struct Problem {
 
 Problem make_problem(const bench_layer &l, int64_t n);
 
-// The desc of layer l at batch n in the given layouts, f32, crops from its
-// PyTorch padding and output_padding (Refused when tconv rejects them).
-tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout);
+// The desc of layer l at batch n in the given layouts and dtype, crops from
+// its PyTorch padding and output_padding (Refused when tconv rejects them).
+tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout,
+                      tconv_dtype dtype = TCONV_F32);
+
+// "f32" or "f64"; an implementation's name gets "_f64" for the latter.
+const char *dtype_name(tconv_dtype dtype);
+size_t dtype_size(tconv_dtype dtype);
+
+// The dtypes of --dtypes=f32,f64 (parse_dtypes dies on anything else).
+std::vector<tconv_dtype> parse_dtypes(const std::string &list);
+
+// Copies of float data in another element type (f64 runs take the f32
+// inputs, which doubles represent exactly).
+template <typename T>
+std::vector<T> as(const std::vector<float> &v)
+{
+    return std::vector<T>(v.begin(), v.end());
+}
+template <typename T>
+std::vector<float> as_float(const std::vector<T> &v)
+{
+    return std::vector<float>(v.begin(), v.end());
+}
 
 // Data in canonical layouts: x NCHW, w IOHW ([C][F/groups][kh][kw]), bias
 // [F] (empty when the layer has none), and for the backward passes dy NCHW.
@@ -74,33 +100,63 @@ std::vector<float> ohwi_to_iohw(const std::vector<float> &w, const bench_layer &
 // (or a size mismatch) gives NaN; *at is the worst element's index.
 double max_rel_error(const std::vector<float> &got, const std::vector<float> &want, size_t *at);
 
-// Measures the f32 FMA peak of every vector ISA this CPU has, sets
-// g_peak_gflops, adds the results to Google Benchmark's context and
-// registers the peak/fma_f32_<isa> benchmarks.
+// Measures the f32 and f64 FMA peak of every vector ISA this CPU has and the
+// memory bandwidth, adds them to Google Benchmark's context, and registers
+// the peak/fma_<dtype>_<isa> and peak/bandwidth benchmarks (first in the run).
 void setup_peak(bool real_time);
+// Registers peak_end/fma_f32_<best isa>: the same FMA kernel as the last
+// benchmark of the run, so the report can tell when the clock or the load
+// changed in between. Call after registering everything else.
+void register_peak_end(bool real_time);
+
+// The host (tconv_host_query, /proc/cpuinfo's model name), tconv's version
+// and ISA, the tuning state (`tuning`: which plans run; the cache's path and
+// entry count) and the run's label, as context keys (bench/README.md).
+void add_host_context(const std::string &tconv_desc, const std::string &tuning);
+
+// Peers: peer_ran() records one that runs (context peer_<impl>: its version
+// and what it is given); peer_skipped() one that does not, with why
+// (context peers_out, set by finish_peers(), which also prints both lists).
+void peer_ran(const std::string &impl, const std::string &what);
+void peer_skipped(const std::string &name, const std::string &why);
+void finish_peers();
 
 // The flags both programs take, removed from argv: --threads=N (N > 1
-// implies wall-clock time) and --time=cpu|real.
+// implies wall-clock time), --time=cpu|real, --dtypes=f32[,f64] (default
+// both) and --run_label=NAME (context run_label: files of one run share it).
 struct CommonFlags {
     int threads = 1;
     bool real_time = false;
+    std::vector<tconv_dtype> dtypes{TCONV_F32, TCONV_F64};
 };
-// Returns 1 when argv[i] was one of them (parsed into f).
+// Returns 1 when argv[i] was one of them (parsed into f). --list_layers
+// prints the model-layer suite as a JSON array (print_layers_json) and exits:
+// bench/peers.py runs the peers it drives on exactly these layers.
 int parse_common_flag(const char *arg, CommonFlags *f);
+void print_layers_json(FILE *out);
+
+// What one pass of a benchmark does: its multiply-adds x 2 (GFLOP), the
+// bytes it must move at least (each tensor read or written once) and the
+// dtype its peak fraction counts against.
+struct Work {
+    double gflop;
+    double bytes;
+    tconv_dtype dtype;
+};
 
 // Timed loop of fn over state with the counters both programs report:
-// GFLOP/s (gflop per iteration), peak_frac and cpu_util (process CPU time
-// over wall time; more than --threads + 0.5 aborts: an implementation that
+// GFLOP/s, peak_frac, bytes (per pass) and cpu_util (process CPU time over
+// wall time; more than --threads + 0.5 aborts: an implementation that
 // ignores the thread count would make the comparison unfair).
-void report_counters(benchmark::State &state, double gflop, double cpu, double wall, const std::string &name);
+void report_counters(benchmark::State &state, const Work &work, double cpu, double wall, const std::string &name);
 
 template <typename Fn>
-void timed_loop(benchmark::State &state, double gflop, const std::string &name, Fn &&fn)
+void timed_loop(benchmark::State &state, const Work &work, const std::string &name, Fn &&fn)
 {
     fn();  // warm-up: caches, page faults, lazy initialization
     const double cpu0 = process_cpu_seconds(), wall0 = wall_seconds();
     for (auto _ : state) fn();
-    report_counters(state, gflop, process_cpu_seconds() - cpu0, wall_seconds() - wall0, name);
+    report_counters(state, work, process_cpu_seconds() - cpu0, wall_seconds() - wall0, name);
 }
 
 // Skips a benchmark whose implementation refused the layer (the message
@@ -108,6 +164,12 @@ void timed_loop(benchmark::State &state, double gflop, const std::string &name, 
 void skip_refused(benchmark::State &state, const std::string &name, const char *why);
 
 #ifdef BENCH_HAVE_ONEDNN
+// The oneDNN build's benchmark name: "onednn" (Debian's libdnnl) or, when
+// bench/peers.py builds these programs against the Python package index's
+// oneDNN, "onednn_pypi".
+#ifndef BENCH_ONEDNN_IMPL
+#define BENCH_ONEDNN_IMPL "onednn"
+#endif
 // "oneDNN 2.6.3 (OpenMP runtime, omp_get_max_threads()=1, isa avx512_core)",
 // after setting OpenMP's thread count to g_threads.
 std::string onednn_setup();
