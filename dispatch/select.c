@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/fma_rate.h"
 #include "dispatch/topology.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/elem.h"
@@ -126,6 +127,15 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
     return 0.95 * channels * fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
 }
 
+/* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
+ * scores are shares of their own ISA's peak, and AVX2 tiles on an AVX-512
+ * CPU run at the ymm rate, which is the zmm rate on some cores and half of
+ * it on others (dispatch/fma_rate.h). */
+static double isa_rate(tconv_isa best, tconv_isa isa)
+{
+    return best == TCONV_ISA_AVX512 && isa == TCONV_ISA_AVX2 ? tconv_ymm_zmm_rate() : 1.0;
+}
+
 /* Every (kernel, mode) a plan for p may run, from the tables of ISAs
  * isas[0..n) (in order of preference), with its score, in table order;
  * out may be NULL (count only). */
@@ -147,7 +157,8 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
                     continue;
                 if (count < max) {
                     out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
-                    scores[count] = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype));
+                    scores[count] = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype)) *
+                                    isa_rate(isas[0], isas[a]);
                 }
                 count++;
             }
@@ -159,7 +170,7 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
 /* The ISAs whose tables a plan on isa chooses from. An AVX-512 CPU runs
  * AVX2 code too, and some tiles exist only there (4x24 fills 21 output
  * channels to 7/8; every zmm tile to 2/3 or less): its kernels compete,
- * behind the AVX-512 ones. */
+ * behind the AVX-512 ones, at the ymm rate (isa_rate). */
 static int isas_of(tconv_isa isa, tconv_isa isas[2])
 {
     isas[0] = isa;
@@ -297,7 +308,7 @@ static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, t
         for (int i = 0; t && i < t->count && count < max; i++) {
             const tconv_fwd_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || (a > 0 && k->family != TCONV_UK_CHANNELS)) continue;
-            const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype));
+            const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype)) * isa_rate(isas[0], isas[a]);
             if (s <= 0.0) continue;
             out[count] = k;
             scores[count++] = s;

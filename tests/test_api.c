@@ -4,6 +4,8 @@
  * is computed by hand from the formulas in include/tconv.h and written as a
  * literal with the arithmetic in a comment.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
 #include <criterion/criterion.h>
 
 #include <stdint.h>
@@ -567,6 +569,47 @@ Test(plan, info)
         cr_assert_str_eq(tconv_plan_info(p), info);
         tconv_plan_destroy(p);
     }
+}
+
+/* On an AVX-512 CPU the AVX2 tiles compete at the ymm FMA rate relative to
+ * zmm (dispatch/fma_rate.h). FCN-8s's 21 -> 21 layer is where that decides:
+ * AVX2's 4x24 tile fills 21 filters to 7/8, zmm tiles to 21/32. At equal
+ * rates (an AMD Zen 4) 4x24 wins; where zmm runs twice the lanes per cycle
+ * (a Xeon with two 512-bit FMA ports) a zmm tile wins. Each test is its own
+ * process (Criterion forks), so TCONV_YMM_RATE is read fresh. Without
+ * AVX-512 in use no AVX2 tile is rescaled, whatever the rate. */
+static const char *fcn8s_forward_kernel(const char *ymm_rate, char *buf, size_t n)
+{
+    cr_assert_eq(setenv("TCONV_YMM_RATE", ymm_rate, 1), 0);
+    tconv_desc d = mk(16, 16, 4, 4, 2, 2);
+    d.channels = d.filters = 21;
+    tconv_plan *p = NULL;
+    cr_assert_eq(tconv_plan_create(&p, &d, TCONV_TUNE_NONE), TCONV_OK, "%s", tconv_last_error());
+    const char *info = tconv_plan_info(p), *k = strstr(info, "f32_fwd_");
+    cr_assert_not_null(k, "plan info \"%s\" names no forward kernel", info);
+    snprintf(buf, n, "%.*s", (int)strcspn(k, " ,|"), k);
+    tconv_plan_destroy(p);
+    return buf;
+}
+
+Test(plan, avx2_tile_wins_at_equal_ymm_rate)
+{
+    char k[64];
+    fcn8s_forward_kernel("1", k, sizeof k);
+    if (tconv_get_isa() == TCONV_ISA_AVX512)
+        cr_assert_str_eq(k, "f32_fwd_4x24_avx2");
+    else
+        cr_assert(!strstr(k, "avx512"), "%s on %s", k, tconv_isa_name(tconv_get_isa()));
+}
+
+Test(plan, zmm_tile_wins_at_half_ymm_rate)
+{
+    char k[64];
+    fcn8s_forward_kernel("0.5", k, sizeof k);
+    if (tconv_get_isa() == TCONV_ISA_AVX512)
+        cr_assert(strstr(k, "_avx512"), "%s: a zmm tile should win at half the ymm rate", k);
+    else
+        cr_assert(!strstr(k, "avx512"), "%s on %s", k, tconv_isa_name(tconv_get_isa()));
 }
 
 Test(plan, desc_roundtrip)
