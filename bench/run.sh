@@ -1,38 +1,50 @@
 #!/usr/bin/env bash
-# Builds and runs bench_fwd (tconv beside oneDNN and XNNPACK, one thread each)
-# and writes bench/results/<host>.json and bench/results/<host>.md; with
-# --bwd first, bench_bwd (the backward passes beside oneDNN, batches 16 and
-# 64) into bench/results/<host>-bwd.{json,md}.
+# The benchmark of tconv on this machine, in one command (bench/README.md):
 #
-#   bench/run.sh [bench_fwd or Google Benchmark flags...]
-#   bench/run.sh --bwd [bench_bwd or Google Benchmark flags...]
-#   bench/run.sh --benchmark_filter='fwd/unet' --benchmark_min_time=0.2
-#   bench/run.sh --tconv_layouts=nhwc,nchw --time=real
+#   bench/run.sh [--label NAME] [--quick] [--no-pypi] [--scaling-threads N] [-- GOOGLE_BENCHMARK_FLAGS...]
 #
-# Installs the Debian packages it needs when they are missing (as root).
+#   --label NAME          results go to bench/results/NAME/ (default <host>-<date>)
+#   --quick               a few layers, fewer and shorter repetitions: a smoke
+#                         run of every step (CI runs it), not numbers to publish
+#   --no-pypi             skip peers.py (ONNX Runtime, OpenVINO and oneDNN from
+#                         the Python package index: downloads of about 1 GB)
+#   --scaling-threads N   the thread count of the scaling run (default: the
+#                         cores this process may use; 1 skips it)
+#   -- FLAGS              passed to every Google Benchmark program
+#
+# Steps: install the Debian packages it needs (as root or through sudo);
+# build build-bench; bench_fwd (fwd.json), bench_bwd (bwd.json), the thread
+# scaling pair (fwd-threads1.json and fwd-threads<N>.json, wall-clock time),
+# peers.py (peers.json, onednn-pypi-*.json); then report.py prints the
+# Markdown table (also in report.md) and writes the plots under plots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libbenchmark-dev libdnnl-dev libxnnpack-dev libpthreadpool-dev meson ninja-build g++ pkg-config python3)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+label="$(uname -n | cut -d. -f1)-$(date +%F)"
+quick=0 pypi=1 scaling=""
+gb_flags=()
+while (($#)); do
+  case "$1" in
+  --label) label=${2:?--label needs a name}; shift 2 ;;
+  --label=*) label=${1#--label=}; shift ;;
+  --quick) quick=1; shift ;;
+  --no-pypi) pypi=0; shift ;;
+  --scaling-threads) scaling=${2:?--scaling-threads needs a count}; shift 2 ;;
+  --scaling-threads=*) scaling=${1#--scaling-threads=}; shift ;;
+  --) shift; gb_flags=("$@"); break ;;
+  *) echo "run.sh: unknown option '$1' (see the comment at the top of bench/run.sh)" >&2; exit 2 ;;
+  esac
 done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "run.sh: missing packages: ${missing[*]} (run as root, or install them)" >&2
-    exit 1
-  fi
-  echo "run.sh: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+case "$label" in
+'' | *[!A-Za-z0-9._-]*) echo "run.sh: --label: letters, digits, '.', '_' and '-' only, not '$label'" >&2; exit 2 ;;
+esac
 
-program=bench_fwd suffix=
-if [ "${1:-}" = --bwd ]; then
-  program=bench_bwd suffix=-bwd
-  shift
-fi
+# Debian's python3 sees Debian's python3-matplotlib; a python3 earlier on
+# PATH (pyenv, a virtual environment) may not.
+py=/usr/bin/python3
+bash scripts/install-deps.sh
+bash scripts/install-deps.sh libbenchmark-dev libdnnl-dev libxnnpack-dev libpthreadpool-dev g++ \
+  python3 python3-matplotlib python3-venv
 
 opts=(-Dbench=true -Dtests=false --buildtype=release)
 if [ -f build-bench/meson-private/coredata.dat ]; then
@@ -40,13 +52,49 @@ if [ -f build-bench/meson-private/coredata.dat ]; then
 else
   meson setup build-bench "${opts[@]}" >/dev/null
 fi
-ninja -C build-bench "bench/$program" >/dev/null
+ninja -C build-bench bench/bench_fwd bench/bench_bwd >/dev/null
 
-host=$(uname -n)
-host=${host%%.*}
-mkdir -p bench/results
-out=bench/results/$host$suffix.json
-"./build-bench/bench/$program" \
-  --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_out="$out" --benchmark_out_format=json "$@"
-python3 bench/report.py "$out" | tee "bench/results/$host$suffix.md"
+out=bench/results/$label
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/report.md "$out"/plots/*.png
+
+cores=$(nproc)
+[ -n "$scaling" ] || scaling=$cores
+reps=(--benchmark_repetitions=5 --benchmark_min_time=0.2)
+filter=() bwd_filter=() batches=(--batches=16,64) layers='.*'
+if ((quick)); then
+  reps=(--benchmark_repetitions=3 --benchmark_min_time=0.02)
+  layers='dcgan_512_256|fcn8s_upscore2|enet_up4_32'
+  filter=(--benchmark_filter="^peak|/($layers)/")
+  bwd_filter=(--benchmark_filter="^peak|/($layers)_b16/")
+  batches=(--batches=16)
+fi
+common=(--run_label="$label" "${reps[@]}" --benchmark_report_aggregates_only=true --benchmark_out_format=json)
+
+run() {  # run NAME.json PROGRAM FLAGS...: one Google Benchmark program into $out/NAME.json
+  local json=$1 program=$2
+  shift 2
+  echo "run.sh: $program $* -> $out/$json" >&2
+  "./build-bench/bench/$program" "${common[@]}" --benchmark_out="$out/$json" "$@" "${gb_flags[@]}" >/dev/null
+}
+
+run fwd.json bench_fwd "${filter[@]}"
+run bwd.json bench_bwd "${batches[@]}" "${bwd_filter[@]}"
+if ((scaling > 1)); then
+  # Thread scaling: f32 at 1 and N threads, both on the wall clock (a
+  # thread's CPU time would miss the other threads' work).
+  run fwd-threads1.json bench_fwd --dtypes=f32 --time=real "${filter[@]}"
+  run "fwd-threads$scaling.json" bench_fwd --dtypes=f32 --threads="$scaling" "${filter[@]}"
+else
+  echo "run.sh: one core: no thread-scaling run" >&2
+fi
+if ((pypi)); then
+  peer_flags=(--repetitions 5 --min-time 0.2)
+  ((quick)) && peer_flags=(--repetitions 3 --min-time 0.02 --layers "$layers" --bwd-batches 16)
+  "$py" bench/peers.py --bench-fwd build-bench/bench/bench_fwd --context-from "$out/fwd.json" \
+    --out "$out/peers.json" "${peer_flags[@]}"
+else
+  echo "run.sh: --no-pypi: the Python package index's peers are not run" >&2
+fi
+
+"$py" bench/report.py --plots "$out/plots" --out "$out/report.md" "$out"/*.json
