@@ -179,28 +179,17 @@ public:
         using tag = memory::format_tag;
         using dt = memory::data_type;
         const bench_layer &l = *p.l;
-        const memory::dims src_dims{p.n, l.channels, l.in_h, l.in_w};
-        const memory::dims dst_dims{p.n, l.filters, p.oh, p.ow};
-        const bool grouped = l.groups > 1;
-        wei_dims_ = grouped ? memory::dims{l.groups, l.filters / l.groups, l.channels / l.groups, l.kernel, l.kernel}
-                            : memory::dims{l.filters, l.channels, l.kernel, l.kernel};
-        wei_tag_ = grouped ? tag::gohwi : tag::ohwi;
-        const OnednnDeconv dc{memory::desc(src_dims, dt::f32, tag::any),
-                              memory::desc(wei_dims_, dt::f32, tag::any),
-                              l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc(),
-                              memory::desc(dst_dims, dt::f32, tag::any),
-                              {l.stride, l.stride},
-                              {0, 0},
-                              {l.padding, l.padding},
-                              {l.padding - l.out_pad, l.padding - l.out_pad}};
+        const OnednnLayer ol = onednn_layer(p);
+        wei_dims_ = ol.wei_dims;
+        wei_tag_ = ol.wei_user_tag;
         try {
-            const deconvolution_forward::primitive_desc hint = onednn_forward_pd(eng_, prop_kind::forward_training, dc);
+            const deconvolution_forward::primitive_desc hint = onednn_forward_pd(eng_, prop_kind::forward_training, ol.any);
             // User data: NHWC activations, (g)ohwi weights, reordered once
             // into the primitive's formats here, outside any timing.
             std::vector<float> dy = nchw_to_nhwc(in.dy, p.n, l.filters, p.oh, p.ow);
-            memory dy_user(memory::desc(dst_dims, dt::f32, tag::nhwc), eng_, dy.data());
+            memory dy_user(memory::desc(ol.dst_dims, dt::f32, tag::nhwc), eng_, dy.data());
             if (pass == Pass::Data) {
-                const deconvolution_backward_data::primitive_desc pd = onednn_backward_data_pd(eng_, dc, hint);
+                const deconvolution_backward_data::primitive_desc pd = onednn_backward_data_pd(eng_, ol.any, hint);
                 prim_ = deconvolution_backward_data(pd);
                 std::vector<float> w = iohw_to_ohwi(in.w, l);
                 memory wei_user(memory::desc(wei_dims_, dt::f32, wei_tag_), eng_, w.data());
@@ -211,10 +200,10 @@ public:
                 info = "onednn " + std::string(pd.impl_info_str());
             } else {
                 const deconvolution_backward_weights::primitive_desc pd =
-                    onednn_backward_weights_pd(eng_, dc, hint);
+                    onednn_backward_weights_pd(eng_, ol.any, hint);
                 prim_ = deconvolution_backward_weights(pd);
                 std::vector<float> x = nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w);
-                memory src_user(memory::desc(src_dims, dt::f32, tag::nhwc), eng_, x.data());
+                memory src_user(memory::desc(ol.src_dims, dt::f32, tag::nhwc), eng_, x.data());
                 src_ = to(src_user, pd.src_desc());
                 diff_dst_ = to(dy_user, pd.diff_dst_desc());
                 out_ = memory(pd.diff_weights_desc(), eng_);

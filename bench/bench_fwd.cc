@@ -185,30 +185,17 @@ public:
         using tag = memory::format_tag;
         using dt = memory::data_type;
         const bench_layer &l = *p.l;
-        const memory::dims src_dims{p.n, l.channels, l.in_h, l.in_w};
-        const memory::dims dst_dims{p.n, l.filters, p.oh, p.ow};
-        const bool grouped = l.groups > 1;
-        const memory::dims wei_dims =
-            grouped ? memory::dims{l.groups, l.filters / l.groups, l.channels / l.groups, l.kernel, l.kernel}
-                    : memory::dims{l.filters, l.channels, l.kernel, l.kernel};
-        const OnednnDeconv dc{memory::desc(src_dims, dt::f32, tag::any),
-                              memory::desc(wei_dims, dt::f32, tag::any),
-                              l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc(),
-                              memory::desc(dst_dims, dt::f32, tag::any),
-                              {l.stride, l.stride},
-                              {0, 0},
-                              {l.padding, l.padding},
-                              {l.padding - l.out_pad, l.padding - l.out_pad}};
+        const OnednnLayer ol = onednn_layer(p);
         try {
-            const deconvolution_forward::primitive_desc pd = onednn_forward_pd(eng_, prop_kind::forward_inference, dc);
+            const deconvolution_forward::primitive_desc pd = onednn_forward_pd(eng_, prop_kind::forward_inference, ol.any);
             prim_ = deconvolution_forward(pd);
 
             // User data: NHWC src, (g)ohwi weights, reordered once to the
             // primitive's own formats here, outside any timing.
             std::vector<float> x = nchw_to_nhwc(in.x, p.n, l.channels, l.in_h, l.in_w);
             std::vector<float> w = iohw_to_ohwi(in.w, l);
-            memory src_user(memory::desc(src_dims, dt::f32, tag::nhwc), eng_, x.data());
-            memory wei_user(memory::desc(wei_dims, dt::f32, grouped ? tag::gohwi : tag::ohwi), eng_, w.data());
+            memory src_user(memory::desc(ol.src_dims, dt::f32, tag::nhwc), eng_, x.data());
+            memory wei_user(memory::desc(ol.wei_dims, dt::f32, ol.wei_user_tag), eng_, w.data());
             src_ = memory(pd.src_desc(), eng_);
             wei_ = memory(pd.weights_desc(), eng_);
             dst_ = memory(pd.dst_desc(), eng_);

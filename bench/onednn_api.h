@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "common.h"
+
 namespace bench {
 
 // What every deconvolution primitive of one layer shares.
@@ -17,6 +19,41 @@ struct OnednnDeconv {
     dnnl::memory::desc src, weights, bias, dst;  // bias: empty desc for none
     dnnl::memory::dims strides, dilates, padding_l, padding_r;
 };
+
+// Layer p in oneDNN's terms: its dims, every format left to oneDNN
+// (format_tag::any), and the weights' user format the benchmarks hand over
+// ((g)ohwi; activations are NHWC). oneDNN's deconvolution has
+// out = (in - 1) * S - padding_l - padding_r + K, so PyTorch's padding p
+// and output_padding op are padding_l = p, padding_r = p - op.
+struct OnednnLayer {
+    dnnl::memory::dims src_dims, dst_dims, wei_dims;
+    dnnl::memory::format_tag wei_user_tag;
+    OnednnDeconv any;
+};
+
+inline OnednnLayer onednn_layer(const Problem &p)
+{
+    using namespace dnnl;
+    using tag = memory::format_tag;
+    using dt = memory::data_type;
+    const bench_layer &l = *p.l;
+    OnednnLayer o;
+    o.src_dims = {p.n, l.channels, l.in_h, l.in_w};
+    o.dst_dims = {p.n, l.filters, p.oh, p.ow};
+    const bool grouped = l.groups > 1;
+    o.wei_dims = grouped ? memory::dims{l.groups, l.filters / l.groups, l.channels / l.groups, l.kernel, l.kernel}
+                         : memory::dims{l.filters, l.channels, l.kernel, l.kernel};
+    o.wei_user_tag = grouped ? tag::gohwi : tag::ohwi;
+    o.any = {memory::desc(o.src_dims, dt::f32, tag::any),
+             memory::desc(o.wei_dims, dt::f32, tag::any),
+             l.bias ? memory::desc({l.filters}, dt::f32, tag::x) : memory::desc(),
+             memory::desc(o.dst_dims, dt::f32, tag::any),
+             {l.stride, l.stride},
+             {0, 0},
+             {l.padding, l.padding},
+             {l.padding - l.out_pad, l.padding - l.out_pad}};
+    return o;
+}
 
 inline dnnl::deconvolution_forward::primitive_desc onednn_forward_pd(const dnnl::engine &eng, dnnl::prop_kind prop,
                                                                      const OnednnDeconv &d)
