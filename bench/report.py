@@ -386,17 +386,24 @@ def time_base_note(rows, impls):
 
 
 def summary_lines(rows, key, what):
-    """Geometric mean of a ratio and, for tconv / best peer, the win count."""
+    """Geometric mean of a ratio and, for tconv / best peer, the win count:
+    over the reliable rows, and, when some are not, over all rows' medians
+    too (on a noisy machine the reliable ones may be too few to mean much)."""
+    def summary(values):
+        out = f"geometric mean {geomean(values):.2f}"
+        if key == "ratio":
+            out += f", tconv at least as fast as the best peer on {sum(v >= 1 for v in values)} of {len(values)} layers"
+        return out
     good = [getattr(r, key) for r in rows if getattr(r, key) and not r.unreliable]
-    left = sum(1 for r in rows if getattr(r, key) and r.unreliable)
-    if not good:
+    every = [getattr(r, key) for r in rows if getattr(r, key)]
+    if not every:
         return []
-    out = f"{what}: geometric mean {geomean(good):.2f}"
-    if key == "ratio":
-        out += f"; tconv at least as fast as the best peer on {sum(r >= 1 for r in good)} of {len(good)} layers"
-    if left:
-        out += f" ({left} row(s) with a cv > {NOISY_CV:.0%} in the ratio left out)"
-    return [out + ".", ""]
+    if len(good) == len(every):
+        return [f"{what}: {summary(good)}.", ""]
+    left = len(every) - len(good)
+    reliable = f"{summary(good)} over the {len(good)} reliable rows" if good else "no reliable row"
+    return [f"{what}: {reliable} ({left} with a cv > {NOISY_CV:.0%} in the ratio left out); "
+            f"over all {len(every)} rows' medians, {summary(every)}.", ""]
 
 
 def pass_table(src, pass_, dtype):
