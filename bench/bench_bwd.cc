@@ -395,18 +395,6 @@ bool is_batch_variant(const bench_layer &l)
     return false;
 }
 
-std::vector<std::string> split(const std::string &s)
-{
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos <= s.size()) {
-        const size_t end = std::min(s.find(',', pos), s.size());
-        out.push_back(s.substr(pos, end - pos));
-        pos = end + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char **argv)
@@ -423,7 +411,7 @@ int main(int argc, char **argv)
             const char *a = argv[i];
             if (std::strncmp(a, bflag, std::strlen(bflag)) == 0) {
                 batches.clear();
-                for (const std::string &t : split(a + std::strlen(bflag))) {
+                for (const std::string &t : split_list(a + std::strlen(bflag))) {
                     char *end = nullptr;
                     const long long n = std::strtoll(t.c_str(), &end, 10);
                     if (t.empty() || *end || n < 1 || n > 4096) die("--batches: counts from 1 to 4096, not '" + t + "'");
@@ -431,7 +419,7 @@ int main(int argc, char **argv)
                 }
             } else if (std::strncmp(a, pflag, std::strlen(pflag)) == 0) {
                 passes.clear();
-                for (const std::string &t : split(a + std::strlen(pflag))) {
+                for (const std::string &t : split_list(a + std::strlen(pflag))) {
                     if (t == "bwd_data") passes.push_back(Pass::Data);
                     else if (t == "bwd_weights") passes.push_back(Pass::Weights);
                     else die("--passes: bwd_data or bwd_weights, not '" + t + "'");

@@ -429,17 +429,13 @@ tconv_activation parse_activation(const std::string &s)
 std::vector<Layout> parse_layouts(const std::string &s)
 {
     std::vector<Layout> out;
-    size_t pos = 0;
-    while (pos <= s.size()) {
-        const size_t end = std::min(s.find(',', pos), s.size());
-        const std::string t = s.substr(pos, end - pos);
+    for (const std::string &t : split_list(s)) {
         if (t == "nhwc")
             out.push_back(Layout::NHWC);
         else if (t == "nchw")
             out.push_back(Layout::NCHW);
         else
             die("--tconv_layouts: unknown layout '" + t + "' (nhwc, nchw)");
-        pos = end + 1;
     }
     return out;
 }

@@ -106,21 +106,27 @@ tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tcon
     return d;
 }
 
-const char *dtype_name(tconv_dtype dtype) { return dtype == TCONV_F64 ? "f64" : "f32"; }
-
 size_t dtype_size(tconv_dtype dtype) { return dtype == TCONV_F64 ? 8 : 4; }
+
+std::vector<std::string> split_list(const std::string &s)
+{
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= s.size()) {
+        const size_t end = std::min(s.find(',', pos), s.size());
+        out.push_back(s.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
 
 std::vector<tconv_dtype> parse_dtypes(const std::string &list)
 {
     std::vector<tconv_dtype> out;
-    size_t pos = 0;
-    while (pos <= list.size()) {
-        const size_t end = std::min(list.find(',', pos), list.size());
-        const std::string t = list.substr(pos, end - pos);
+    for (const std::string &t : split_list(list)) {
         if (t == "f32") out.push_back(TCONV_F32);
         else if (t == "f64") out.push_back(TCONV_F64);
         else die("--dtypes: f32 or f64, not '" + t + "'");
-        pos = end + 1;
     }
     return out;
 }
@@ -487,8 +493,9 @@ void add_host_context(const std::string &tconv_desc, const std::string &tuning)
 {
     tconv_host_info h;
     if (tconv_host_query(&h) != TCONV_OK) die(std::string("tconv_host_query: ") + tconv_last_error());
+    const std::string model = cpu_model_name();
     benchmark::AddCustomContext("program", g_program);
-    benchmark::AddCustomContext("host_cpu_model", cpu_model_name());
+    benchmark::AddCustomContext("host_cpu_model", model);
     benchmark::AddCustomContext("host_fingerprint", h.fingerprint);
     benchmark::AddCustomContext("host_isa", tconv_isa_name(h.isa));
     benchmark::AddCustomContext("tconv_isa", tconv_isa_name(tconv_get_isa()));
@@ -501,7 +508,7 @@ void add_host_context(const std::string &tconv_desc, const std::string &tuning)
     const char *path = tconv_cache_path();
     benchmark::AddCustomContext("tconv_tuning", tuning + "; tuning cache " + (*path ? path : "(none)") + ": " +
                                                     std::to_string(cache_entries(path)) + " entries at start");
-    std::fprintf(stderr, "%s: host: %s (%s); %s\n", g_program, cpu_model_name().c_str(), h.fingerprint,
+    std::fprintf(stderr, "%s: host: %s (%s); %s\n", g_program, model.c_str(), h.fingerprint,
                  tconv_desc.c_str());
 }
 

@@ -59,9 +59,11 @@ Problem make_problem(const bench_layer &l, int64_t n);
 tconv_desc layer_desc(const bench_layer &l, int64_t n, tconv_layout layout, tconv_weight_layout weight_layout,
                       tconv_dtype dtype = TCONV_F32);
 
-// "f32" or "f64"; an implementation's name gets "_f64" for the latter.
-const char *dtype_name(tconv_dtype dtype);
 size_t dtype_size(tconv_dtype dtype);
+
+// "a,b,c" -> {"a", "b", "c"} (the list flags; an empty item stays, for the
+// parser to reject with its own message).
+std::vector<std::string> split_list(const std::string &s);
 
 // The dtypes of --dtypes=f32,f64 (parse_dtypes dies on anything else).
 std::vector<tconv_dtype> parse_dtypes(const std::string &list);

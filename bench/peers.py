@@ -127,13 +127,20 @@ def selected(layers, args):
             if p in PYTHON_PEERS and rx.fullmatch(l["name"])]
 
 
+def source_context(args):
+    """The context of --context-from ({} without one); dies when unreadable."""
+    if not args.context_from:
+        return {}
+    try:
+        with open(args.context_from) as f:
+            return json.load(f).get("context", {})
+    except (OSError, ValueError) as e:
+        die(f"--context-from {args.context_from}: {e}")
+
+
 def make_context(args):
     if args.context_from:
-        try:
-            with open(args.context_from) as f:
-                src = json.load(f).get("context", {})
-        except (OSError, ValueError) as e:
-            die(f"--context-from {args.context_from}: {e}")
+        src = source_context(args)
         ctx = {k: v for k, v in src.items() if k.startswith("host_") or k in COPIED_KEYS}
     else:
         model = ""
@@ -252,10 +259,7 @@ def onednn_pypi(args, py, why):
         if r.returncode != 0:
             return [], f"{' '.join(cmd[:2])} failed: {last_line(r.stdout + r.stderr)}"
     layers = f"({args.layers})"
-    ctx = {}
-    if args.context_from:
-        with open(args.context_from) as f:
-            ctx = json.load(f).get("context", {})
+    ctx = source_context(args)
     common = [f"--threads={args.threads}", f"--benchmark_repetitions={args.repetitions}",
               f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true",
               "--benchmark_out_format=json", "--dtypes=f32"]
