@@ -6,6 +6,7 @@
 
 #include "dispatch/fma_rate.h"
 #include "dispatch/topology.h"
+#include "kernels/bwd_weights_gemm.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
@@ -147,7 +148,7 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
         const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count; i++) {
             const tconv_fwd_ukernel *k = &t->entries[i];
-            if (k->dtype != p->dtype) continue;
+            if (k->dtype != p->dtype || k->family == TCONV_UK_GEMM) continue;
             for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
                 if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
                 /* Lower-ISA kernels compete only for their output-channel
@@ -260,7 +261,9 @@ int tconv_select_forced(void)
  *   backward-data: CHANNELS tiles of MR pixels of dx's flat order x NR input
  *     channels, reducing Fg per tap (L1 holds MR * Fg inputs, as the forward
  *     pass's MR * Cg);
- *   backward-weights: CHANNELS tiles of MR input channels x NR filters (or,
+ *   backward-weights: GEMM tiles reading x and dy in place
+ *     (kernels/bwd_weights_gemm.h scores them), or the packing drivers'
+ *     CHANNELS tiles of MR input channels x NR filters (or,
  *     for few filters, MR (filter, kw) pairs x NR channels:
  *     kernels/bwd_weights_rows.h), or
  *     PIXELS tiles of MR channels as aligned vector loads (no split lines,
@@ -286,19 +289,23 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
         return 0.95 * fill(p->cg, k->nr) * fill(p->batch * p->in_h * p->in_w, k->mr) *
                load_bound(k, lanes_) * fit / (1.0 + 0.5 * loads_per_fma);
     }
+    if (k->family == TCONV_UK_GEMM) return tconv_bwd_wgemm_score(p, k, lanes_);
+    /* The packing drivers pass over dy once more (and, for CHANNELS tiles
+     * of an NHWC x, over x) before their tiles run. */
+    const double packing = 0.8;
     if (k->family == TCONV_UK_CHANNELS) {
         const double tiles = tconv_bwd_weights_rows_fit(p, k) ? tconv_bwd_weights_rows_fill(p, k)
                                                               : fill(p->fg, k->nr) * fill(p->cg, k->mr);
-        return 0.95 * tiles * load_bound(k, lanes_);
+        return packing * 0.95 * tiles * load_bound(k, lanes_);
     }
     const double vecs = (double)(k->mr >= lanes_ ? k->mr / lanes_ : 1);
     const double loads_per_fma = (vecs + (double)k->nr) / (vecs * (double)k->nr);
     const double bound = loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;
-    return 0.8 * bound * fill(p->fg, k->nr) * fill(p->cg, k->mr);
+    return packing * 0.8 * bound * fill(p->fg, k->nr) * fill(p->cg, k->mr);
 }
 
 /* Every kernel a backward plan for p may run, with its score (lower-ISA
- * tables compete with their CHANNELS tiles only, as in enumerate). */
+ * tables compete with their CHANNELS and GEMM tiles, not PIXELS ones). */
 static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, tconv_pass pass,
                          const tconv_fwd_ukernel **out, double *scores, int max)
 {
@@ -307,7 +314,7 @@ static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, t
         const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count && count < max; i++) {
             const tconv_fwd_ukernel *k = &t->entries[i];
-            if (k->dtype != p->dtype || (a > 0 && k->family != TCONV_UK_CHANNELS)) continue;
+            if (k->dtype != p->dtype || (a > 0 && k->family == TCONV_UK_PIXELS)) continue;
             const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype)) * isa_rate(isas[0], isas[a]);
             if (s <= 0.0) continue;
             out[count] = k;

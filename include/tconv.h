@@ -257,12 +257,16 @@ TCONV_API tconv_isa tconv_get_isa(void);
 /* "scalar", "avx2", "avx512", "neon"; "unknown" for other values. */
 TCONV_API const char *tconv_isa_name(tconv_isa isa);
 
-/* The forward microkernels built for isa, in order of preference, e.g.
- * "f32_fwd_14x32_avx512": index 0, 1, ...; NULL past the last one (and for an
- * ISA without kernels in this build). Plans normally choose among them by the
- * shape; the environment variable TCONV_FWD_KERNEL=<name> forces new plans to
- * use that kernel when it belongs to the ISA in use and has the plan's dtype
- * (for testing and tuning; tconv_plan_info shows what a plan runs). */
+/* The microkernels built for isa, in order of preference: index 0, 1, ...;
+ * NULL past the last one (and for an ISA without kernels in this build).
+ * "f32_fwd_14x32_avx512" tiles serve the forward pass and both backward
+ * passes, "f32_fwd_px32x4_avx512" ones the forward pass and backward-weights,
+ * "f32_bwdw_12x32_avx512" ones backward-weights only. Plans normally choose
+ * among them by the shape; the environment variables TCONV_FWD_KERNEL,
+ * TCONV_BWD_DATA_KERNEL and TCONV_BWD_WEIGHTS_KERNEL=<name> force new plans
+ * to use that kernel for their pass when it belongs to the ISA in use, has
+ * the plan's dtype, serves the pass and can run the layer (for testing and
+ * tuning; tconv_plan_info shows what a plan runs). */
 TCONV_API const char *tconv_kernel_name(tconv_isa isa, int index);
 
 /* This host as tconv sees it: what the tuning cache keys its entries on and

@@ -30,6 +30,7 @@
 #include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/bwd_weights_common.h"
+#include "kernels/bwd_weights_gemm.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/checked.h"
 #include "kernels/elem.h"
@@ -40,6 +41,7 @@
 static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_weights_driver {
+    tconv_bwd_wgemm *by_gemm; /* set: the in-place GEMM driver runs the pass */
     tconv_bwd_wrows *by_rows; /* set: the filters-as-rows driver runs the pass */
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
@@ -67,6 +69,15 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
+    if (uk->family == TCONV_UK_GEMM) {
+        const tconv_status st = tconv_bwd_wgemm_create(p, uk, &d->by_gemm);
+        if (st != TCONV_OK) {
+            free(d);
+            return st;
+        }
+        *out = d;
+        return TCONV_OK;
+    }
     /* Few filters: their NR lanes would be mostly empty here; the tiles of
      * bwd_weights_rows.c hold them as rows instead. */
     if (tconv_bwd_weights_rows_fit(p, uk)) {
@@ -123,6 +134,7 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
 
 void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d)
 {
+    if (d) tconv_bwd_wgemm_destroy(d->by_gemm);
     if (d) tconv_bwd_wrows_destroy(d->by_rows);
     if (d) tconv_scratch_delete(d->scratch);
     free(d);
@@ -130,6 +142,10 @@ void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d)
 
 void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
 {
+    if (d->by_gemm) {
+        tconv_bwd_wgemm_describe(d->by_gemm, buf, n);
+        return;
+    }
     if (d->by_rows) {
         tconv_bwd_wrows_describe(d->by_rows, buf, n);
         return;
@@ -356,6 +372,7 @@ static void unpack_dw_channels_inner(void *arg, int64_t begin, int64_t end)
 tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
                                           const void *dy, void *dw, void *dbias)
 {
+    if (d->by_gemm) return tconv_bwd_wgemm_run(d->by_gemm, x, dy, dw, dbias);
     if (d->by_rows) return tconv_bwd_wrows_run(d->by_rows, x, dy, dw, dbias);
     const tconv_problem *p = &d->p;
     const int64_t es = d->es;

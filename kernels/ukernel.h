@@ -1,12 +1,14 @@
 /*
- * The forward microkernel contract. Each ISA folder registers its kernels in
- * one table of tconv_fwd_ukernel entries; the driver (kernels/fwd_driver.c)
- * does everything else: phase decomposition, padding, packing, blocking and
+ * The microkernel contract. Each ISA folder registers its kernels in one
+ * table of tconv_fwd_ukernel entries (named for the forward pass, whose two
+ * families the backward passes reuse: kernels/bwd_driver.h); the drivers do
+ * everything else: phase decomposition, padding, packing, blocking and
  * edges. A microkernel only multiplies and adds a register tile.
  *
- * Two families:
+ * Three families: CHANNELS and PIXELS (the forward pass, backward-data and
+ * the packed backward-weights drivers) and GEMM (backward-weights in place).
  *
- * Both families take the taps to sum over as a list of tconv_uk_tap: an
+ * CHANNELS and PIXELS take the taps to sum over as a list of tconv_uk_tap: an
  * element offset into the input (relative to the pixel's position; may be
  * negative) and a pointer to that tap's packed weights, kc rows of NR values,
  * zero beyond the valid channels. The driver may leave out taps that read
@@ -45,7 +47,22 @@
  *         j < n are stored (strides in elements, any sign).
  *   bias: as above.
  *
- * Both families accumulate in the storage type (f32 or f64). Element types
+ * TCONV_UK_GEMM: backward-weights only (kernels/bwd_weights_gemm.c). An MR x
+ *   NR tile (NR a multiple of the vector length) of the product of two
+ *   operands that both advance along the reduction with a stride, read where
+ *   they lie (channel-innermost x and dy, no packing):
+ *
+ *     for i < MR, j < NR:
+ *       c[i*ldc + j] = (accumulate ? c[i*ldc + j] : 0) +
+ *           sum_{r < nruns} sum_{k < runs[r].count}
+ *               runs[r].a[k*a_stride + i] * runs[r].b[k*b_stride + j]
+ *
+ *   Per reduction step: broadcast the MR values of a, FMA them against NR/VLEN
+ *   vector loads of b. Every read above is in bounds (the driver shifts a
+ *   last, partial block back over the previous one instead of reading past
+ *   an edge); nothing is aligned. c is written in full.
+ *
+ * All families accumulate in the storage type (f32 or f64). Element types
  * are those of the entry's dtype; pointers are void so that one table type
  * serves both.
  */
@@ -56,12 +73,22 @@
 
 #include "tconv.h"
 
-typedef enum tconv_uk_family { TCONV_UK_CHANNELS = 0, TCONV_UK_PIXELS = 1 } tconv_uk_family;
+typedef enum tconv_uk_family {
+    TCONV_UK_CHANNELS = 0,
+    TCONV_UK_PIXELS = 1,
+    TCONV_UK_GEMM = 2
+} tconv_uk_family;
 
 typedef struct tconv_uk_tap {
     int64_t x_off;  /* element offset into the input */
     const void *w;  /* kc rows of NR packed weights */
 } tconv_uk_tap;
+
+/* One run of a GEMM tile's reduction: count steps from a and b on. */
+typedef struct tconv_uk_run {
+    const void *a, *b;
+    int64_t count;
+} tconv_uk_run;
 
 typedef void (*tconv_uk_fwd_channels_fn)(int64_t n, int64_t ntaps, const tconv_uk_tap *taps,
                                          int64_t kc, const void *const *x, const void *bias,
@@ -72,13 +99,17 @@ typedef void (*tconv_uk_fwd_pixels_fn)(int64_t m, int64_t n, int64_t ntaps,
                                        int64_t x_chan_stride, const void *x, const void *bias,
                                        void *y, int64_t y_pix_stride, int64_t y_chan_stride);
 
+typedef void (*tconv_uk_gemm_fn)(int64_t nruns, const tconv_uk_run *runs, int64_t a_stride,
+                                 int64_t b_stride, void *c, int64_t ldc, int accumulate);
+
 typedef struct tconv_fwd_ukernel {
     const char *name;       /* e.g. "f32_fwd_14x32_avx512" (function tconv_f32_fwd_14x32_avx512) */
     tconv_dtype dtype;
     tconv_uk_family family;
-    int mr, nr;             /* tile: MR pixels x NR channels */
+    int mr, nr;             /* tile: MR pixels x NR channels (GEMM: MR x NR of the product) */
     tconv_uk_fwd_channels_fn channels; /* set for TCONV_UK_CHANNELS */
     tconv_uk_fwd_pixels_fn pixels;     /* set for TCONV_UK_PIXELS */
+    tconv_uk_gemm_fn gemm;             /* set for TCONV_UK_GEMM */
 } tconv_fwd_ukernel;
 
 /* A table of one ISA's kernels, in order of preference within each dtype and

@@ -89,29 +89,49 @@ static int info_names(const char *info, const char *pass, const char *name)
     return strstr(info, want) != NULL;
 }
 
+/* Whether a plan of d runs kernel `name` for pass `label` (forced by the
+ * environment; a forced kernel that cannot run d is passed over). */
+static int plan_runs(const tconv_desc *d, const char *label, const char *name)
+{
+    tconv_plan *plan;
+    cr_assert_eq(tconv_plan_create(&plan, d, 0), TCONV_OK, "%s", tconv_last_error());
+    const int runs = info_names(tconv_plan_info(plan), label, name);
+    tconv_plan_destroy(plan);
+    return runs;
+}
+
+/* Every tile of the ISA forced in turn on 12 random layers of every layout.
+ * A GEMM tile runs only layers whose product is at least as wide as itself
+ * on both sides (kernels/bwd_weights_gemm.h): for those, random layers are
+ * drawn until 12 that it runs, and there must be 12 within 400 draws. */
 Test(backward, every_kernel_of_the_isa)
 {
     const tconv_isa isa = tconv_get_isa();
     int tested = 0;
     for (int i = 0; tconv_kernel_name(isa, i); i++) {
         const char *name = tconv_kernel_name(isa, i);
-        const int pixels = strstr(name, "_px") != NULL;
+        /* PIXELS and GEMM tiles serve backward-weights only. */
+        const int gemm = strstr(name, "_bwdw_") != NULL;
+        const int weights_only = strstr(name, "_px") != NULL || gemm;
         const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
-        /* backward-data runs CHANNELS tiles only; backward-weights both. */
-        for (int pass = pixels; pass < 2; pass++) {
+        for (int pass = weights_only; pass < 2; pass++) {
             const char *env = pass ? "TCONV_BWD_WEIGHTS_KERNEL" : "TCONV_BWD_DATA_KERNEL";
             const char *label = pass ? "bwd_weights" : "bwd_data";
             cr_assert_eq(setenv(env, name, 1), 0);
             tu_rng r = {2000u + (uint64_t)(i * 2 + pass)};
-            for (int j = 0; j < 12; j++) {
+            int ran = 0;
+            for (int j = 0; ran < 12 && j < (gemm ? 400 : 12); j++) {
                 const tu_combo k = {(tconv_layout)(j % 3), (tconv_weight_layout)((j / 3) % 3),
                                     dtype};
-                const tconv_desc d = tu_random_desc(&r, &k, j % 2 ? 40 : 3);
+                const tconv_desc d = tu_random_desc(&r, &k, gemm ? 80 : j % 2 ? 40 : 3);
+                if (gemm && !plan_runs(&d, label, name)) continue;
                 char info[1024];
                 check_against_reference(&d, 77u + (uint64_t)j, info, sizeof info);
                 cr_assert(info_names(info, label, name), "forcing %s for %s, the plan runs: %s",
                           name, label, info);
+                ran++;
             }
+            cr_assert_eq(ran, 12, "%s ran on %d random layers, not 12", name, ran);
             unsetenv(env);
             tested++;
         }
@@ -133,53 +153,71 @@ Test(backward, random_configurations_default_choice)
     }
 }
 
+/* The first CHANNELS tile of dtype t in isa's table (a packing driver's). */
+static const char *first_channels_tile(tconv_isa isa, tconv_dtype t)
+{
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        if (strncmp(name, t == TCONV_F64 ? "f64_fwd_" : "f32_fwd_", 8) == 0 && !strstr(name, "_px"))
+            return name;
+    }
+    return NULL;
+}
+
 /* Layers shaped like real ones: the reduction of backward-weights is long
  * enough to be cut into several chunks (added into the accumulator in
- * order), with each family of tile. Sized for the reference, which runs
- * well under 1 GFLOP/s, to take seconds, not minutes, under the sanitizers
- * and qemu. The first two cut into several chunks with an L2 of up to 2 MiB
- * (this CI's Xeon, and qemu-aarch64 on it): the filters-as-rows chunk does
- * not depend on the channel count, so that shape has few channels and many
- * rows. */
+ * order), by the default plan (with x and dy channel-innermost, the GEMM
+ * tiles reading them in place) and by the packing drivers (a CHANNELS tile
+ * forced: the filters as lanes, or for three filters as rows). Sized for
+ * the reference, which runs well under 1 GFLOP/s, to take seconds, not
+ * minutes, under the sanitizers and qemu. The first two cut into several
+ * chunks with an L2 of up to 2 MiB (this CI's Xeon, and qemu-aarch64 on
+ * it): the filters-as-rows chunk does not depend on the channel count, so
+ * that shape has few channels and many rows. */
 Test(backward, long_reductions_in_chunks)
 {
     static const struct {
         int64_t n, c, f, g, h, w, k, s, crop;
     } shapes[] = {
         {2, 128, 64, 1, 16, 64, 2, 2, 0},  /* wide rows of many channels: small chunks */
-        {8, 16, 3, 1, 64, 48, 4, 2, 1},    /* three filters: the filters as tile rows */
+        {8, 16, 3, 1, 64, 48, 4, 2, 1},    /* three filters: folded taps, or filters as rows */
         {2, 64, 64, 2, 12, 80, 3, 1, -1},  /* groups, stride 1, bias-only border */
         {2, 64, 17, 1, 9, 70, 5, 3, 2},    /* odd sizes everywhere */
     };
     const tconv_isa isa = tconv_get_isa();
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int t = TCONV_F32; t <= TCONV_F64; t++)
-            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
-                tconv_desc d;
-                tconv_desc_init(&d);
-                d.dtype = (tconv_dtype)t;
-                d.layout = (tconv_layout)l;
-                d.batch = shapes[i].n;
-                d.channels = shapes[i].c;
-                d.filters = shapes[i].f;
-                d.groups = shapes[i].g;
-                d.in_h = shapes[i].h;
-                d.in_w = shapes[i].w;
-                d.filter_h = d.filter_w = shapes[i].k;
-                d.stride_h = d.stride_w = shapes[i].s;
-                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shapes[i].crop;
-                char info[1024];
-                check_against_reference(&d, 900u + i, info, sizeof info);
-                /* Scalar tiles may need no chunks; SIMD ones must have cut,
-                 * with the filters as lanes (bwd_weights.c) and as rows
-                 * (bwd_weights_rows.c). */
-                if (isa != TCONV_ISA_SCALAR && i <= 1) {
+            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++)
+                for (int packing = 0; packing <= 1; packing++) {
+                    tconv_desc d;
+                    tconv_desc_init(&d);
+                    d.dtype = (tconv_dtype)t;
+                    d.layout = (tconv_layout)l;
+                    d.batch = shapes[i].n;
+                    d.channels = shapes[i].c;
+                    d.filters = shapes[i].f;
+                    d.groups = shapes[i].g;
+                    d.in_h = shapes[i].h;
+                    d.in_w = shapes[i].w;
+                    d.filter_h = d.filter_w = shapes[i].k;
+                    d.stride_h = d.stride_w = shapes[i].s;
+                    d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shapes[i].crop;
+                    const char *forced = packing ? first_channels_tile(isa, d.dtype) : NULL;
+                    cr_assert(!packing || forced, "no CHANNELS tile for %s", tconv_isa_name(isa));
+                    if (forced) cr_assert_eq(setenv("TCONV_BWD_WEIGHTS_KERNEL", forced, 1), 0);
+                    char info[1024];
+                    check_against_reference(&d, 900u + i, info, sizeof info);
+                    unsetenv("TCONV_BWD_WEIGHTS_KERNEL");
+                    /* Scalar tiles may need no chunks; SIMD ones must have cut. */
+                    if (isa == TCONV_ISA_SCALAR || i > 1) continue;
                     const char *c = strstr(info, "chunks=");
                     cr_assert(c && atoi(c + 7) > 1, "expected several chunks: %s", info);
-                    cr_assert((strstr(info, "filter rows=") != NULL) == (i == 1),
-                              "expected the filters as %s: %s", i == 1 ? "rows" : "lanes", info);
+                    if (packing)
+                        cr_assert((strstr(info, "filter rows=") != NULL) == (i == 1),
+                                  "expected the filters as %s: %s", i == 1 ? "rows" : "lanes", info);
+                    else if (l == TCONV_NHWC)
+                        cr_assert(strstr(info, "_bwdw_") != NULL, "expected a GEMM tile: %s", info);
                 }
-            }
 }
 
 /* Every output of both passes is computed by one task in a fixed order: the

@@ -470,7 +470,7 @@ Test(tune, forced_backward_kernel_wins_over_the_cache, .timeout = 120)
     const char *forced = tuned;
     for (int i = 0; tconv_kernel_name(tconv_get_isa(), i); i++) {
         const char *k = tconv_kernel_name(tconv_get_isa(), i);
-        if (!strstr(k, "_px") && strncmp(k, "f32", 3) == 0 && strcmp(k, tuned) != 0) {
+        if (strncmp(k, "f32_fwd_", 8) == 0 && !strstr(k, "_px") && strcmp(k, tuned) != 0) {
             forced = k;
             break;
         }

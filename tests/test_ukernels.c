@@ -1,6 +1,6 @@
 /*
- * Kernel checker (in the spirit of dav1d's checkasm): every forward
- * microkernel of every ISA table built into the library and supported by
+ * Kernel checker (in the spirit of dav1d's checkasm): every microkernel
+ * (the forward families and backward-weights' GEMM) of every ISA table built into the library and supported by
  * this CPU, against a naive double-precision loop written here, over
  * generated edge cases:
  *
@@ -11,6 +11,8 @@
  *   repeat at random (as the driver repeats them past a tile's edge);
  * - weight columns and bias entries past n hold NaN (the contract promises
  *   zeros; NaN also catches a lane of padding leaking into a valid output);
+ * - GEMM tiles: 0-5 runs of random lengths and positions, strides from 1
+ *   (overlapping steps) to 1024, stored and accumulated;
  * - outputs inside a buffer pre-filled with a NaN sentinel: every element
  *   the kernel must not store (past n, between rows, between strided PIXELS
  *   positions, around the tile) must still hold the sentinel's bits.
@@ -401,6 +403,84 @@ static int check_pixels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
 }
 
 /* ------------------------------------------------------------------------ */
+/* GEMM                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define MAX_RUNS 5
+
+/* One call: nruns runs of random lengths and positions, strides a_stride
+ * and b_stride (as small as 1: overlapping steps, or far apart), the tile
+ * stored or added (accumulate) at a row pitch ldc >= NR inside a sentinel
+ * buffer. Every element of the MR x NR tile must be the sum, (+ its prior
+ * value), and nothing between or around the rows may change. */
+static void check_gemm_case(const tconv_fwd_ukernel *k, const input *in, int64_t nruns,
+                            int64_t a_stride, int64_t b_stride, int accumulate, tu_rng *r)
+{
+    const tconv_dtype dt = k->dtype;
+    const size_t es = esize(dt);
+    const int mr = k->mr, nr = k->nr;
+    tconv_uk_run runs[MAX_RUNS];
+    int64_t apos[MAX_RUNS], bpos[MAX_RUNS];
+    for (int64_t q = 0; q < nruns; q++) {
+        const int64_t count = KCS[tu_range(r, 0, N_KCS - 1)];
+        /* every read a[k*a_stride + i], b[k*b_stride + j] inside the input */
+        apos[q] = tu_range(r, 0, X_ELEMS - (count - 1) * a_stride - mr);
+        bpos[q] = tu_range(r, 0, X_ELEMS - (count - 1) * b_stride - nr);
+        runs[q] = (tconv_uk_run){in->x0 + apos[q] * (int64_t)es, in->x0 + bpos[q] * (int64_t)es, count};
+    }
+    const int64_t ldc = nr + tu_range(r, 0, 9), guard = 64;
+    const int64_t clen = 2 * guard + mr * ldc;
+    void *cbuf = alloc_aligned((size_t)clen * es);
+    double *prior = malloc((size_t)(mr * nr) * sizeof *prior);
+    cr_assert(prior);
+    for (int64_t i = 0; i < clen; i++) set_sentinel(dt, cbuf, i);
+    char *c = (char *)cbuf + guard * (int64_t)es;
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            prior[i * nr + j] = accumulate ? tu_uniform(r) : 0.0;
+            if (accumulate) set(dt, c, i * ldc + j, prior[i * nr + j]);
+        }
+    k->gemm(nruns, runs, a_stride, b_stride, c, ldc, accumulate);
+    for (int64_t e = 0; e < clen; e++) {
+        const int64_t off = e - guard, i = off >= 0 ? off / ldc : -1, j = off >= 0 ? off % ldc : -1;
+        const int inside = off >= 0 && i < mr && j < nr;
+        if (!inside) {
+            cr_assert(is_sentinel(dt, cbuf, e), "%s: element %lld outside the tile written",
+                      k->name, (long long)off);
+            continue;
+        }
+        double want = prior[i * nr + j], mag = fabs(want);
+        for (int64_t q = 0; q < nruns; q++)
+            for (int64_t s = 0; s < runs[q].count; s++) {
+                const double term = get(dt, in->x0, apos[q] + s * a_stride + i) *
+                                    get(dt, in->x0, bpos[q] + s * b_stride + j);
+                want += term;
+                mag += fabs(term);
+            }
+        const double got = get(dt, c, i * ldc + j);
+        cr_assert(fabs(got - want) <= tolerance(dt) * mag,
+                  "%s: c[%lld][%lld] (%lld runs, strides %lld/%lld%s): got %.17g, want %.17g",
+                  k->name, (long long)i, (long long)j, (long long)nruns, (long long)a_stride,
+                  (long long)b_stride, accumulate ? ", accumulated" : "", got, want);
+    }
+    free(prior);
+    free(cbuf);
+}
+
+static int check_gemm(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+{
+    static const int64_t strides[] = {1, 3, 16, 64, 130, 1024};
+    const int ns = (int)(sizeof strides / sizeof strides[0]);
+    int cases = 0;
+    for (int64_t nruns = 0; nruns <= MAX_RUNS; nruns++)
+        for (int accumulate = 0; accumulate <= 1; accumulate++)
+            for (int q = 0; q < ns; q++, cases++)
+                check_gemm_case(k, in, nruns, strides[q], strides[tu_range(r, 0, ns - 1)],
+                                accumulate, r);
+    return cases;
+}
+
+/* ------------------------------------------------------------------------ */
 /* One Criterion case per (runnable table, entry)                            */
 /* ------------------------------------------------------------------------ */
 
@@ -439,9 +519,11 @@ ParameterizedTest(uk_param *p, ukernels, fwd)
     tu_rng r = {seed};
     input in = make_input(k->dtype, &r);
     const int cases = k->family == TCONV_UK_CHANNELS ? check_channels(k, &in, &r)
-                                                     : check_pixels(k, &in, &r);
+                      : k->family == TCONV_UK_PIXELS ? check_pixels(k, &in, &r)
+                                                     : check_gemm(k, &in, &r);
+    static const char *const families[] = {"CHANNELS", "PIXELS", "GEMM"};
     cr_log_info("%s (%s, %s %dx%d): %d cases passed", k->name, built[p->table].table->isa,
-                k->family == TCONV_UK_CHANNELS ? "CHANNELS" : "PIXELS", k->mr, k->nr, cases);
+                families[k->family], k->mr, k->nr, cases);
     free(in.buf);
 }
 
@@ -478,31 +560,38 @@ Test(ukernels, isa_coverage)
                 tested[TCONV_ISA_AVX512] ? " avx512" : "", tested[TCONV_ISA_NEON] ? " neon" : "");
 }
 
-/* Every built table is well formed, runnable or not: names say dtype, tile
- * and ISA; the family's function is set; both families exist per dtype. */
+/* Every built table is well formed, runnable or not: names say dtype, pass,
+ * tile and ISA; the family's function is set; all three families exist per
+ * dtype. */
 Test(ukernels, tables)
 {
     for (int t = 0; t < N_BUILT; t++) {
         const tconv_fwd_ukernel_table *tab = built[t].table;
         cr_assert_str_eq(tab->isa, tconv_isa_name(built[t].isa));
         cr_assert_gt(tab->count, 0, "%s: empty table", tab->isa);
-        int seen[2][2] = {{0, 0}, {0, 0}};
+        int seen[2][3] = {{0, 0, 0}, {0, 0, 0}};
+        static const char *const prefix[] = {"fwd_", "fwd_px", "bwdw_"};
+        static const char *const families[] = {"CHANNELS", "PIXELS", "GEMM"};
         for (int e = 0; e < tab->count; e++) {
             const tconv_fwd_ukernel *k = &tab->entries[e];
-            const int ch = k->family == TCONV_UK_CHANNELS;
+            cr_assert(k->family >= TCONV_UK_CHANNELS && k->family <= TCONV_UK_GEMM,
+                      "%s: family %d", k->name, (int)k->family);
             char want[96];
-            snprintf(want, sizeof want, "%s_fwd_%s%dx%d_%s", k->dtype == TCONV_F32 ? "f32" : "f64",
-                     ch ? "" : "px", k->mr, k->nr, tab->isa);
+            snprintf(want, sizeof want, "%s_%s%dx%d_%s", k->dtype == TCONV_F32 ? "f32" : "f64",
+                     prefix[k->family], k->mr, k->nr, tab->isa);
             cr_assert_str_eq(k->name, want, "%s entry %d: name %s, fields say %s", tab->isa, e,
                              k->name, want);
-            cr_assert(ch ? k->channels && !k->pixels : k->pixels && !k->channels,
-                      "%s: function pointer of the wrong family", k->name);
+            const int fns = (k->channels != NULL) + (k->pixels != NULL) + (k->gemm != NULL);
+            const int right = k->family == TCONV_UK_CHANNELS ? k->channels != NULL
+                              : k->family == TCONV_UK_PIXELS ? k->pixels != NULL
+                                                             : k->gemm != NULL;
+            cr_assert(fns == 1 && right, "%s: function pointer of the wrong family", k->name);
             cr_assert(k->mr >= 1 && k->nr >= 1, "%s: tile %dx%d", k->name, k->mr, k->nr);
             seen[k->dtype][k->family] = 1;
         }
         for (int d = 0; d < 2; d++)
-            for (int f = 0; f < 2; f++)
+            for (int f = 0; f < 3; f++)
                 cr_expect(seen[d][f], "%s: no %s %s kernel", tab->isa, d ? "f64" : "f32",
-                          f ? "PIXELS" : "CHANNELS");
+                          families[f]);
     }
 }

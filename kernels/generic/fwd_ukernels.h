@@ -19,4 +19,13 @@ TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x8_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_scalar);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x1_scalar);
 
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_4x8_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_4x4_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_2x2_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_1x1_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_4x8_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_4x4_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_2x2_scalar);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_1x1_scalar);
+
 #endif

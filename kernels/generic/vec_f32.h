@@ -16,6 +16,7 @@ static inline float vloadu(const float *p) { return *p; }
 static inline float vbroadcast(const float *p) { return *p; }
 /* acc + a * b (two roundings unless the compiler contracts it: fma() from
  * <math.h> would be a slow library call on targets without an FMA unit). */
+static inline float vadd(float a, float b) { return a + b; }
 static inline float vfma(float acc, float a, float b) { return acc + a * b; }
 static inline void vstoreu(float *p, float v) { *p = v; }
 /* The first count (0..VLEN) lanes. */

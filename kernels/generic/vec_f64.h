@@ -16,6 +16,7 @@ static inline double vloadu(const double *p) { return *p; }
 static inline double vbroadcast(const double *p) { return *p; }
 /* acc + a * b (two roundings unless the compiler contracts it: fma() from
  * <math.h> would be a slow library call on targets without an FMA unit). */
+static inline double vadd(double a, double b) { return a + b; }
 static inline double vfma(double acc, double a, double b) { return acc + a * b; }
 static inline void vstoreu(double *p, double v) { *p = v; }
 /* The first count (0..VLEN) lanes. */

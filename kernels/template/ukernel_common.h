@@ -1,5 +1,5 @@
 /*
- * Shared by the microkernel templates (fwd_channels.inc, fwd_pixels.inc) and
+ * Shared by the microkernel templates (fwd_channels.inc, fwd_pixels.inc, bwdw_gemm.inc) and
  * the per-ISA declaration headers (kernels/<isa>/fwd_ukernels.h).
  */
 #ifndef TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H
@@ -19,6 +19,10 @@
     void fn(int64_t m, int64_t n, int64_t ntaps, const tconv_uk_tap *taps, int64_t kc,     \
             int64_t x_chan_stride, const void *x, const void *bias, void *y,               \
             int64_t y_pix_stride, int64_t y_chan_stride)
+
+#define TCONV_UK_GEMM_PROTO(fn)                                                              \
+    void fn(int64_t nruns, const tconv_uk_run *runs, int64_t a_stride, int64_t b_stride,    \
+            void *c, int64_t ldc, int accumulate)
 
 /* Loops over the register tile have constant bounds and must be unrolled
  * completely, or the accumulator arrays live in memory instead of registers.

@@ -24,4 +24,19 @@ TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_neon);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x1_neon);
 
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_6x16_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_12x8_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_8x12_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_24x4_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_9x8_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_8x8_neon);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_16x4_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_6x8_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_12x4_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_8x6_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_24x2_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_9x4_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_8x4_neon);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_16x2_neon);
+
 #endif

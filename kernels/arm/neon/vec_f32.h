@@ -16,6 +16,7 @@ static inline float32x4_t vload(const float *p) { return vld1q_f32(p); }
 static inline float32x4_t vloadu(const float *p) { return vld1q_f32(p); }
 static inline float32x4_t vbroadcast(const float *p) { return vld1q_dup_f32(p); }
 /* acc + a * b, one rounding. */
+static inline float32x4_t vadd(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
 static inline float32x4_t vfma(float32x4_t acc, float32x4_t a, float32x4_t b)
 {
     return vfmaq_f32(acc, a, b);

@@ -16,6 +16,7 @@ static inline float64x2_t vload(const double *p) { return vld1q_f64(p); }
 static inline float64x2_t vloadu(const double *p) { return vld1q_f64(p); }
 static inline float64x2_t vbroadcast(const double *p) { return vld1q_dup_f64(p); }
 /* acc + a * b, one rounding. */
+static inline float64x2_t vadd(float64x2_t a, float64x2_t b) { return vaddq_f64(a, b); }
 static inline float64x2_t vfma(float64x2_t acc, float64x2_t a, float64x2_t b)
 {
     return vfmaq_f64(acc, a, b);

@@ -23,4 +23,17 @@ TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x1_avx2);
 
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_6x16_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_4x24_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_12x8_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_3x24_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_4x16_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_8x8_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_6x8_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_4x12_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_12x4_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_3x12_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_4x8_avx2);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_8x4_avx2);
+
 #endif

@@ -17,6 +17,7 @@ static inline __m256 vload(const float *p) { return _mm256_load_ps(p); }
 static inline __m256 vloadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline __m256 vbroadcast(const float *p) { return _mm256_broadcast_ss(p); }
 /* acc + a * b, one rounding. */
+static inline __m256 vadd(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 static inline __m256 vfma(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }
 static inline void vstoreu(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
 /* The first count (0..VLEN) lanes: vmaskmovps writes (and faults on) only

@@ -17,6 +17,7 @@ static inline __m256d vload(const double *p) { return _mm256_load_pd(p); }
 static inline __m256d vloadu(const double *p) { return _mm256_loadu_pd(p); }
 static inline __m256d vbroadcast(const double *p) { return _mm256_broadcast_sd(p); }
 /* acc + a * b, one rounding. */
+static inline __m256d vadd(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
 static inline __m256d vfma(__m256d acc, __m256d a, __m256d b) { return _mm256_fmadd_pd(a, b, acc); }
 static inline void vstoreu(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
 /* The first count (0..VLEN) lanes: vmaskmovpd writes (and faults on) only

@@ -26,4 +26,21 @@ TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x8_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px32x2_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px32x1_avx512);
 
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_12x32_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_6x64_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_8x48_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_8x32_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_9x32_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_28x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_16x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f32_bwdw_12x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_12x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_6x32_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_8x24_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_8x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_9x16_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_28x8_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_16x8_avx512);
+TCONV_UK_GEMM_PROTO(tconv_f64_bwdw_12x8_avx512);
+
 #endif

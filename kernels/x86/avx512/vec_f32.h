@@ -17,6 +17,7 @@ static inline __m512 vload(const float *p) { return _mm512_load_ps(p); }
 static inline __m512 vloadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline __m512 vbroadcast(const float *p) { return _mm512_set1_ps(*p); }
 /* acc + a * b, one rounding. */
+static inline __m512 vadd(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
 static inline __m512 vfma(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }
 static inline void vstoreu(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
 /* The first count (0..VLEN) lanes; a masked store touches nothing else. */

@@ -17,6 +17,7 @@ static inline __m512d vload(const double *p) { return _mm512_load_pd(p); }
 static inline __m512d vloadu(const double *p) { return _mm512_loadu_pd(p); }
 static inline __m512d vbroadcast(const double *p) { return _mm512_set1_pd(*p); }
 /* acc + a * b, one rounding. */
+static inline __m512d vadd(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
 static inline __m512d vfma(__m512d acc, __m512d a, __m512d b) { return _mm512_fmadd_pd(a, b, acc); }
 static inline void vstoreu(double *p, __m512d v) { _mm512_storeu_pd(p, v); }
 /* The first count (0..VLEN) lanes; a masked store touches nothing else. */
