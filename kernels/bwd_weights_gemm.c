@@ -45,7 +45,6 @@ struct tconv_bwd_wgemm {
     tconv_scratch *scratch;
 };
 
-static int64_t d_es(const tconv_problem *p) { return tconv_dtype_size(p->dtype); }
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -86,24 +85,26 @@ typedef struct shape_choice {
 } shape_choice;
 
 /* The orientation and folding that fill uk's tiles best. Folding costs a
- * run per edge pixel (a copy of its dy values, a kernel call of one step)
- * and must win by 5%; at equal fill x is the broadcast side. */
+ * run per edge pixel (a copy of its few dy values, a kernel call of one
+ * step: about a pixel's time more), counted in its fill, and must win by 5%;
+ * at equal fill x is the broadcast side. */
 static shape_choice choose_shape(const tconv_problem *p, const tconv_fwd_ukernel *uk)
 {
     shape_choice best = {1, 1, 0.0};
     for (int fold = 0; fold <= foldable(p); fold++) {
         const int64_t ld = (fold ? p->k_w : 1) * p->fg;
-        double edge_cost = 1.0;
+        double edge_cost = 1.0, margin = 1.0;
         if (fold) {
             int64_t iwa, iwb;
             const int64_t edges = fold_edges(p, &iwa, &iwb, NULL);
-            edge_cost = (double)p->in_w / ((double)p->in_w + 2.0 * (double)edges) / 1.05;
+            edge_cost = (double)p->in_w / (double)(p->in_w + edges);
+            margin = 1.05;
         }
         for (int x_rows = 1; x_rows >= 0; x_rows--) {
             const int64_t m = x_rows ? p->cg : ld, n = x_rows ? ld : p->cg;
             if (m < uk->mr || n < uk->nr) continue;
             const double f = fill(m, uk->mr) * fill(n, uk->nr) * edge_cost;
-            if (f > best.fill) best = (shape_choice){x_rows, fold ? p->k_w : 1, f};
+            if (f > best.fill * margin) best = (shape_choice){x_rows, fold ? p->k_w : 1, f};
         }
     }
     return best;
@@ -120,15 +121,18 @@ double tconv_bwd_wgemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk
     /* A channel-planar x or dy is copied first: one more pass over it. */
     const double copies = (p->x.c != 1 ? 0.9 : 1.0) * (p->y.c != 1 ? 0.85 : 1.0);
     /* Each reduction step moves both operands one pixel on: with many
-     * channels or filters a page or more (4 KiB on U-Net's 1024 -> 512
-     * layer, f32), and every step misses the first-level TLB. There the
-     * packing drivers' sequential panels run ~1.5x faster (100 against 60
-     * GFLOP/s on that layer on a Xeon 6); with up to 1 KiB per step (a
-     * quarter of a page: CycleGAN's 256 -> 128) in place is as fast. */
-    const double cs = (double)p->channels * (double)d_es(p), fs = (double)p->filters * (double)d_es(p);
-    const double step = cs + (double)p->stride_w * fs;
-    const double pages = 1.0 / (1.0 + 0.35 * step / 4096.0);
-    return 0.95 * s.fill * bound * copies * pages;
+     * channels or filters a page or more (8 KiB per step on U-Net's
+     * 1024 -> 512 layer, f32), and the first-level TLB misses. And every
+     * input row is a run of in_w steps that costs a few cycles to start:
+     * DCGAN's 512 -> 256 layer (4x4 inputs, 4 KiB per step) runs at 0.8 of
+     * the packing drivers' speed, pix2pix's 1024 -> 512 (4x4, 8 KiB) at
+     * 0.55, U-Net's 1024 -> 512 (28 wide, 8 KiB) at 0.8, its 512 -> 256 (52
+     * wide, 4 KiB) at 1.25 (Xeon 6, 2026-12). */
+    const double es = (double)tconv_dtype_size(p->dtype);
+    const double step = es * ((double)p->channels + (double)p->stride_w * (double)p->filters);
+    const double pages = 1.0 / (1.0 + 0.1 * step / 4096.0);
+    const double runs = (double)p->in_w / ((double)p->in_w + 2.0);
+    return 0.95 * s.fill * bound * copies * pages * runs;
 }
 
 tconv_status tconv_bwd_wgemm_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,

@@ -34,4 +34,11 @@
 #define UK_UNROLL
 #endif
 
+/* A hint to fetch the cache line at p (never faults, whatever p is). */
+#if defined(__GNUC__)
+#define UK_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define UK_PREFETCH(p) ((void)(p))
+#endif
+
 #endif /* TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H */
