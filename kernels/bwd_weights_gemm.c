@@ -410,6 +410,17 @@ static void unpack_dw(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* Where the tiles read x or dy and its strides of image, row and pixel:
+ * the caller's tensor, or its dense channel-innermost copy (h x w x c). */
+static void operand(const void *base, int copied, tconv_data_strides st, int64_t h, int64_t w,
+                    int64_t c, const char **at, int64_t *sn, int64_t *sh, int64_t *sw)
+{
+    *at = base;
+    *sw = copied ? c : st.w;
+    *sh = copied ? w * c : st.h;
+    *sn = copied ? h * w * c : st.n;
+}
+
 tconv_status tconv_bwd_wgemm_run(const tconv_bwd_wgemm *d, const void *x, const void *dy, void *dw,
                                  void *dbias)
 {
@@ -436,29 +447,15 @@ tconv_status tconv_bwd_wgemm_run(const tconv_bwd_wgemm *d, const void *x, const 
     if (d->x_copy) {
         r.xcopy = block + at[1];
         tconv_parallel_ranges(p->batch, 1, copy_x, &r);
-        r.xs = r.xcopy;
-        r.xw = p->channels;
-        r.xh = p->in_w * r.xw;
-        r.xn = p->in_h * r.xh;
-    } else {
-        r.xs = x;
-        r.xw = p->x.w;
-        r.xh = p->x.h;
-        r.xn = p->x.n;
     }
     if (d->dy_copy) {
         r.dycopy = block + at[2];
         tconv_parallel_ranges(p->batch, 1, copy_dy, &r);
-        r.ys = r.dycopy;
-        r.yw = p->filters;
-        r.yh = p->out_w * r.yw;
-        r.yn = p->out_h * r.yh;
-    } else {
-        r.ys = dy;
-        r.yw = p->y.w;
-        r.yh = p->y.h;
-        r.yn = p->y.n;
     }
+    operand(d->x_copy ? r.xcopy : x, d->x_copy, p->x, p->in_h, p->in_w, p->channels, &r.xs, &r.xn,
+            &r.xh, &r.xw);
+    operand(d->dy_copy ? r.dycopy : dy, d->dy_copy, p->y, p->out_h, p->out_w, p->filters, &r.ys,
+            &r.yn, &r.yh, &r.yw);
     for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++) {
         const int64_t row0 = r.chunk * d->chunk_rows;
         const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
