@@ -47,13 +47,6 @@ const char *tconv_kernel_name(tconv_isa isa, int index)
     return t && index >= 0 && index < t->count ? t->entries[index].name : NULL;
 }
 
-/* The share of a tile's lanes doing useful work: used / (ceil(used/size)*size). */
-static double fill(int64_t used, int64_t size)
-{
-    const int64_t tiles = (used + size - 1) / size;
-    return (double)used / (double)(tiles * size);
-}
-
 /*
  * A CHANNELS tile reads its MR input rows (Cg channels each) as MR streams,
  * one element per row and channel step. Once MR * Cg elements pass ~3/4 of
@@ -110,22 +103,22 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
         const double fma_cycles = (double)p->cg / (p->dtype == TCONV_F64 ? 8.0 : 16.0);
         const double run = (double)(p->fg == 1 ? p->k_w : p->fg);
         const double add_cycles = 2.5 + 12.0 / (run < (double)k->nr ? run : (double)k->nr);
-        return fill(p->k_h * p->k_w * p->fg, k->nr) * fill(images, k->mr) * l1_fit(k, p) *
-               load_bound(k, lanes_) * fma_cycles / (fma_cycles + add_cycles);
+        return tconv_tile_fill(p->k_h * p->k_w * p->fg, k->nr) * tconv_tile_fill(images, k->mr) *
+               l1_fit(k, p) * load_bound(k, lanes_) * fma_cycles / (fma_cycles + add_cycles);
     }
-    const double channels = fill(p->fg, k->nr);
+    const double channels = tconv_tile_fill(p->fg, k->nr);
     if (k->family == TCONV_UK_PIXELS) {
         /* Tiles along one row of a phase, ~in_w pixels. Each loaded input
          * vector feeds NR FMAs: NR = 1 is bound by loads (~0.35 of the peak
          * per filled lane on FSRCNN), NR = 4 reaches ~0.6 (DCGAN 64->3). */
         const double per_load = 0.25 + 0.35 * (double)(k->nr < 4 ? k->nr : 4) / 4.0;
-        return per_load * channels * fill(p->in_w, k->mr);
+        return per_load * channels * tconv_tile_fill(p->in_w, k->mr);
     }
     /* Gather CHANNELS tiles run over all pixels of a phase (across images);
      * a 1x1 input at batch 1 has one pixel per tap position: every tile is
      * one pixel. */
     const int64_t pixels = p->in_h * p->in_w == 1 ? p->batch : images;
-    return 0.95 * channels * fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
+    return 0.95 * channels * tconv_tile_fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
 }
 
 /* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
@@ -286,22 +279,24 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
          * 61; CycleGAN 256->128 at 107 and 57. */
         const double nv = (double)(k->nr >= lanes_ ? k->nr / lanes_ : 1);
         const double loads_per_fma = (nv + (double)k->mr) / ((double)k->mr * nv);
-        return 0.95 * fill(p->cg, k->nr) * fill(p->batch * p->in_h * p->in_w, k->mr) *
-               load_bound(k, lanes_) * fit / (1.0 + 0.5 * loads_per_fma);
+        return 0.95 * tconv_tile_fill(p->cg, k->nr) *
+               tconv_tile_fill(p->batch * p->in_h * p->in_w, k->mr) * load_bound(k, lanes_) * fit /
+               (1.0 + 0.5 * loads_per_fma);
     }
     if (k->family == TCONV_UK_GEMM) return tconv_bwd_wgemm_score(p, k, lanes_);
     /* The packing drivers pass over dy once more (and, for CHANNELS tiles
      * of an NHWC x, over x) before their tiles run. */
     const double packing = 0.8;
     if (k->family == TCONV_UK_CHANNELS) {
-        const double tiles = tconv_bwd_weights_rows_fit(p, k) ? tconv_bwd_weights_rows_fill(p, k)
-                                                              : fill(p->fg, k->nr) * fill(p->cg, k->mr);
+        const double tiles = tconv_bwd_weights_rows_fit(p, k)
+                                 ? tconv_bwd_weights_rows_fill(p, k)
+                                 : tconv_tile_fill(p->fg, k->nr) * tconv_tile_fill(p->cg, k->mr);
         return packing * 0.95 * tiles * load_bound(k, lanes_);
     }
     const double vecs = (double)(k->mr >= lanes_ ? k->mr / lanes_ : 1);
     const double loads_per_fma = (vecs + (double)k->nr) / (vecs * (double)k->nr);
     const double bound = loads_per_fma <= 0.75 ? 1.0 : 0.75 / loads_per_fma;
-    return packing * 0.8 * bound * fill(p->fg, k->nr) * fill(p->cg, k->mr);
+    return packing * 0.8 * bound * tconv_tile_fill(p->fg, k->nr) * tconv_tile_fill(p->cg, k->mr);
 }
 
 /* Every kernel a backward plan for p may run, with its score (lower-ISA

@@ -30,6 +30,15 @@ static inline int64_t tconv_bwd_chunk_rows(const tconv_problem *p, int64_t row_b
     return cr > rows ? rows : cr;
 }
 
+/* Chunk `chunk`'s input rows [*row0, *row0 + *nrows) of the batch's `rows`,
+ * cut into chunks of chunk_rows (the last one may be shorter). */
+static inline void tconv_bwd_chunk_range(int64_t chunk, int64_t chunk_rows, int64_t rows,
+                                         int64_t *row0, int64_t *nrows)
+{
+    *row0 = chunk * chunk_rows;
+    *nrows = *row0 + chunk_rows <= rows ? chunk_rows : rows - *row0;
+}
+
 /* What a task of chunk `chunk` works with: the chunk's input rows [*row0,
  * *row0 + *nrows) of the batch's `rows`, and this thread's scratch, a tap
  * list of chunk_rows entries (returned) followed by one tile (*temp) that a
@@ -38,8 +47,7 @@ static inline int64_t tconv_bwd_chunk_rows(const tconv_problem *p, int64_t row_b
 static inline tconv_uk_tap *tconv_bwd_chunk_scratch(int64_t chunk, int64_t chunk_rows, int64_t rows,
                                                     int64_t *row0, int64_t *nrows, char **temp)
 {
-    *row0 = chunk * chunk_rows;
-    *nrows = *row0 + chunk_rows <= rows ? chunk_rows : rows - *row0;
+    tconv_bwd_chunk_range(chunk, chunk_rows, rows, row0, nrows);
     tconv_uk_tap *list = tconv_thread_scratch((size_t)chunk_rows * sizeof *list +
                                               (size_t)(TCONV_BWD_MAX_TILE * TCONV_BWD_MAX_TILE * 8));
     if (list) *temp = (char *)(list + chunk_rows);

@@ -49,14 +49,6 @@ static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a +
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* The share of a side of `used` computed by tiles of `size` (the last one
- * shifted back over its neighbour). */
-static double fill(int64_t used, int64_t size)
-{
-    const int64_t tiles = (used + size - 1) / size;
-    return (double)used / (double)(tiles * size);
-}
-
 /* Folding needs the k_w taps of a pixel to be k_w * Fg contiguous dy values
  * (true of dy channel-innermost, as read or as copied). */
 static int foldable(const tconv_problem *p) { return p->groups == 1 && p->dil_w == 1 && p->k_w > 1; }
@@ -103,7 +95,7 @@ static shape_choice choose_shape(const tconv_problem *p, const tconv_fwd_ukernel
         for (int x_rows = 1; x_rows >= 0; x_rows--) {
             const int64_t m = x_rows ? p->cg : ld, n = x_rows ? ld : p->cg;
             if (m < uk->mr || n < uk->nr) continue;
-            const double f = fill(m, uk->mr) * fill(n, uk->nr) * edge_cost;
+            const double f = tconv_tile_fill(m, uk->mr) * tconv_tile_fill(n, uk->nr) * edge_cost;
             if (f > best.fill * margin) best = (shape_choice){x_rows, fold ? p->k_w : 1, f};
         }
     }
@@ -339,8 +331,8 @@ static void run_items(void *arg, int64_t begin, int64_t end)
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
-    const int64_t row0 = r->chunk * d->chunk_rows;
-    const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
+    int64_t row0, nrows;
+    tconv_bwd_chunk_range(r->chunk, d->chunk_rows, d->rows, &row0, &nrows);
     char *mem = tconv_thread_scratch(d->thread_bytes);
     if (!mem) {
         atomic_store(&r->failed, 1);
@@ -457,8 +449,8 @@ tconv_status tconv_bwd_wgemm_run(const tconv_bwd_wgemm *d, const void *x, const 
     operand(d->dy_copy ? r.dycopy : dy, d->dy_copy, p->y, p->out_h, p->out_w, p->filters, &r.ys,
             &r.yn, &r.yh, &r.yw);
     for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++) {
-        const int64_t row0 = r.chunk * d->chunk_rows;
-        const int64_t nrows = row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - row0;
+        int64_t row0, nrows;
+        tconv_bwd_chunk_range(r.chunk, d->chunk_rows, d->rows, &row0, &nrows);
         tconv_parallel_ranges(d->tiles + (dbias ? nrows : 0), 1, run_items, &r);
     }
     const int ok = !atomic_load(&r.failed);

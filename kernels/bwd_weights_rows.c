@@ -47,21 +47,16 @@ struct tconv_bwd_wrows {
     tconv_scratch *scratch; /* dyp, xp, acc and the bias sums, kept between calls */
 };
 
-static double fill(int64_t used, int64_t size)
-{
-    const int64_t tiles = (used + size - 1) / size;
-    return (double)used / (double)(tiles * size);
-}
-
 double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_fwd_ukernel *uk)
 {
-    return fill(p->fg * p->k_w, uk->mr) * fill(p->cg, uk->nr);
+    return tconv_tile_fill(p->fg * p->k_w, uk->mr) * tconv_tile_fill(p->cg, uk->nr);
 }
 
 int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *uk)
 {
     if (uk->family != TCONV_UK_CHANNELS) return 0;
-    const double lanes = fill(p->cg, uk->mr) * fill(p->fg, uk->nr); /* bwd_weights.c's tiles */
+    /* bwd_weights.c's tiles */
+    const double lanes = tconv_tile_fill(p->cg, uk->mr) * tconv_tile_fill(p->fg, uk->nr);
     return tconv_bwd_weights_rows_fill(p, uk) > 1.1 * lanes;
 }
 

@@ -112,6 +112,13 @@ typedef struct tconv_fwd_ukernel {
     tconv_uk_gemm_fn gemm;             /* set for TCONV_UK_GEMM */
 } tconv_fwd_ukernel;
 
+/* used / (ceil(used/size) * size), the tiles' useful share: one copy for select.c and drivers. */
+static inline double tconv_tile_fill(int64_t used, int64_t size)
+{
+    const int64_t tiles = (used + size - 1) / size;
+    return (double)used / (double)(tiles * size);
+}
+
 /* A table of one ISA's kernels, in order of preference within each dtype and
  * family (the first entry of a dtype and family is the default choice). */
 typedef struct tconv_fwd_ukernel_table {
