@@ -33,6 +33,7 @@ struct tconv_bwd_data_driver {
     int64_t es, mr, nr;
     int64_t cblocks; /* ceil(Cg / NR) */
     int64_t taps;    /* k_h * k_w */
+    int64_t ktaps, kc; /* the kernels' taps and channels per tap (k_w folded: k_h, k_w * Fg) */
     int64_t gh, gw;  /* the grid the taps reach */
     int dy_in_place; /* read dy where it is (channel-innermost, covers the grid) */
     int dx_direct;   /* tiles store into dx (channel-innermost, dense pixels) */
@@ -59,6 +60,14 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     d->nr = uk->nr;
     d->cblocks = (p->cg + d->nr - 1) / d->nr;
     d->taps = p->k_h * p->k_w;
+    /* One group and no w-dilation: the k_w taps of a kernel row read
+     * k_w * F consecutive grid values (channel-innermost, F apart), and the
+     * packed weights hold their rows in the same order, so the kernels run
+     * k_h taps of k_w * Fg channels: FSRCNN's F = 1 layer had 81 taps of
+     * one channel, mostly loop overhead. */
+    const int fold = p->groups == 1 && p->dil_w == 1;
+    d->ktaps = fold ? p->k_h : d->taps;
+    d->kc = fold ? p->k_w * p->fg : p->fg;
     int64_t elems;
     /* Sizes of the grid, the packed weights and the scratch output must be
      * indexable (the problem's own sizes were checked at validation). */
@@ -200,37 +209,64 @@ static void fill_grid_row(const run_ctx *r, int64_t n, int64_t u, char *row)
     memset(row + v1 * F * es, 0, (size_t)((d->gw - v1) * F * es));
 }
 
-/* The tile of MR pixels from flat pixel j0 (m of them valid) of input
- * channel block b of group g, reading dy through grid `gr` whose row 0 is
- * input row ih0's first grid row (0 for the whole grid) and whose images
- * are gr.n apart (0 for a band of one image). */
-static void run_tile(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int64_t j0, int64_t m,
-                     int64_t n0, int64_t ih0)
+/* A pixel of the flat (image, input row, input column) order and its
+ * element offsets into the grid and into the tiles' output. */
+typedef struct cursor {
+    int64_t n, ih, iw, x, y;
+} cursor;
+
+static void cursor_offsets(const run_ctx *r, const grid *gr, int64_t n0, int64_t ih0, cursor *c)
+{
+    const tconv_problem *p = &r->d->p;
+    c->x = (c->n - n0) * gr->n + (c->ih - ih0) * p->stride_h * gr->h + c->iw * p->stride_w * gr->w;
+    c->y = c->n * r->out_n + c->ih * r->out_h + c->iw * r->out_w;
+}
+
+/* The next pixel: along the row without a multiply, else a new row. */
+static inline void cursor_next(const run_ctx *r, const grid *gr, int64_t n0, int64_t ih0, cursor *c)
+{
+    const tconv_problem *p = &r->d->p;
+    if (++c->iw < p->in_w) {
+        c->x += p->stride_w * gr->w;
+        c->y += r->out_w;
+        return;
+    }
+    c->iw = 0;
+    if (++c->ih == p->in_h) c->ih = 0, c->n++;
+    cursor_offsets(r, gr, n0, ih0, c);
+}
+
+/* The tiles of MR pixels from flat pixel j_begin to j_end (the last one
+ * may hold fewer) of input channel block b of group g, reading dy through
+ * grid `gr` whose row 0 is input row ih0's first grid row of image n0 (0,
+ * 0 for the whole grid). The pixels' offsets are stepped, not divided: a
+ * division per pixel cost as much as the tile's arithmetic on layers with
+ * a short reduction (pix2pix 128 -> 3: 48 steps per tile). */
+static void run_span(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int64_t j_begin,
+                     int64_t j_end, int64_t n0, int64_t ih0)
 {
     const tconv_bwd_data_driver *d = r->d;
     const tconv_problem *p = &d->p;
-    const int64_t es = d->es, mr = d->mr;
-    const int64_t hw = p->in_h * p->in_w;
-    const int64_t gb = g * d->cblocks + b;
+    const int64_t es = d->es, mr = d->mr, hw = p->in_h * p->in_w;
     const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
+    const tconv_uk_tap *taps = r->taps + (g * d->cblocks + b) * d->ktaps;
     char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
     const void *xrow[TCONV_BWD_MAX_TILE];
     void *yrow[TCONV_BWD_MAX_TILE];
-    /* Divide once for the first pixel, then step along the row: a division
-     * per pixel cost as much as the tile's arithmetic on layers with a
-     * short reduction (pix2pix 128 -> 3: 48 steps per tile). */
-    int64_t n = j0 / hw, ih = j0 % hw / p->in_w, iw = j0 % p->in_w;
-    const char *xbase = gr->origin + (g * p->fg) * es;
+    const char *xbase = gr->origin + g * p->fg * es;
     char *ybase = r->out + (g * p->cg + b * d->nr) * es;
-    for (int64_t i = 0; i < mr; i++) {
-        xrow[i] = xbase + ((n - n0) * gr->n + (ih - ih0) * p->stride_h * gr->h + iw * p->stride_w * gr->w) * es;
-        yrow[i] = i < m ? ybase + (n * r->out_n + ih * r->out_h + iw * r->out_w) * es : dummy;
-        if (i + 1 < m && ++iw == p->in_w) { /* the last valid pixel repeats past m */
-            iw = 0;
-            if (++ih == p->in_h) ih = 0, n++;
+    cursor c = {j_begin / hw, j_begin % hw / p->in_w, j_begin % p->in_w, 0, 0};
+    cursor_offsets(r, gr, n0, ih0, &c);
+    for (int64_t j0 = j_begin; j0 < j_end; j0 += mr) {
+        const int64_t m = j_end - j0 < mr ? j_end - j0 : mr;
+        for (int64_t i = 0; i < mr; i++) { /* the last valid pixel repeats past m */
+            xrow[i] = xbase + c.x * es;
+            yrow[i] = i < m ? ybase + c.y * es : dummy;
+            if (i + 1 < m) cursor_next(r, gr, n0, ih0, &c);
         }
+        d->uk->channels(cols, d->ktaps, taps, d->kc, xrow, zero_bias, yrow);
+        if (j0 + m < j_end) cursor_next(r, gr, n0, ih0, &c);
     }
-    d->uk->channels(cols, d->taps, r->taps + gb * d->taps, p->fg, xrow, zero_bias, yrow);
 }
 
 /* Bands [begin, end) of the flat (image, band of r->band_rows input rows)
@@ -266,8 +302,7 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
         const int64_t j_end = ((n1 - 1) * p->in_h + ih1) * p->in_w;
         for (int64_t g = 0; g < p->groups; g++)
             for (int64_t b = 0; b < d->cblocks; b++)
-                for (int64_t j0 = j_begin; j0 < j_end; j0 += d->mr)
-                    run_tile(r, &band, g, b, j0, j_end - j0 < d->mr ? j_end - j0 : d->mr, n0, ih0);
+                run_span(r, &band, g, b, j_begin, j_end, n0, ih0);
     }
 }
 
@@ -285,13 +320,16 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const tconv_problem *p = &d->p;
     const int64_t pixels = p->batch * p->in_h * p->in_w;
     const int64_t sbs = (d->tiles + d->sb - 1) / d->sb;
-    for (int64_t task = begin; task < end; task++) {
+    /* consecutive tasks of one (group, block, channel block): one span */
+    for (int64_t task = begin; task < end;) {
         const int64_t ti = task % d->sb, rest = task / d->sb;
         const int64_t b = rest % d->cblocks, gs = rest / d->cblocks;
         const int64_t g = gs / sbs, tile = gs % sbs * d->sb + ti;
+        const int64_t count = end - task < d->sb - ti ? end - task : d->sb - ti;
+        task += count;
         if (tile >= d->tiles) continue; /* past the last block's end */
-        const int64_t j0 = tile * d->mr, m = pixels - j0 < d->mr ? pixels - j0 : d->mr;
-        run_tile(r, &r->g, g, b, j0, m, 0, 0);
+        const int64_t j_end = (tile + count) * d->mr < pixels ? (tile + count) * d->mr : pixels;
+        run_span(r, &r->g, g, b, tile * d->mr, j_end, 0, 0);
     }
 }
 
@@ -344,11 +382,13 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
     else
         r.g = (grid){NULL, 0, d->gw * F, F};
     for (int64_t gb = 0; gb < gblocks; gb++)
-        for (int64_t t = 0; t < d->taps; t++) {
-            const int64_t kh = t / p->k_w, kw = t % p->k_w;
-            r.taps[gb * d->taps + t] = (tconv_uk_tap){
+        for (int64_t t = 0; t < d->ktaps; t++) {
+            /* the first of the kernel tap's k_w taps when they are folded */
+            const int64_t first = d->ktaps < d->taps ? t * p->k_w : t;
+            const int64_t kh = first / p->k_w, kw = first % p->k_w;
+            r.taps[gb * d->ktaps + t] = (tconv_uk_tap){
                 kh * p->dil_h * r.g.h + kw * p->dil_w * r.g.w,
-                r.packed + (gb * d->taps + t) * p->fg * d->nr * es};
+                r.packed + (gb * d->taps + first) * p->fg * d->nr * es};
         }
     if (d->dx_direct) {
         r.out = dx;
