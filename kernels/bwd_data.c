@@ -34,6 +34,7 @@ struct tconv_bwd_data_driver {
     int64_t cblocks; /* ceil(Cg / NR) */
     int64_t taps;    /* k_h * k_w */
     int64_t ktaps, kc; /* the kernels' taps and channels per tap (k_w folded: k_h, k_w * Fg) */
+    int64_t tchunk;    /* kernel taps per pass over a span of tiles (all, or fewer to fit L2) */
     int64_t gh, gw;  /* the grid the taps reach */
     int dy_in_place; /* read dy where it is (channel-innermost, covers the grid) */
     int dx_direct;   /* tiles store into dx (channel-innermost, dense pixels) */
@@ -68,6 +69,14 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     const int fold = p->groups == 1 && p->dil_w == 1;
     d->ktaps = fold ? p->k_h : d->taps;
     d->kc = fold ? p->k_w * p->fg : p->fg;
+    /* A channel block's weights are read once per tile: when they are more
+     * than a quarter of L2 they come from L3 every time (pix2pix's
+     * 1024 -> 512 layer: 2 MB a block). Then the tiles of a span run over
+     * that many taps at a time, each pass adding to what the last stored. */
+    const int64_t tap_bytes = d->kc * d->nr * d->es;
+    d->tchunk = (int64_t)tconv_topology_get()->l2_bytes / 4 / tap_bytes;
+    if (d->tchunk < 1) d->tchunk = 1;
+    if (d->tchunk > d->ktaps) d->tchunk = d->ktaps;
     int64_t elems;
     /* Sizes of the grid, the packed weights and the scratch output must be
      * indexable (the problem's own sizes were checked at validation). */
@@ -128,7 +137,10 @@ void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d)
 
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s taps=%lld%s", d->uk->name, (long long)d->taps,
+    const int64_t passes = (d->ktaps + d->tchunk - 1) / d->tchunk;
+    char more[40] = "";
+    if (passes > 1) snprintf(more, sizeof more, " tap passes=%lld", (long long)passes);
+    snprintf(buf, n, "%s taps=%lld%s%s", d->uk->name, (long long)d->taps, more,
              d->dy_in_place ? " dy in place" : "");
 }
 
@@ -250,22 +262,27 @@ static void run_span(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int
     const int64_t es = d->es, mr = d->mr, hw = p->in_h * p->in_w;
     const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
     const tconv_uk_tap *taps = r->taps + (g * d->cblocks + b) * d->ktaps;
-    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64))) = {0};
     const void *xrow[TCONV_BWD_MAX_TILE];
     void *yrow[TCONV_BWD_MAX_TILE];
     const char *xbase = gr->origin + g * p->fg * es;
     char *ybase = r->out + (g * p->cg + b * d->nr) * es;
-    cursor c = {j_begin / hw, j_begin % hw / p->in_w, j_begin % p->in_w, 0, 0};
-    cursor_offsets(r, gr, n0, ih0, &c);
-    for (int64_t j0 = j_begin; j0 < j_end; j0 += mr) {
-        const int64_t m = j_end - j0 < mr ? j_end - j0 : mr;
-        for (int64_t i = 0; i < mr; i++) { /* the last valid pixel repeats past m */
-            xrow[i] = xbase + c.x * es;
-            yrow[i] = i < m ? ybase + c.y * es : dummy;
-            if (i + 1 < m) cursor_next(r, gr, n0, ih0, &c);
+    const cursor first = {j_begin / hw, j_begin % hw / p->in_w, j_begin % p->in_w, 0, 0};
+    for (int64_t t0 = 0; t0 < d->ktaps; t0 += d->tchunk) {
+        const int64_t nt = d->ktaps - t0 < d->tchunk ? d->ktaps - t0 : d->tchunk;
+        cursor c = first;
+        cursor_offsets(r, gr, n0, ih0, &c);
+        for (int64_t j0 = j_begin; j0 < j_end; j0 += mr) {
+            const int64_t m = j_end - j0 < mr ? j_end - j0 : mr;
+            for (int64_t i = 0; i < mr; i++) { /* the last valid pixel repeats past m */
+                xrow[i] = xbase + c.x * es;
+                yrow[i] = i < m ? ybase + c.y * es : dummy;
+                if (i + 1 < m) cursor_next(r, gr, n0, ih0, &c);
+            }
+            /* later passes add to the tile (bias NULL) */
+            d->uk->channels(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : zero_bias, yrow);
+            if (j0 + m < j_end) cursor_next(r, gr, n0, ih0, &c);
         }
-        d->uk->channels(cols, d->ktaps, taps, d->kc, xrow, zero_bias, yrow);
-        if (j0 + m < j_end) cursor_next(r, gr, n0, ih0, &c);
     }
 }
 

@@ -29,7 +29,11 @@
  *   y[i]: pointer to the n output channels of pixel i; the kernel stores
  *         exactly y[i][0..n) for every i < MR (rows past the edge of a tile
  *         point to a scratch tile).
- *   bias: NR values, zero beyond n (zeros when the layer has no bias).
+ *   bias: NR values, zero beyond n (zeros when the layer has no bias), or
+ *         NULL: start from y[i][0..n) instead and add the taps to it, so
+ *         that a driver may split the taps over several calls
+ *         (backward-data, to keep a block's weights in L2) and get the same
+ *         bits as from one call.
  *   ntaps may be 0 (the tile is bias only).
  *
  * TCONV_UK_PIXELS: MR consecutive output pixels (MR a multiple of the vector

@@ -220,6 +220,49 @@ Test(backward, long_reductions_in_chunks)
                 }
 }
 
+/* Backward-data with a channel block's weights larger than a quarter of L2:
+ * the tiles run over the taps in several passes, each adding to what the
+ * last stored (bias NULL in the CHANNELS contract). The filter count is
+ * derived from this host's L2 and the forced tile's NR so that every ISA
+ * takes at least two passes; both grid paths (dy copied for the crop, in
+ * place without) and a partial channel block. */
+Test(backward, data_taps_in_passes)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tconv_host_info host;
+    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int crop = 0; crop <= 1; crop++)
+            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+                const char *tile = first_channels_tile(isa, (tconv_dtype)t);
+                int mr = 0, nr = 0;
+                cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, &nr) == 2, "tile %s", tile);
+                const int64_t es = t == TCONV_F64 ? 8 : 4, k = 4;
+                /* k_w * F channels a kernel tap: at least half the L2/4 budget */
+                const int64_t f = host.l2_bytes / 4 / (2 * k * nr * es) + 1;
+                tconv_desc d;
+                tconv_desc_init(&d);
+                d.dtype = (tconv_dtype)t;
+                d.layout = (tconv_layout)l;
+                d.batch = 2;
+                d.channels = nr + 3; /* a whole block and a partial one */
+                d.filters = f;
+                d.in_h = 3;
+                d.in_w = 5;
+                d.filter_h = d.filter_w = k;
+                d.stride_h = d.stride_w = 2;
+                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = crop;
+                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
+                char info[1024];
+                check_against_reference(&d, 1300u + (unsigned)(t * 8 + crop * 4 + l), info,
+                                        sizeof info);
+                unsetenv("TCONV_BWD_DATA_KERNEL");
+                cr_assert(strstr(info, "tap passes=") != NULL,
+                          "expected several tap passes (F %lld, NR %d): %s", (long long)f, nr,
+                          info);
+            }
+}
+
 /* Every output of both passes is computed by one task in a fixed order: the
  * same bits for 1, 2 and 5 threads. */
 Test(backward, same_bits_for_any_thread_count)

@@ -205,10 +205,13 @@ static double tolerance(tconv_dtype dt) { return dt == TCONV_F32 ? 1e-5 : 1e-12;
 /* Checks one output element against bias[j] + sum over taps and channels of
  * x(t, c) * w_t[c][j], where x(t, c) is the element at
  * xbase + x_off_t + c * cstride. */
+/* want = base + the taps' sum for output channel j (base: the bias, or what
+ * an accumulating call started from). */
 static void check_value(const char *kname, const char *what, tconv_dtype dt, const taps_case *tc,
-                        int nr, const char *xbase, int64_t cstride, int64_t j, double got)
+                        int nr, const char *xbase, int64_t cstride, int64_t j, double base,
+                        double got)
 {
-    double want = get(dt, tc->bias, j), mag = fabs(want);
+    double want = base, mag = fabs(want);
     for (int64_t t = 0; t < tc->ntaps; t++)
         for (int64_t c = 0; c < tc->kc; c++) {
             const double term =
@@ -225,8 +228,9 @@ static void check_value(const char *kname, const char *what, tconv_dtype dt, con
 /* CHANNELS                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* accumulate: bias NULL, y[i][0..n) holding random values to add to */
 static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int64_t n,
-                                int64_t ntaps, int64_t kc, tu_rng *r)
+                                int64_t ntaps, int64_t kc, int accumulate, tu_rng *r)
 {
     const tconv_dtype dt = k->dtype;
     const size_t es = esize(dt);
@@ -262,19 +266,30 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
     }
     for (int64_t e = 0; e < ylen; e++)
         set_sentinel(dt, ybuf, e);
+    double *start = malloc((size_t)(mr * n) * sizeof *start);
+    cr_assert(start);
     for (int i = 0; i < mr; i++) {
         rowpos[i] = guard + rowpos[i] * row;
         y[i] = (char *)ybuf + rowpos[i] * (int64_t)es;
+        for (int64_t j = 0; j < n; j++) {
+            start[i * n + j] = accumulate ? tu_uniform(r) : get(dt, tc.bias, j);
+            if (accumulate) {
+                set(dt, ybuf, rowpos[i] + j, start[i * n + j]);
+                start[i * n + j] = get(dt, ybuf, rowpos[i] + j); /* as stored */
+            }
+        }
     }
 
-    k->channels(n, ntaps, tc.taps, kc, (const void *const *)x, tc.bias, (void *const *)y);
+    k->channels(n, ntaps, tc.taps, kc, (const void *const *)x, accumulate ? NULL : tc.bias,
+                (void *const *)y);
 
     char what[160];
     for (int i = 0; i < mr; i++)
         for (int64_t j = 0; j < n; j++) {
-            snprintf(what, sizeof what, "n %lld ntaps %lld kc %lld: y[%d][%lld]", (long long)n,
-                     (long long)ntaps, (long long)kc, i, (long long)j);
-            check_value(k->name, what, dt, &tc, nr, (const char *)x[i], 1, j,
+            snprintf(what, sizeof what, "n %lld ntaps %lld kc %lld%s: y[%d][%lld]", (long long)n,
+                     (long long)ntaps, (long long)kc, accumulate ? " accumulate" : "", i,
+                     (long long)j);
+            check_value(k->name, what, dt, &tc, nr, (const char *)x[i], 1, j, start[i * n + j],
                         get(dt, ybuf, rowpos[i] + j));
         }
     /* Everything else keeps the sentinel. */
@@ -288,6 +303,7 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
                   k->name, (long long)n, (long long)ntaps, (long long)kc, (long long)e);
     }
 
+    free(start);
     free(y);
     free(rowpos);
     free(ybuf);
@@ -299,16 +315,16 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
 static int check_channels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
 {
     int cases = 0;
-    /* Every n, with random depth. */
+    /* Every n, with random depth; every third case accumulates (bias NULL). */
     for (int64_t n = 1; n <= k->nr; n++)
-        for (int rep = 0; rep < 2; rep++, cases++)
+        for (int rep = 0; rep < 3; rep++, cases++)
             check_channels_case(k, in, n, tu_range(r, 0, MAX_TAPS), KCS[tu_range(r, 0, N_KCS - 1)],
-                                r);
+                                rep == 2, r);
     /* Every depth, with n = NR and a random n. */
     for (int64_t ntaps = 0; ntaps <= MAX_TAPS; ntaps++)
         for (int q = 0; q < N_KCS; q++, cases += 2) {
-            check_channels_case(k, in, k->nr, ntaps, KCS[q], r);
-            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, KCS[q], r);
+            check_channels_case(k, in, k->nr, ntaps, KCS[q], 0, r);
+            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, KCS[q], 0, r);
         }
     return cases;
 }
@@ -369,7 +385,7 @@ static void check_pixels_case(const tconv_fwd_ukernel *k, const input *in, int64
                      "pixel %lld channel %lld",
                      (long long)m, (long long)n, (long long)ntaps, (long long)kc, (long long)xcs,
                      (long long)yps, (long long)ycs, (long long)i, (long long)j);
-            check_value(k->name, what, dt, &tc, nr, x + i * (int64_t)es, xcs, j,
+            check_value(k->name, what, dt, &tc, nr, x + i * (int64_t)es, xcs, j, get(dt, tc.bias, j),
                         get(dt, ybuf, e));
         }
     for (int64_t e = 0; e < ylen; e++)
