@@ -42,7 +42,8 @@ struct tconv_bwd_data_driver {
     int64_t band_images; /* dy copied, whole images per band: how many (1 when band_rows < in_h) */
     int64_t tiles;     /* dy in place: pixel tiles, ceil(batch * in_h * in_w / MR) */
     int64_t sb;        /* dy in place: tiles per block that every channel block runs in turn */
-    tconv_scratch *scratch; /* packed weights, tap list, dy grid, dx scratch: kept between calls */
+    tconv_scratch *scratch; /* packed weights, tap list, NHWC dx when dx is not: kept between calls
+                               (the bands of dy's grid live in each thread's scratch) */
 };
 
 tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
@@ -73,16 +74,19 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
      * than a quarter of L2 they come from L3 every time (pix2pix's
      * 1024 -> 512 layer: 2 MB a block). Then the tiles of a span run over
      * that many taps at a time, each pass adding to what the last stored. */
+    const int64_t quarter_l2 = (int64_t)tconv_topology_get()->l2_bytes / 4;
     const int64_t tap_bytes = d->kc * d->nr * d->es;
-    d->tchunk = (int64_t)tconv_topology_get()->l2_bytes / 4 / tap_bytes;
+    d->tchunk = quarter_l2 / tap_bytes;
     if (d->tchunk < 1) d->tchunk = 1;
     if (d->tchunk > d->ktaps) d->tchunk = d->ktaps;
     int64_t elems;
-    /* Sizes of the grid, the packed weights and the scratch output must be
-     * indexable (the problem's own sizes were checked at validation). */
+    /* Sizes of one image's grid (more than any band of one image; a band of
+     * several images is under a quarter of L2) and of the packed weights
+     * must be indexable (the problem's own sizes, dx's among them, were
+     * checked at validation). */
     if (!tconv_bwd_grid(p, &d->gh, &d->gw) ||
         !tconv_mul_ok(d->gh, d->gw, &elems) || !tconv_mul_ok(elems, p->filters, &elems) ||
-        !tconv_mul_ok(elems, p->batch * d->es, &elems) ||
+        !tconv_mul_ok(elems, d->es, &elems) ||
         !tconv_mul_ok(p->groups * d->cblocks * d->nr, d->taps * p->fg * d->es, &elems)) {
         free(d);
         return TCONV_EOVERFLOW;
@@ -97,7 +101,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
      * whole grid to memory and reading it back: 10-20% of the pass on
      * CycleGAN's 128 -> 64 layer, where dy is 268 MB at batch 16. */
     const int64_t grid_row = d->gw * p->filters * d->es;
-    const int64_t band_budget = (int64_t)tconv_topology_get()->l2_bytes / 4 / (grid_row > 0 ? grid_row : 1);
+    const int64_t band_budget = quarter_l2 / (grid_row > 0 ? grid_row : 1);
     d->band_rows = (band_budget - (p->k_h - 1) * p->dil_h) / p->stride_h;
     if (d->band_rows < 1) d->band_rows = 1;
     /* Small images: a band of several whole images, so that each channel
@@ -117,7 +121,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
      * layer (8 blocks of 64 channels) reads dy once instead of 8 times. */
     d->tiles = (p->batch * p->in_h * p->in_w + d->mr - 1) / d->mr;
     const int64_t dy_per_tile = d->mr * p->stride_h * p->stride_w * p->filters * d->es;
-    d->sb = (int64_t)tconv_topology_get()->l2_bytes / 4 / (dy_per_tile > 0 ? dy_per_tile : 1);
+    d->sb = quarter_l2 / (dy_per_tile > 0 ? dy_per_tile : 1);
     if (d->sb < 1) d->sb = 1;
     if (d->sb > d->tiles || d->cblocks == 1) d->sb = d->tiles;
     d->scratch = tconv_scratch_new();
