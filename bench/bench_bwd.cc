@@ -141,7 +141,7 @@ private:
     Problem p_;
     Pass pass_;
     tconv_plan *plan_ = nullptr;
-    std::vector<T> x_, w_, dy_, dx_, dw_, dbias_;
+    aligned_vector<T> x_, w_, dy_, dx_, dw_, dbias_;
 };
 
 // The reference at the check batch, in canonical layouts (NCHW, IOHW).

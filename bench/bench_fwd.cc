@@ -170,7 +170,7 @@ private:
     Problem p_;
     Layout layout_;
     tconv_plan *plan_ = nullptr;
-    std::vector<T> x_, w_, bias_, y_;
+    aligned_vector<T> x_, w_, bias_, y_;
 };
 
 #ifdef BENCH_HAVE_ONEDNN

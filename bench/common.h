@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <new>
 #include <vector>
 
 #include "layers.h"
@@ -68,15 +69,38 @@ std::vector<std::string> split_list(const std::string &s);
 // The dtypes of --dtypes=f32,f64 (parse_dtypes dies on anything else).
 std::vector<tconv_dtype> parse_dtypes(const std::string &list);
 
+// 64-byte aligned storage for the buffers tconv runs on, as frameworks
+// allocate tensors (PyTorch, oneDNN's own memory objects): a plain
+// std::vector of megabytes comes from mmap 16 bytes past a page, so every
+// zmm load and store of it would straddle two cache lines.
+template <typename T>
+struct Aligned64 {
+    using value_type = T;
+    Aligned64() = default;
+    template <typename U>
+    Aligned64(const Aligned64<U> &) noexcept {}
+    T *allocate(size_t n)
+    {
+        return static_cast<T *>(::operator new(n * sizeof(T), std::align_val_t(64)));
+    }
+    void deallocate(T *p, size_t) noexcept { ::operator delete(p, std::align_val_t(64)); }
+    template <typename U>
+    bool operator==(const Aligned64<U> &) const noexcept { return true; }
+    template <typename U>
+    bool operator!=(const Aligned64<U> &) const noexcept { return false; }
+};
+template <typename T>
+using aligned_vector = std::vector<T, Aligned64<T>>;
+
 // Copies of float data in another element type (f64 runs take the f32
-// inputs, which doubles represent exactly).
+// inputs, which doubles represent exactly), 64-byte aligned.
 template <typename T>
-std::vector<T> as(const std::vector<float> &v)
+aligned_vector<T> as(const std::vector<float> &v)
 {
-    return std::vector<T>(v.begin(), v.end());
+    return aligned_vector<T>(v.begin(), v.end());
 }
-template <typename T>
-std::vector<float> as_float(const std::vector<T> &v)
+template <typename T, typename A>
+std::vector<float> as_float(const std::vector<T, A> &v)
 {
     return std::vector<float>(v.begin(), v.end());
 }
