@@ -114,7 +114,22 @@ typedef struct tconv_fwd_ukernel {
     tconv_uk_fwd_channels_fn channels; /* set for TCONV_UK_CHANNELS */
     tconv_uk_fwd_pixels_fn pixels;     /* set for TCONV_UK_PIXELS */
     tconv_uk_gemm_fn gemm;             /* set for TCONV_UK_GEMM */
+    /* CHANNELS on ISAs with non-temporal stores (x86), else NULL: the same
+     * tile, but a whole output row (n == NR) at a 64-byte aligned address
+     * is written with streaming stores, which neither read the line first
+     * nor keep it in cache. For outputs much larger than the caches; the
+     * caller runs tconv_uk_stream_fence() before anyone reads them. */
+    tconv_uk_fwd_channels_fn channels_nt;
 } tconv_fwd_ukernel;
+
+/* Orders a thread's streaming stores before its later stores (its task's
+ * end, which the thread pool publishes). */
+static inline void tconv_uk_stream_fence(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_sfence();
+#endif
+}
 
 /* used / (ceil(used/size) * size), the tiles' useful share: one copy for select.c and drivers. */
 static inline double tconv_tile_fill(int64_t used, int64_t size)

@@ -263,6 +263,89 @@ Test(backward, data_taps_in_passes)
             }
 }
 
+/* Backward-data writing dx with streaming stores (TCONV_STREAM_STORES=on,
+ * which the size rule would choose only for a dx over half of L3), against
+ * the reference: rows of whole aligned lines (C a multiple of the tile's
+ * NR, dx 64-byte aligned) stream, the others, a partial channel block and a
+ * dx one element off alignment store as usual; guards on both sides of dx
+ * must stay untouched. ISAs without streaming stores (scalar, NEON) must
+ * not report them. */
+Test(backward, data_streaming_stores)
+{
+    const tconv_isa isa = tconv_get_isa();
+    const int streams = isa == TCONV_ISA_AVX2 || isa == TCONV_ISA_AVX512;
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int shape = 0; shape < 2; shape++)
+            for (int offset = 0; offset <= 1; offset++) {
+                const char *tile = first_channels_tile(isa, (tconv_dtype)t);
+                int mr = 0, nr = 0;
+                cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, &nr) == 2, "tile %s", tile);
+                tconv_desc d;
+                tconv_desc_init(&d);
+                d.dtype = (tconv_dtype)t;
+                d.layout = TCONV_NHWC;
+                d.batch = 2;
+                d.channels = shape == 0 ? 2 * nr : nr + 5;
+                d.filters = 7;
+                d.in_h = 5;
+                d.in_w = 6;
+                d.filter_h = d.filter_w = 3;
+                d.stride_h = d.stride_w = 2;
+                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shape; /* both grid paths */
+                const tu_shape s = tu_shape_of(&d);
+                const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+                tu_rng r = {1500u + (unsigned)(t * 4 + shape * 2 + offset)};
+                double *w = malloc((size_t)nw * sizeof *w), *dy = malloc((size_t)ny * sizeof *dy);
+                double *want = malloc((size_t)nx * sizeof *want);
+                cr_assert(w && dy && want);
+                tu_fill(&r, w, nw);
+                tu_fill(&r, dy, ny);
+                tconv_plan *ref;
+                cr_assert_eq(tconv_plan_create(&ref, &d, TCONV_PLAN_REFERENCE), TCONV_OK, "%s",
+                             tconv_last_error());
+                cr_assert_eq(tu_run_backward_data(ref, &d, dy, w, want), TCONV_OK, "%s",
+                             tconv_last_error());
+                tconv_plan_destroy(ref);
+
+                /* dx at 64-byte alignment (+ offset elements), 64 guard
+                 * elements before and after */
+                const size_t es = t == TCONV_F64 ? 8 : 4, guard = 64;
+                const size_t bytes = ((size_t)nx + 2 * guard + 1) * es;
+                unsigned char *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+                cr_assert(buf);
+                memset(buf, 0x5a, bytes);
+                unsigned char *dx = buf + (guard + (size_t)offset) * es;
+                void *dyb = tu_to_dtype(d.dtype, dy, ny), *wb = tu_to_dtype(d.dtype, w, nw);
+                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
+                cr_assert_eq(setenv("TCONV_STREAM_STORES", "on", 1), 0);
+                tconv_plan *plan;
+                cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+                unsetenv("TCONV_STREAM_STORES");
+                unsetenv("TCONV_BWD_DATA_KERNEL");
+                const char *info = tconv_plan_info(plan);
+                cr_assert((strstr(info, "dx streamed") != NULL) == streams,
+                          "%s: expected dx %sstreamed: %s", tile, streams ? "" : "not ", info);
+                cr_assert_eq(tconv_backward_data(plan, dyb, wb, dx), TCONV_OK, "%s",
+                             tconv_last_error());
+                tconv_plan_destroy(plan);
+                double *got = tu_from_dtype(d.dtype, dx, nx);
+                const double e = tu_max_rel_diff(got, want, nx);
+                cr_assert(e <= tu_tolerance(d.dtype), "%s C %lld offset %d: dx differs by %g (%s)",
+                          tile, (long long)d.channels, offset, e, info);
+                for (size_t i = 0; i < (guard + (size_t)offset) * es; i++)
+                    cr_assert_eq(buf[i], 0x5a, "%s: byte %zu before dx written", tile, i);
+                for (size_t i = (guard + (size_t)offset + (size_t)nx) * es; i < bytes; i++)
+                    cr_assert_eq(buf[i], 0x5a, "%s: byte %zu after dx written", tile, i);
+                free(got);
+                free(dyb);
+                free(wb);
+                free(buf);
+                free(want);
+                free(w);
+                free(dy);
+            }
+}
+
 /* Every output of both passes is computed by one task in a fixed order: the
  * same bits for 1, 2 and 5 threads. */
 Test(backward, same_bits_for_any_thread_count)

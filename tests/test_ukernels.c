@@ -228,9 +228,10 @@ static void check_value(const char *kname, const char *what, tconv_dtype dt, con
 /* CHANNELS                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* accumulate: bias NULL, y[i][0..n) holding random values to add to */
+/* accumulate: bias NULL, y[i][0..n) holding random values to add to;
+ * stream: run the entry's channels_nt, with every y row 64-byte aligned */
 static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int64_t n,
-                                int64_t ntaps, int64_t kc, int accumulate, tu_rng *r)
+                                int64_t ntaps, int64_t kc, int accumulate, int stream, tu_rng *r)
 {
     const tconv_dtype dt = k->dtype;
     const size_t es = esize(dt);
@@ -251,7 +252,10 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
     }
 
     /* Output rows in a random order, with gaps, inside a sentinel buffer. */
-    const int64_t row = nr + tu_range(r, 0, 9), guard = 64;
+    const int64_t line = 64 / (int64_t)es; /* elements per cache line */
+    const int64_t row = stream ? (nr + line - 1) / line * line + line * tu_range(r, 0, 1)
+                               : nr + tu_range(r, 0, 9);
+    const int64_t guard = 64;
     const int64_t ylen = 2 * guard + mr * row;
     void *ybuf = alloc_aligned((size_t)ylen * es);
     int64_t *rowpos = malloc((size_t)mr * sizeof *rowpos);
@@ -280,15 +284,15 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
         }
     }
 
-    k->channels(n, ntaps, tc.taps, kc, (const void *const *)x, accumulate ? NULL : tc.bias,
-                (void *const *)y);
+    (stream ? k->channels_nt : k->channels)(n, ntaps, tc.taps, kc, (const void *const *)x,
+                                            accumulate ? NULL : tc.bias, (void *const *)y);
 
     char what[160];
     for (int i = 0; i < mr; i++)
         for (int64_t j = 0; j < n; j++) {
-            snprintf(what, sizeof what, "n %lld ntaps %lld kc %lld%s: y[%d][%lld]", (long long)n,
-                     (long long)ntaps, (long long)kc, accumulate ? " accumulate" : "", i,
-                     (long long)j);
+            snprintf(what, sizeof what, "n %lld ntaps %lld kc %lld%s%s: y[%d][%lld]", (long long)n,
+                     (long long)ntaps, (long long)kc, accumulate ? " accumulate" : "",
+                     stream ? " streaming" : "", i, (long long)j);
             check_value(k->name, what, dt, &tc, nr, (const char *)x[i], 1, j, start[i * n + j],
                         get(dt, ybuf, rowpos[i] + j));
         }
@@ -319,12 +323,20 @@ static int check_channels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r
     for (int64_t n = 1; n <= k->nr; n++)
         for (int rep = 0; rep < 3; rep++, cases++)
             check_channels_case(k, in, n, tu_range(r, 0, MAX_TAPS), KCS[tu_range(r, 0, N_KCS - 1)],
-                                rep == 2, r);
+                                rep == 2, 0, r);
     /* Every depth, with n = NR and a random n. */
     for (int64_t ntaps = 0; ntaps <= MAX_TAPS; ntaps++)
         for (int q = 0; q < N_KCS; q++, cases += 2) {
-            check_channels_case(k, in, k->nr, ntaps, KCS[q], 0, r);
-            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, KCS[q], 0, r);
+            check_channels_case(k, in, k->nr, ntaps, KCS[q], 0, 0, r);
+            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, KCS[q], 0, 0, r);
+        }
+    /* The streaming twin: whole rows (streamed), partial ones, accumulating. */
+    if (k->channels_nt)
+        for (int64_t ntaps = 0; ntaps <= MAX_TAPS; ntaps++, cases += 3) {
+            const int64_t kc = KCS[tu_range(r, 0, N_KCS - 1)];
+            check_channels_case(k, in, k->nr, ntaps, kc, 0, 1, r);
+            check_channels_case(k, in, tu_range(r, 1, k->nr), ntaps, kc, 0, 1, r);
+            check_channels_case(k, in, k->nr, ntaps, kc, 1, 1, r);
         }
     return cases;
 }

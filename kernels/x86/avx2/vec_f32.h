@@ -20,6 +20,10 @@ static inline __m256 vbroadcast(const float *p) { return _mm256_broadcast_ss(p);
 static inline __m256 vadd(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 static inline __m256 vfma(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }
 static inline void vstoreu(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+/* Non-temporal store, p 64-byte aligned (the tiles use it for whole lines). */
+#define VEC_STREAM 1
+#define VEC_LINE_ELEMS 16 /* elements per 64-byte line */
+static inline void vstream(float *p, __m256 v) { _mm256_stream_ps(p, v); }
 /* The first count (0..VLEN) lanes: vmaskmovps writes (and faults on) only
  * the lanes whose mask sign bit is set. */
 static inline void vstore_partial(float *p, __m256 v, int count)

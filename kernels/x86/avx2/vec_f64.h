@@ -20,6 +20,10 @@ static inline __m256d vbroadcast(const double *p) { return _mm256_broadcast_sd(p
 static inline __m256d vadd(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
 static inline __m256d vfma(__m256d acc, __m256d a, __m256d b) { return _mm256_fmadd_pd(a, b, acc); }
 static inline void vstoreu(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
+/* Non-temporal store, p 64-byte aligned (the tiles use it for whole lines). */
+#define VEC_STREAM 1
+#define VEC_LINE_ELEMS 8 /* elements per 64-byte line */
+static inline void vstream(double *p, __m256d v) { _mm256_stream_pd(p, v); }
 /* The first count (0..VLEN) lanes: vmaskmovpd writes (and faults on) only
  * the lanes whose mask sign bit is set. */
 static inline void vstore_partial(double *p, __m256d v, int count)

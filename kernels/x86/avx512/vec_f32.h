@@ -20,6 +20,10 @@ static inline __m512 vbroadcast(const float *p) { return _mm512_set1_ps(*p); }
 static inline __m512 vadd(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
 static inline __m512 vfma(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }
 static inline void vstoreu(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+/* Non-temporal store, p 64-byte aligned (the tiles use it for whole lines). */
+#define VEC_STREAM 1
+#define VEC_LINE_ELEMS 16 /* elements per 64-byte line */
+static inline void vstream(float *p, __m512 v) { _mm512_stream_ps(p, v); }
 /* The first count (0..VLEN) lanes; a masked store touches nothing else. */
 static inline void vstore_partial(float *p, __m512 v, int count)
 {

@@ -20,6 +20,10 @@ static inline __m512d vbroadcast(const double *p) { return _mm512_set1_pd(*p); }
 static inline __m512d vadd(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
 static inline __m512d vfma(__m512d acc, __m512d a, __m512d b) { return _mm512_fmadd_pd(a, b, acc); }
 static inline void vstoreu(double *p, __m512d v) { _mm512_storeu_pd(p, v); }
+/* Non-temporal store, p 64-byte aligned (the tiles use it for whole lines). */
+#define VEC_STREAM 1
+#define VEC_LINE_ELEMS 8 /* elements per 64-byte line */
+static inline void vstream(double *p, __m512d v) { _mm512_stream_pd(p, v); }
 /* The first count (0..VLEN) lanes; a masked store touches nothing else. */
 static inline void vstore_partial(double *p, __m512d v, int count)
 {
