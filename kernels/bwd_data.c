@@ -101,7 +101,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     if (d->tchunk > d->ktaps) d->tchunk = d->ktaps;
     int64_t elems;
     /* Sizes of one image's grid (more than any band of one image; a band of
-     * several images is under a quarter of L2) and of the packed weights
+     * several images is under four times L2) and of the packed weights
      * must be indexable (the problem's own sizes, dx's among them, were
      * checked at validation). */
     if (!tconv_bwd_grid(p, &d->gh, &d->gw) ||
@@ -117,12 +117,19 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     d->dx_direct = x->c == 1 && x->w == p->channels;
     d->stream = stream_dx(p, uk, d->dx_direct && d->tchunk == d->ktaps);
     /* Bands of the grid copy: as many input rows as keep their grid rows in
-     * a quarter of L2 (the packed weights and dx share the rest), at least
-     * one. Copying a band just before its tiles read it saves writing the
-     * whole grid to memory and reading it back: 10-20% of the pass on
-     * CycleGAN's 128 -> 64 layer, where dy is 268 MB at batch 16. */
+     * a quarter of L2 (the packed weights and dx share the rest; but see
+     * band_bytes), at least one. Copying a band just before its tiles read
+     * it saves writing the whole grid to memory and reading it back: 10-20%
+     * of the pass on CycleGAN's 128 -> 64 layer, where dy is 268 MB at
+     * batch 16. */
     const int64_t grid_row = d->gw * p->filters * d->es;
-    const int64_t band_budget = quarter_l2 / (grid_row > 0 ? grid_row : 1);
+    /* With the taps in passes, what must stay in L2 is a pass's weights; a
+     * tile reads dy at one value per NR/VLEN FMAs, which L3 keeps up with,
+     * so the band may be four times L2, and every pass's weights serve that
+     * many more tiles (pix2pix 1024 -> 512: 67 -> 85-91 GFLOP/s at batch
+     * 16, interleaved). */
+    const int64_t band_bytes = (d->tchunk < d->ktaps ? 16 : 1) * quarter_l2;
+    const int64_t band_budget = band_bytes / (grid_row > 0 ? grid_row : 1);
     d->band_rows = (band_budget - (p->k_h - 1) * p->dil_h) / p->stride_h;
     if (d->band_rows < 1) d->band_rows = 1;
     /* Small images: a band of several whole images, so that each channel
