@@ -24,6 +24,16 @@
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
 
+/* The fewest tiles that a channel block's weights serve each time they are
+ * brought into L2 (a band, a block of pixel tiles). The first tile reads
+ * them from L3, at about NR * sizeof(elem) bytes per MR * NR/VLEN FMAs,
+ * more than L3 keeps up with: that tile runs at a fraction of the rate, a
+ * cost of about 2/MIN_BLOCK_TILES of the pass for a 6x64 tile whatever
+ * the layer (U-Net's 1024 -> 512 layer had blocks of 10 tiles). The rest
+ * of a block's dy then comes partly from L3, one value per NR/VLEN FMAs,
+ * which it keeps up with. */
+#define MIN_BLOCK_TILES 32
+
 /* NR zeros: the kernels' bias argument (whole vectors, 64-byte aligned). */
 static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
@@ -131,6 +141,9 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     const int64_t band_bytes = (d->tchunk < d->ktaps ? 16 : 1) * quarter_l2;
     const int64_t band_budget = band_bytes / (grid_row > 0 ? grid_row : 1);
     d->band_rows = (band_budget - (p->k_h - 1) * p->dil_h) / p->stride_h;
+    /* and enough rows for MIN_BLOCK_TILES tiles (see there) */
+    const int64_t min_rows = (MIN_BLOCK_TILES * d->mr + p->in_w - 1) / p->in_w;
+    if (d->band_rows < min_rows) d->band_rows = min_rows;
     if (d->band_rows < 1) d->band_rows = 1;
     /* Small images: a band of several whole images, so that each channel
      * block's weights, streamed from L3 once per band, serve that many more
@@ -140,6 +153,8 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     if (d->band_rows >= p->in_h) {
         d->band_rows = p->in_h;
         d->band_images = band_budget / d->gh;
+        const int64_t min_images = (min_rows + p->in_h - 1) / p->in_h;
+        if (d->band_images < min_images) d->band_images = min_images;
         if (d->band_images < 1) d->band_images = 1;
     }
     /* dy in place, several channel blocks: each would sweep all of dy from
@@ -150,7 +165,7 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     d->tiles = (p->batch * p->in_h * p->in_w + d->mr - 1) / d->mr;
     const int64_t dy_per_tile = d->mr * p->stride_h * p->stride_w * p->filters * d->es;
     d->sb = quarter_l2 / (dy_per_tile > 0 ? dy_per_tile : 1);
-    if (d->sb < 1) d->sb = 1;
+    if (d->sb < MIN_BLOCK_TILES) d->sb = MIN_BLOCK_TILES;
     if (d->sb > d->tiles || d->cblocks == 1) d->sb = d->tiles;
     d->scratch = tconv_scratch_new();
     if (!d->scratch) {
