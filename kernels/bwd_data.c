@@ -109,14 +109,14 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
     d->tchunk = quarter_l2 / tap_bytes;
     if (d->tchunk < 1) d->tchunk = 1;
     if (d->tchunk > d->ktaps) d->tchunk = d->ktaps;
-    int64_t elems;
-    /* Sizes of one image's grid (more than any band of one image; a band of
-     * several images is under four times L2) and of the packed weights
-     * must be indexable (the problem's own sizes, dx's among them, were
-     * checked at validation). */
+    int64_t elems, image_grid_bytes;
+    /* Sizes of one image's grid (more than any band of one image; bands of
+     * several images are checked below) and of the packed weights must be
+     * indexable (the problem's own sizes, dx's among them, were checked at
+     * validation). */
     if (!tconv_bwd_grid(p, &d->gh, &d->gw) ||
         !tconv_mul_ok(d->gh, d->gw, &elems) || !tconv_mul_ok(elems, p->filters, &elems) ||
-        !tconv_mul_ok(elems, d->es, &elems) ||
+        !tconv_mul_ok(elems, d->es, &image_grid_bytes) ||
         !tconv_mul_ok(p->groups * d->cblocks * d->nr, d->taps * p->fg * d->es, &elems)) {
         free(d);
         return TCONV_EOVERFLOW;
@@ -155,7 +155,12 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fw
         d->band_images = band_budget / d->gh;
         const int64_t min_images = (min_rows + p->in_h - 1) / p->in_h;
         if (d->band_images < min_images) d->band_images = min_images;
+        if (d->band_images > p->batch) d->band_images = p->batch;
         if (d->band_images < 1) d->band_images = 1;
+    }
+    if (!tconv_mul_ok(image_grid_bytes, d->band_images, &elems)) {
+        free(d);
+        return TCONV_EOVERFLOW;
     }
     /* dy in place, several channel blocks: each would sweep all of dy from
      * memory. Instead every channel block runs on a block of pixel tiles
