@@ -164,6 +164,15 @@ static const char *first_channels_tile(tconv_isa isa, tconv_dtype t)
     return NULL;
 }
 
+/* first_channels_tile, and its NR read from the name ("f32_fwd_8x32_..."). */
+static const char *first_channels_tile_nr(tconv_isa isa, tconv_dtype t, int *nr)
+{
+    const char *tile = first_channels_tile(isa, t);
+    int mr = 0;
+    cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, nr) == 2, "tile %s", tile);
+    return tile;
+}
+
 /* Layers shaped like real ones: the reduction of backward-weights is long
  * enough to be cut into several chunks (added into the accumulator in
  * order), by the default plan (with x and dy channel-innermost, the GEMM
@@ -234,9 +243,8 @@ Test(backward, data_taps_in_passes)
     for (int t = TCONV_F32; t <= TCONV_F64; t++)
         for (int crop = 0; crop <= 1; crop++)
             for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
-                const char *tile = first_channels_tile(isa, (tconv_dtype)t);
-                int mr = 0, nr = 0;
-                cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, &nr) == 2, "tile %s", tile);
+                int nr = 0;
+                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
                 const int64_t es = t == TCONV_F64 ? 8 : 4, k = 4;
                 /* k_w * F channels a kernel tap: at least half the L2/4 budget */
                 const int64_t f = host.l2_bytes / 4 / (2 * k * nr * es) + 1;
@@ -277,9 +285,8 @@ Test(backward, data_streaming_stores)
     for (int t = TCONV_F32; t <= TCONV_F64; t++)
         for (int shape = 0; shape < 2; shape++)
             for (int offset = 0; offset <= 1; offset++) {
-                const char *tile = first_channels_tile(isa, (tconv_dtype)t);
-                int mr = 0, nr = 0;
-                cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, &nr) == 2, "tile %s", tile);
+                int nr = 0;
+                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
                 tconv_desc d;
                 tconv_desc_init(&d);
                 d.dtype = (tconv_dtype)t;
