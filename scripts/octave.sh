@@ -19,15 +19,28 @@ mexdir=$build/matlab
 bash "$root/scripts/install-deps.sh" gcc libc6-dev pkg-config meson ninja-build \
     libsleef-dev libhwloc-dev octave liboctave-dev >&2
 
+# Only the library: no tests, benchmarks or examples (and none of their
+# dependencies). Each of those options is turned off in its own type
+# (a feature or a boolean), if meson_options.txt has it.
+setup_options=(--buildtype=release)
+for opt in tests bench examples; do
+    line=$(grep "^option('$opt'" "$root/meson_options.txt" || true)
+    case "$line" in
+    *"'feature'"*) setup_options+=("-D$opt=disabled") ;;
+    *"'boolean'"*) setup_options+=("-D$opt=false") ;;
+    esac
+done
+
+setup() {
+    rm -rf "$build"
+    meson setup "$build" "$root" "${setup_options[@]}" >/dev/null
+}
+
 {
-    if [ ! -f "$build/build.ninja" ]; then
-        # Only the library: no tests, benchmarks or examples (and none of
-        # their dependencies).
-        meson setup "$build" "$root" --buildtype=release -Dtests=disabled -Dbench=disabled \
-            -Dexamples=disabled >/dev/null
-    fi
-    # ninja decides what is out of date (a no-op when nothing is).
-    ninja -C "$build" libtconv.a >/dev/null
+    [ -f "$build/build.ninja" ] || setup
+    # ninja decides what is out of date (a no-op when nothing is). If the
+    # build directory no longer fits the project's options, set it up anew.
+    ninja -C "$build" libtconv.a >/dev/null || { setup && ninja -C "$build" libtconv.a >/dev/null; }
     mex=$mexdir/tconv_mex.mex
     if [ ! -f "$mex" ] || [ "$root/matlab/tconv_mex.c" -nt "$mex" ] ||
         [ "$build/libtconv.a" -nt "$mex" ] || [ "$root/include/tconv.h" -nt "$mex" ]; then
