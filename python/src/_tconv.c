@@ -97,6 +97,21 @@ typedef struct plan_object {
     char format;      /* the buffer-protocol format of the dtype: 'f' or 'd' */
 } plan_object;
 
+/* A pair of int64 given as a tuple (h, w); TypeError naming it otherwise. */
+static int parse_pair(PyObject *obj, const char *name, int64_t out[2])
+{
+    if (!PyTuple_Check(obj) || PyTuple_GET_SIZE(obj) != 2) {
+        PyErr_Format(PyExc_TypeError, "tconv: %s must be a pair (h, w), not %R", name, obj);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        out[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(obj, i));
+        if (out[i] == -1 && PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
 /* The crop part of the constructor: exactly one of padding (with
  * output_padding), cropping = "same" and cropping = (top, bottom, left,
  * right); none of them means no crop. */
@@ -110,12 +125,9 @@ static int plan_set_crop(tconv_desc *d, PyObject *padding, PyObject *output_padd
         return -1;
     }
     if (cropping == Py_None) {
-        if (padding != Py_None && !PyArg_ParseTuple(padding, "LL;padding must be (h, w)",
-                                                    &pad[0], &pad[1]))
-            return -1;
-        if (output_padding != Py_None &&
-            !PyArg_ParseTuple(output_padding, "LL;output_padding must be (h, w)", &out_pad[0],
-                              &out_pad[1]))
+        if ((padding != Py_None && parse_pair(padding, "padding", pad) < 0) ||
+            (output_padding != Py_None &&
+             parse_pair(output_padding, "output_padding", out_pad) < 0))
             return -1;
         tconv_status s = tconv_crop_pytorch(d, pad, out_pad);
         return s == TCONV_OK ? 0 : (raise_status(s), -1);
@@ -130,14 +142,15 @@ static int plan_set_crop(tconv_desc *d, PyObject *padding, PyObject *output_padd
         tconv_status s = tconv_crop_matlab_same(d);
         return s == TCONV_OK ? 0 : (raise_status(s), -1);
     }
-    if (!PyTuple_Check(cropping) ||
-        !PyArg_ParseTuple(cropping, "LLLL;cropping must be 'same' or (top, bottom, left, right)",
-                          &crop[0], &crop[1], &crop[2], &crop[3])) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_TypeError,
-                         "tconv: cropping %R is not 'same' or (top, bottom, left, right)",
-                         cropping);
+    if (!PyTuple_Check(cropping) || PyTuple_GET_SIZE(cropping) != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "tconv: cropping %R is not 'same' or (top, bottom, left, right)", cropping);
         return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        crop[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(cropping, i));
+        if (crop[i] == -1 && PyErr_Occurred())
+            return -1;
     }
     tconv_status s = tconv_crop_matlab(d, crop, 4);
     return s == TCONV_OK ? 0 : (raise_status(s), -1);
@@ -161,7 +174,7 @@ static int plan_init(plan_object *self, PyObject *args, PyObject *kwargs)
             &d.dilation_h, &d.dilation_w, &d.groups, &dtype, &layout, &weight_layout, &padding,
             &output_padding, &cropping, &activation, &d.activation_alpha, &flags))
         return -1;
-    int v;
+    int v = 0;
     if (lookup_name(dtype_names, "dtype", dtype, &v) < 0)
         return -1;
     d.dtype = (tconv_dtype)v;
@@ -430,7 +443,7 @@ static PyObject *mod_set_max_isa(PyObject *m, PyObject *args)
 {
     (void)m;
     const char *name;
-    int isa;
+    int isa = 0;
     if (!PyArg_ParseTuple(args, "s:set_max_isa", &name) ||
         lookup_name(isa_names, "isa", name, &isa) < 0)
         return NULL;
@@ -478,7 +491,7 @@ static PyObject *mod_kernel_names(PyObject *m, PyObject *args)
 {
     (void)m;
     const char *name;
-    int isa;
+    int isa = 0;
     if (!PyArg_ParseTuple(args, "s:kernel_names", &name) ||
         lookup_name(isa_names, "isa", name, &isa) < 0)
         return NULL;

@@ -66,7 +66,11 @@ def _cropping(cropping, padding, output_padding):
         raise ValueError(f"tconv: cropping {cropping!r} is not 'same', p, (a, b) or "
                          "(top, bottom, left, right)")
     c = tuple(int(v) for v in c)
-    return {1: c * 4, 2: (c[0], c[0], c[1], c[1]), 4: c}[len(c)]
+    if len(c) == 1:
+        return c * 4
+    if len(c) == 2:  # [a b]: a top and bottom, b left and right
+        return (c[0], c[0], c[1], c[1])
+    return c
 
 
 def _dtype_name(name, array):
