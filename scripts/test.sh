@@ -2,7 +2,8 @@
 # The full test suite, as CI runs it:
 #   1. a release build with warnings as errors, its Criterion tests;
 #   2. install into a staging prefix and build a program with
-#      `pkg-config --cflags --libs tconv` against it;
+#      `pkg-config --cflags --libs tconv` against it; the MATLAB/Octave
+#      front end's tests in Octave (scripts/test-octave.sh);
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
 #   4. the threads test built with ThreadSanitizer;
@@ -88,6 +89,9 @@ assert len(zlib.decompress(idat)) == 64 * (1 + 64 * 3), "image data size"
 print("dcgan.png: valid 64x64 RGB PNG")
 PYEOF
 
+step "MATLAB/Octave front end (Octave)"
+bash scripts/test-octave.sh build-ci/octave-tests.log
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan
 meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
@@ -115,4 +119,4 @@ step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 # per program; meson keeps each program's output in its testlog.
 python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt \
-    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt
+    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt build-ci/octave-tests.log
