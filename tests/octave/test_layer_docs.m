@@ -17,6 +17,7 @@ function cases = test_layer_docs()
     'integer_and_single_values_accepted', @value_types
     'weights_and_bias_given', @weights_given
     'function_handle_initializers_shown', @handles_kept
+    'readme_matlab_example_runs', @readme_example
   };
 end
 
@@ -64,8 +65,9 @@ function same_output_size()
   end
 end
 
-% One channel, one filter: the 1-D examples of the documentation
-% (/work/shared/design/semantics.md), in the rows and then in the columns.
+% One channel, one filter: hand-computed 1-D examples of MATLAB's "same"
+% rule (x = [1 2 3], w = [1 10 100 ...], so each output digit shows which
+% taps reached it), in the rows and then in the columns.
 function y = one_d(x, w, stride, rows)
   if rows
     l = transposedConv2dLayer([numel(w) 1], 1, 'Stride', [stride 1], 'Cropping', 'same', ...
@@ -176,4 +178,21 @@ function handles_kept()
   assert(isa(l.WeightsInitializer, 'function_handle'));
   txt = evalc('disp(l)');
   assert(~isempty(strfind(txt, 'zeros')));
+end
+
+function readme_example()
+  % The README's example (its first ```matlab block), run as it is there.
+  here = fileparts(mfilename('fullpath'));
+  txt = fileread(fullfile(here, '..', '..', 'README.md'));
+  sec = strfind(txt, sprintf('\n## MATLAB and Octave\n'));
+  assert(isscalar(sec), 'README.md has no single "MATLAB and Octave" section');
+  from = sec + strfind(txt(sec + 1:end), sprintf('```matlab\n'));
+  from = from(1) + numel(sprintf('```matlab\n'));
+  to = from - 1 + strfind(txt(from:end), sprintf('\n```'));
+  eval(txt(from:to(1)));
+  assert(isequal(size(Y), [32 32 64 8]) && isa(Y, 'single'));
+  assert(isequal(size(dLdX), size(X)) && isequal(size(dLdW), [4 4 64 128]));
+  assert(isequal(size(dLdB), [1 1 64]) && isequal(size(vel.Weights), [4 4 64 128]));
+  assert(isequal(size(Z), [33 35 64 8]));
+  assert(isequal(layer.CroppingSize, [1 1 1 1]) && strcmp(layer.Name, 'up1'));
 end
