@@ -393,6 +393,48 @@ Test(cache, import_rejects_other_host_and_version)
     cr_assert_eq(access(path, F_OK), -1, "a rejected import wrote the cache file");
 }
 
+/* tconv-tune --import --force: a file of another host, of another tconv
+ * version, or of both, is taken, its entries under this host's header; one
+ * of another format or without a header is still refused. */
+Test(cache, forced_import_takes_other_host_and_version)
+{
+    char path[512], other[512], text[1024];
+    in_tmp(path, sizeof path, "cache.txt");
+    in_tmp(other, sizeof other, "other.txt");
+    use_cache_file(path);
+    const char *foreign = "SomeOtherCPU 1-2-3 avx2 l1d=1K l2=2K l3=3K cores=4";
+
+    header_text(text, sizeof text, "1", tconv_version(), foreign);
+    strcat(text, "host key | host value | 1.000\n");
+    write_text(other, text, strlen(text));
+    cr_assert_eq(tconv_cache_import_forced(other), TCONV_OK, "%s", tconv_last_error());
+    assert_found("host key", "host value", 1.0);
+
+    header_text(text, sizeof text, "1", "0.0.0-old", foreign);
+    strcat(text, "both key | both value | 2.000\nnot an entry\n");
+    write_text(other, text, strlen(text));
+    cr_assert_eq(tconv_cache_import_forced(other), TCONV_OK, "%s", tconv_last_error());
+    assert_found("both key", "both value", 2.0);
+    assert_found("host key", "host value", 1.0);
+
+    char *now = read_text(path, NULL);
+    char host_line[256];
+    snprintf(host_line, sizeof host_line, "\nhost %s\n", tconv_host_fingerprint());
+    cr_assert_not_null(strstr(now, host_line), "not under this host's header:\n%s", now);
+    cr_assert_null(strstr(now, foreign), "the foreign header was kept:\n%s", now);
+    cr_assert_null(strstr(now, "not an entry"), "a damaged line was imported:\n%s", now);
+    free(now);
+
+    header_text(text, sizeof text, "2", tconv_version(), foreign);
+    strcat(text, "format key | v | 1.000\n");
+    write_text(other, text, strlen(text));
+    cr_assert_eq(tconv_cache_import_forced(other), TCONV_EINVAL);
+    cr_assert_not_null(strstr(tconv_last_error(), "format"), "message: %s", tconv_last_error());
+    write_text(other, "just some text\n", 15);
+    cr_assert_eq(tconv_cache_import_forced(other), TCONV_EINVAL);
+    assert_missing("format key");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Damaged files                                                             */
 /* ------------------------------------------------------------------------ */

@@ -6,7 +6,9 @@
  * file. Every bad-argument class must exit 2 with a message naming the
  * argument and its value; an unwritable cache must exit 1; a tuned layer is
  * stored, taken from the cache by the next run, and shown by --show, for
- * the forward pass (the default) and for the backward passes (--pass).
+ * the forward pass (the default) and for the backward passes (--pass);
+ * --export, --import (refused from another host, taken with --force) and
+ * --clear move and remove entries; --version and -h answer and exit 0.
  */
 #define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <criterion/criterion.h>
@@ -108,10 +110,136 @@ Test(tune_cli, help_prints_usage)
 {
     char cache[128], out[OUT_MAX];
     cache_in_tmp(cache, sizeof cache);
-    const char *args[] = {"--help", NULL};
+    const char *const helps[] = {"--help", "-h"};
+    for (int i = 0; i < 2; i++) {
+        const char *args[] = {helps[i], NULL};
+        cr_assert_eq(run(cache, args, out), 0, "%s: %s", helps[i], out);
+        cr_expect(strstr(out, "usage: tconv-tune"), "%s: %s", helps[i], out);
+        cr_expect(strstr(out, "--budget") && strstr(out, "--import FILE") &&
+                      strstr(out, "--force") && strstr(out, "--clear"),
+                  "%s: %s", helps[i], out);
+    }
+    struct stat st;
+    cr_expect_neq(stat(cache, &st), 0, "--help wrote the cache");
+}
+
+/* This host's fingerprint, from --version's "host ..." line, into host. */
+static void host_line(const char *cache, char *host, size_t n)
+{
+    char out[OUT_MAX];
+    const char *args[] = {"--version", NULL};
     cr_assert_eq(run(cache, args, out), 0, "%s", out);
-    cr_expect(strstr(out, "usage: tconv-tune"), "%s", out);
-    cr_expect(strstr(out, "--budget"), "%s", out);
+    const char *h = strstr(out, "\nhost ");
+    cr_assert(h, "--version names no host:\n%s", out);
+    snprintf(host, n, "%.*s", (int)strcspn(h + 1, "\n"), h + 1);
+}
+
+Test(tune_cli, version_names_tconv_and_host)
+{
+    char cache[128], out[OUT_MAX], host[512];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--version", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    cr_expect(!strncmp(out, "tconv-tune (tconv) ", 19), "%s", out);
+    cr_expect(out[19] >= '0' && out[19] <= '9', "no version number:\n%s", out);
+    host_line(cache, host, sizeof host);
+    cr_expect_gt(strlen(host), strlen("host "), "%s", host);
+}
+
+/* Writes a cache file holding one entry under the header lines given. */
+static void write_cache(const char *path, const char *version, const char *host,
+                        const char *entry)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s: %s", path, strerror(errno));
+    fprintf(f, "# tconv tuning cache: one line per layer configuration, key | value | GFLOP/s\n"
+               "format 1\ntconv %s\n%s\n%s\n",
+            version, host, entry);
+    fclose(f);
+}
+
+#define ENTRY_KEY "fwd f32 NCHW/W_IOHW c8 f8 g1 k3x3 s2x2 d1x1 phase1,1 act0 h~6 w~6 n~1 isa=x threads=1"
+#define ENTRY ENTRY_KEY " | kernel=f32_fwd_none mode=gather | 1.500"
+
+Test(tune_cli, export_import_force_and_clear)
+{
+    char cache[128], out[OUT_MAX], host[512], version[64], file[200], other[200];
+    cache_in_tmp(cache, sizeof cache);
+    host_line(cache, host, sizeof host);
+    const char *vargs[] = {"--version", NULL};
+    cr_assert_eq(run(cache, vargs, out), 0);
+    snprintf(version, sizeof version, "%.*s", (int)strcspn(out + 19, "\n"), out + 19);
+
+    /* --import of a file from this host: its entry lands in the cache. */
+    snprintf(file, sizeof file, "%s/exported-elsewhere.txt", tmpdir);
+    write_cache(file, version, host, ENTRY);
+    const char *import[] = {"--import", file, NULL};
+    cr_assert_eq(run(cache, import, out), 0, "%s", out);
+    cr_expect(strstr(out, "the cache holds 1 entry"), "%s", out);
+    char *text = read_text(cache);
+    cr_assert(text, "--import wrote no cache at %s", cache);
+    cr_expect(strstr(text, ENTRY), "the entry was not imported:\n%s", text);
+    free(text);
+
+    /* --export writes it back out, under this host's header. */
+    snprintf(other, sizeof other, "%s/out/exported.txt", tmpdir);
+    const char *export[] = {"--export", other, NULL};
+    cr_assert_eq(run(cache, export, out), 0, "%s", out);
+    cr_expect(strstr(out, "exported 1 entry"), "%s", out);
+    text = read_text(other);
+    cr_assert(text, "--export wrote no file at %s", other);
+    cr_expect(strstr(text, ENTRY) && strstr(text, host), "%s", text);
+    free(text);
+
+    /* --clear removes it: the file is gone and --show says so. */
+    const char *clear_show[] = {"--clear", "--show", NULL};
+    cr_assert_eq(run(cache, clear_show, out), 0, "%s", out);
+    cr_expect(strstr(out, "cleared"), "%s", out);
+    cr_expect(strstr(out, "no file yet"), "%s", out);
+
+    /* A file from another host is refused, naming both fingerprints, and
+     * the cache is not written; --force takes its entry under this host's
+     * header. */
+    const char *foreign_host = "host AuthenticAMD 99-1-1 avx512 l1d=32K l2=1024K l3=32768K cores=64";
+    write_cache(file, version, foreign_host, ENTRY);
+    cr_assert_eq(run(cache, import, out), 1, "%s", out);
+    cr_expect(strstr(out, foreign_host + 5), "the file's fingerprint is not named:\n%s", out);
+    cr_expect(strstr(out, host + 5), "this host's fingerprint is not named:\n%s", out);
+    cr_expect(strstr(out, "--force"), "the message does not point to --force:\n%s", out);
+    struct stat st;
+    cr_expect_neq(stat(cache, &st), 0, "a refused import wrote the cache");
+
+    const char *forced[] = {"--import", file, "--force", NULL};
+    cr_assert_eq(run(cache, forced, out), 0, "%s", out);
+    cr_expect(strstr(out, "with --force"), "%s", out);
+    text = read_text(cache);
+    cr_assert(text, "--import --force wrote no cache");
+    cr_expect(strstr(text, ENTRY), "the forced entry is missing:\n%s", text);
+    cr_expect(strstr(text, host) && !strstr(text, foreign_host),
+              "the cache is not under this host's header:\n%s", text);
+    free(text);
+
+    /* Another tconv version: refused, then taken with --force too. */
+    write_cache(file, "0.0.0-other", host, ENTRY);
+    const char *clear[] = {"--clear", NULL};
+    cr_assert_eq(run(cache, clear, out), 0, "%s", out);
+    cr_assert_eq(run(cache, import, out), 1, "%s", out);
+    cr_expect(strstr(out, "0.0.0-other"), "%s", out);
+    cr_assert_eq(run(cache, forced, out), 0, "%s", out);
+
+    /* Not a cache at all: refused even with --force; a missing file too. */
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs("not a cache\n", f);
+    fclose(f);
+    cr_expect_eq(run(cache, forced, out), 1, "%s", out);
+    cr_expect(strstr(out, "not a tconv tuning cache"), "%s", out);
+    const char *missing[] = {"--import", "/nonexistent/tuning.txt", NULL};
+    cr_expect_eq(run(cache, missing, out), 1, "%s", out);
+    cr_expect(strstr(out, "/nonexistent/tuning.txt"), "%s", out);
+    const char *bad_export[] = {"--export", "/dev/null/exported.txt", NULL};
+    cr_expect_eq(run(cache, bad_export, out), 1, "%s", out);
+    cr_expect(strstr(out, "/dev/null/exported.txt"), "%s", out);
 }
 
 /* Each bad argument: exit status 2 and a message holding `want` (the
@@ -132,7 +260,7 @@ Test(tune_cli, bad_arguments_exit_2_naming_them)
 #endif
     const bad_case cases[] = {
         {{"--frobnicate", NULL}, "unknown option '--frobnicate'"},
-        {{"-x", NULL}, "unexpected argument '-x'"},
+        {{"-x", NULL}, "unknown option '-x'"},
         {{"stray", NULL}, "unexpected argument 'stray'"},
         {{"--threads", NULL}, "--threads needs a value"},
         {{"--layer", NULL}, "--layer needs a value"},
@@ -153,6 +281,14 @@ Test(tune_cli, bad_arguments_exit_2_naming_them)
         {{"--isa", "mips", NULL}, "--isa mips"},
         {{"--isa", absent_isa, NULL}, absent_isa},
         {{"--show=yes", NULL}, "--show takes no value"},
+        {{"--clear=all", NULL}, "--clear takes no value"},
+        {{"--export", NULL}, "--export needs a value"},
+        {{"--import", NULL}, "--import needs a value"},
+        {{"--import", "", NULL}, "--import ''"},
+        {{"--force", NULL}, "--force is for --import"},
+        {{"--export", "/tmp/x.txt", "--force", NULL}, "--force is for --import"},
+        {{"--clear", "--layer", TINY, NULL}, "--layer tunes"},
+        {{"--dtype", "f32", "--show", NULL}, "--dtype tunes"},
         {{"--file", "/nonexistent/tconv-layers.txt", NULL}, "/nonexistent/tconv-layers.txt"},
         {{"--layer", "c=8 f=8 k=3 h=6", NULL}, "field 'w' is missing"},
         {{"--layer", "c=8 f=8 k=three h=6 w=6", NULL}, "bad value 'three' for field 'k'"},

@@ -74,20 +74,48 @@ static void warn_damaged(const char *path, const tconv_cache_parsed *p)
 /* Reads path and parses it against this host's header. Returns 0 with *out
  * filled, 1 when the file does not exist (*out then empty), or -1 with why
  * set (unreadable, or out of memory). */
-static int read_parsed(const char *path, tconv_cache_parsed *out, char *why, size_t why_size)
+/* read_parsed, and with foreign 1 a file of another host or tconv version
+ * parsed as if it were this host's: its entries are kept, its origin says
+ * THIS_HOST and its found says the first header line that differed (an
+ * import with --force). Another format or a bad header stays what it is. */
+static int read_parsed_as(const char *path, int foreign, tconv_cache_parsed *out, char *why,
+                          size_t why_size)
 {
     char *text;
     size_t len;
     const int r = tconv_cache_file_read(path, &text, &len, why, why_size);
     if (r < 0) return -1;
-    const tconv_cache_header h = this_header();
-    if (tconv_cache_parse(r == 0 ? text : "", r == 0 ? len : 0, &h, out) != 0) {
-        free(text);
-        snprintf(why, why_size, "out of memory parsing %s", path);
-        return -1;
+    const char *body = r == 0 ? text : "";
+    const size_t body_len = r == 0 ? len : 0;
+    tconv_cache_header h = this_header();
+    /* The header lines the file holds instead of this host's: the parser
+     * reports one difference at a time (format, then version, then host). */
+    char version[TCONV_CACHE_TEXT_MAX + 1] = "", host[TCONV_CACHE_TEXT_MAX + 1] = "";
+    char first_found[TCONV_CACHE_TEXT_MAX + 1] = "";
+    for (int attempt = 0;; attempt++) {
+        if (tconv_cache_parse(body, body_len, &h, out) != 0) {
+            free(text);
+            snprintf(why, why_size, "out of memory parsing %s", path);
+            return -1;
+        }
+        const int other_version = out->origin == TCONV_CACHE_OTHER_VERSION;
+        if (!foreign || attempt == 2 || (!other_version && out->origin != TCONV_CACHE_OTHER_HOST))
+            break;
+        if (!first_found[0]) snprintf(first_found, sizeof first_found, "%s", out->found);
+        snprintf(other_version ? version : host, sizeof version, "%s", out->found);
+        if (other_version) h.version = version;
+        else h.host = host;
+        tconv_cache_parsed_free(out);
     }
+    if (first_found[0] && out->origin == TCONV_CACHE_THIS_HOST)
+        snprintf(out->found, sizeof out->found, "%s", first_found);
     free(text);
     return r;
+}
+
+static int read_parsed(const char *path, tconv_cache_parsed *out, char *why, size_t why_size)
+{
+    return read_parsed_as(path, 0, out, why, why_size);
 }
 
 /* read_parsed for this host's own cache file: a missing file is an empty
@@ -263,14 +291,15 @@ int tconv_cache_write_failed(char *why, size_t why_size)
 
 const char *tconv_cache_path(void) { return path_or_empty(); }
 
-tconv_status tconv_cache_import(const char *path)
+/* tconv_cache_import, and with force 1 tconv_cache_import_forced. */
+static tconv_status import_file(const char *path, int force)
 {
     if (!path || !*path) return tconv_fail(TCONV_EINVAL, "path (%s) is not a file name",
                                            path ? "\"\"" : "NULL");
     tconv_cache_parsed p;
     char why[WHY_SIZE];
     pthread_mutex_lock(&mutex);
-    const int r = read_parsed(path, &p, why, sizeof why);
+    const int r = read_parsed_as(path, force, &p, why, sizeof why);
     pthread_mutex_unlock(&mutex);
     if (r < 0) return tconv_fail(TCONV_EIO, "path (%s): %s", path, why);
     if (r == 1) return tconv_fail(TCONV_EIO, "path (%s) does not exist", path);
@@ -318,6 +347,10 @@ tconv_status tconv_cache_import(const char *path)
     tconv_cache_parsed_free(&p);
     return s;
 }
+
+tconv_status tconv_cache_import(const char *path) { return import_file(path, 0); }
+
+tconv_status tconv_cache_import_forced(const char *path) { return import_file(path, 1); }
 
 tconv_status tconv_cache_export(const char *path)
 {

@@ -63,4 +63,12 @@ tconv_status tconv_cache_store(const char *key, const char *value, double gflops
  * was made. */
 int tconv_cache_write_failed(char *why, size_t why_size);
 
+/* tconv_cache_import, but a file tuned on another host or with another
+ * tconv version is taken too (tconv-tune --import --force): its entries
+ * merge into this host's cache under this host's header. A file of another
+ * format or without a valid header is still refused. The entries are what
+ * that host measured; one naming a kernel this build or ISA lacks is
+ * ignored by the planner, as any stale entry is. */
+tconv_status tconv_cache_import_forced(const char *path);
+
 #endif /* TCONV_TUNE_CACHE_H */

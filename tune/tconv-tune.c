@@ -11,11 +11,16 @@
  * weights; a warm-up, interleaved samples of enough passes, the median,
  * wall-clock time) and a table compares them, one row per pass.
  *
- * Exit status: 0 done; 1 a layer could not be planned or run, or the cache
- * could not be written; 2 bad arguments.
+ * --clear, --import FILE (--force), --export FILE and --show act on the
+ * cache instead (tconv_cache_clear/import/export of include/tconv.h; a
+ * forced import, tconv_cache_import_forced, is internal: tune/cache.h).
+ *
+ * Exit status: 0 done; 1 a layer could not be planned or run, the cache
+ * could not be written, or a cache action failed; 2 bad arguments.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -81,15 +86,27 @@ static void usage(FILE *out)
             "  --budget SECONDS  total tuning time for the run, split over the passes of the\n"
             "                    layers still to do (at least %.1f s per pass; default %.0f s\n"
             "                    per pass)\n"
-            "  --show            print the cache file as a table and exit\n"
-            "  --help            this text\n"
+            "\n"
+            "Acting on the cache instead of tuning (in this order when several are given):\n"
+            "  --clear           remove every entry (deletes the cache file)\n"
+            "  --import FILE     merge the entries of FILE (one --export wrote on an identical\n"
+            "                    host); a file from another host or tconv version is refused,\n"
+            "                    naming both fingerprints\n"
+            "  --force           with --import: take such a file's entries anyway\n"
+            "  --export FILE     write this host's cache to FILE\n"
+            "  --show            print the cache file as a table\n"
+            "\n"
+            "  --version         tconv's version and this host's fingerprint\n"
+            "  -h, --help        this text\n"
             "\n"
             "SPEC fields (key=value, separated by spaces): c channels, f filters,\n"
             "k filter size (K or KHxKW), h w input size (required); s stride (S or SHxSW,\n"
             "default 1), crop PyTorch padding (default 0), op PyTorch output_padding\n"
             "(default 0), n batch (default 1), g groups (default 1), d dilation (D or\n"
             "DHxDW, default 1).\n"
-            "The cache is $TCONV_CACHE, else $XDG_CACHE_HOME/tconv/, else ~/.cache/tconv/.\n",
+            "The cache is $TCONV_CACHE, else $XDG_CACHE_HOME/tconv/, else ~/.cache/tconv/.\n"
+            "Exit status: 0 done; 1 a layer could not be planned or run, or a cache action\n"
+            "failed; 2 a bad argument. See man tconv-tune.\n",
             MIN_PLAN_BUDGET_S, 2.0);
 }
 
@@ -381,6 +398,100 @@ static int show_cache(void)
     return status;
 }
 
+/* ---- --clear, --import, --export ----------------------------------------- */
+
+/* The cache file at path parsed against this host's header into *parsed
+ * (free it with tconv_cache_parsed_free): 0; 1 when there is no file (then
+ * *parsed is empty); -1 with why[why_size] saying what went wrong. */
+static int parse_cache_file(const char *path, tconv_cache_parsed *parsed, char *why,
+                            size_t why_size)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const int r = tconv_cache_file_read(path, &text, &len, why, why_size);
+    if (r < 0) return -1;
+    const tconv_cache_header want = {tconv_version(), tconv_host_fingerprint()};
+    const int failed = tconv_cache_parse(r == 0 ? text : "", r == 0 ? len : 0, &want, parsed);
+    free(text);
+    if (failed) {
+        snprintf(why, why_size, "out of memory reading %s", path);
+        return -1;
+    }
+    return r;
+}
+
+/* The number of entries this host's cache file holds (0 when it has none or
+ * cannot be read). */
+static size_t cache_entries(void)
+{
+    tconv_cache_parsed parsed;
+    char why[512];
+    const char *path = tconv_cache_path();
+    if (!path[0] || parse_cache_file(path, &parsed, why, sizeof why) < 0) return 0;
+    const size_t n = parsed.origin == TCONV_CACHE_THIS_HOST ? parsed.entries.n : 0;
+    tconv_cache_parsed_free(&parsed);
+    return n;
+}
+
+/* --clear, --import (with --force), --export and --show, in this order: 0,
+ * or EXIT_RUN at the first that fails, with a message. */
+static int cache_actions(int clear, const char *import_path, int force, const char *export_path,
+                         int show)
+{
+    const char *cache = tconv_cache_path();
+    if (!cache[0]) {
+        fprintf(stderr, "%s: no cache location: TCONV_CACHE, XDG_CACHE_HOME and HOME are unset\n",
+                prog);
+        return EXIT_RUN;
+    }
+    if (clear) {
+        if (tconv_cache_clear() != TCONV_OK) {
+            fprintf(stderr, "%s: --clear: %s\n", prog, tconv_last_error());
+            return EXIT_RUN;
+        }
+        printf("cleared %s\n", cache);
+    }
+    if (import_path) {
+        /* What the file is, for the messages: whose header it has. */
+        tconv_cache_parsed file;
+        char why[512];
+        const int r = parse_cache_file(import_path, &file, why, sizeof why);
+        const tconv_cache_origin origin = r == 0 ? file.origin : TCONV_CACHE_EMPTY;
+        char found[sizeof file.found] = "";
+        if (r == 0) snprintf(found, sizeof found, "%s", file.found);
+        if (r >= 0) tconv_cache_parsed_free(&file);
+        const int foreign = origin == TCONV_CACHE_OTHER_HOST || origin == TCONV_CACHE_OTHER_VERSION;
+        const tconv_status st =
+            force ? tconv_cache_import_forced(import_path) : tconv_cache_import(import_path);
+        if (st != TCONV_OK) {
+            fprintf(stderr, "%s: --import %s: %s\n", prog, import_path, tconv_last_error());
+            if (foreign && !force)
+                fprintf(stderr, "%s: --force takes its entries anyway (they were measured there; "
+                                "re-tune here to be sure)\n",
+                        prog);
+            return EXIT_RUN;
+        }
+        if (foreign)
+            printf("imported %s into %s with --force: it was tuned %s \"%s\"; this is tconv %s on "
+                   "\"%s\"\n",
+                   import_path, cache,
+                   origin == TCONV_CACHE_OTHER_HOST ? "on host" : "with tconv", found,
+                   tconv_version(), tconv_host_fingerprint());
+        else
+            printf("imported %s into %s\n", import_path, cache);
+        printf("the cache holds %zu entr%s\n", cache_entries(), cache_entries() == 1 ? "y" : "ies");
+    }
+    if (export_path) {
+        if (tconv_cache_export(export_path) != TCONV_OK) {
+            fprintf(stderr, "%s: --export %s: %s\n", prog, export_path, tconv_last_error());
+            return EXIT_RUN;
+        }
+        const size_t n = cache_entries();
+        printf("exported %zu entr%s of %s to %s\n", n, n == 1 ? "y" : "ies", cache, export_path);
+    }
+    return show ? show_cache() : 0;
+}
+
 /* ---- timing ------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -595,14 +706,41 @@ done:
 
 /* ---- progress ----------------------------------------------------------- */
 
-static void progress(int tty, size_t done, size_t total, const char *what)
+/* Seconds as "42s", "3m05s" or "1h02m". */
+static void format_duration(double seconds, char *buf, size_t n)
+{
+    const long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s < 60) snprintf(buf, n, "%lds", s);
+    else if (s < 3600) snprintf(buf, n, "%ldm%02lds", s / 60, s % 60);
+    else snprintf(buf, n, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+}
+
+/* "1m05s, about 2m30s left": the time since start and an estimate of what
+ * remains, from the mean time of the done jobs so far (none before the
+ * first). */
+static void elapsed_and_left(double start, size_t done, size_t total, char *buf, size_t n)
+{
+    const double elapsed = now_s() - start;
+    char spent[32], left[32];
+    format_duration(elapsed, spent, sizeof spent);
+    if (done == 0 || done >= total) {
+        snprintf(buf, n, "%s", spent);
+        return;
+    }
+    format_duration(elapsed / (double)done * (double)(total - done), left, sizeof left);
+    snprintf(buf, n, "%s, about %s left", spent, left);
+}
+
+static void progress(int tty, double start, size_t done, size_t total, const char *what)
 {
     if (!tty) return;
     const int width = 30;
     const int fill = total ? (int)(done * (size_t)width / total) : width;
+    char times[96];
+    elapsed_and_left(start, done, total, times, sizeof times);
     fprintf(stderr, "\r\033[K[");
     for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
-    fprintf(stderr, "] %zu/%zu %s", done, total, what);
+    fprintf(stderr, "] %zu/%zu %s  %s", done, total, times, what);
     fflush(stderr);
 }
 
@@ -637,10 +775,55 @@ static int count_bits(unsigned v)
     return n;
 }
 
+/* The long options; an option without a short letter has a value from
+ * OPT_FIRST on. */
+enum {
+    OPT_FIRST = 256,
+    OPT_LAYER = OPT_FIRST, OPT_FILE, OPT_DTYPE, OPT_PASS, OPT_THREADS, OPT_ISA, OPT_EXHAUSTIVE,
+    OPT_BUDGET, OPT_SHOW, OPT_EXPORT, OPT_IMPORT, OPT_FORCE, OPT_CLEAR, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"layer", required_argument, NULL, OPT_LAYER},
+    {"file", required_argument, NULL, OPT_FILE},
+    {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"pass", required_argument, NULL, OPT_PASS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"isa", required_argument, NULL, OPT_ISA},
+    {"exhaustive", no_argument, NULL, OPT_EXHAUSTIVE},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"show", no_argument, NULL, OPT_SHOW},
+    {"export", required_argument, NULL, OPT_EXPORT},
+    {"import", required_argument, NULL, OPT_IMPORT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"clear", no_argument, NULL, OPT_CLEAR},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The long name of option value v, for messages ("--threads"). */
+static const char *option_name(int v)
+{
+    static char buf[40];
+    for (const struct option *o = long_options; o->name; o++)
+        if (o->val == v) {
+            snprintf(buf, sizeof buf, "--%s", o->name);
+            return buf;
+        }
+    snprintf(buf, sizeof buf, "-%c", v > 0 && v < 128 ? v : '?');
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     layer_list list = {0};
     int show = 0, exhaustive = 0, want_f32 = 1, want_f64 = 1, threads = -1;
+    int clear = 0, force = 0;
+    const char *import_path = NULL, *export_path = NULL;
+    /* The first option that makes this a tuning run, to refuse it beside a
+     * cache action (which does not tune). */
+    const char *tuning_option = NULL;
     double budget = -1.0;
     int have_isa = 0;
     tconv_isa isa = TCONV_ISA_SCALAR;
@@ -648,58 +831,62 @@ int main(int argc, char **argv)
      * built-in suite was tuned for; training adds the backward passes. */
     unsigned passes = 1u << PASS_FWD;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0) die_usage("unexpected argument '%s'", a);
-        /* --opt=value or --opt value */
-        char opt[32];
-        const char *val = NULL;
-        const char *eq = strchr(a, '=');
-        const size_t olen = eq ? (size_t)(eq - a) : strlen(a);
-        if (olen >= sizeof opt) die_usage("unknown option '%s'", a);
-        memcpy(opt, a, olen);
-        opt[olen] = '\0';
-        const int takes = !strcmp(opt, "--layer") || !strcmp(opt, "--file") ||
-                          !strcmp(opt, "--dtype") || !strcmp(opt, "--threads") ||
-                          !strcmp(opt, "--isa") || !strcmp(opt, "--budget") ||
-                          !strcmp(opt, "--pass");
-        const int flag = !strcmp(opt, "--show") || !strcmp(opt, "--exhaustive") ||
-                         !strcmp(opt, "--help");
-        if (!takes && !flag) die_usage("unknown option '%s'", opt);
-        if (takes) {
-            if (eq) val = eq + 1;
-            else if (i + 1 < argc) val = argv[++i];
-            else die_usage("option %s needs a value", opt);
-        } else if (eq) {
-            die_usage("option %s takes no value (got '%s')", opt, eq + 1);
+    opterr = 0; /* our own messages: they name the option and its value */
+    for (;;) {
+        const int opt = getopt_long(argc, argv, ":h", long_options, NULL);
+        if (opt == -1) break;
+        const char *val = optarg;
+        if (opt >= OPT_LAYER && opt <= OPT_BUDGET && !tuning_option) {
+            static char named[40];
+            snprintf(named, sizeof named, "%s", option_name(opt));
+            tuning_option = named;
         }
-        if (!strcmp(opt, "--help")) {
+        switch (opt) {
+        case 'h':
             usage(stdout);
             free(list.v);
             return 0;
-        } else if (!strcmp(opt, "--show")) {
-            show = 1;
-        } else if (!strcmp(opt, "--exhaustive")) {
-            exhaustive = 1;
-        } else if (!strcmp(opt, "--layer")) {
-            add_spec(&list, val, "--layer");
-        } else if (!strcmp(opt, "--file")) {
-            add_file(&list, val);
-        } else if (!strcmp(opt, "--dtype")) {
+        case OPT_VERSION:
+            printf("tconv-tune (tconv) %s\nhost %s\n", tconv_version(), tconv_host_fingerprint());
+            free(list.v);
+            return 0;
+        case ':': die_usage("option %s needs a value", option_name(optopt)); break;
+        case '?': {
+            const char *arg = argv[optind - 1];
+            const char *eq = strchr(arg, '=');
+            if (optopt >= OPT_FIRST && eq)
+                die_usage("option %s takes no value (got '%s')", option_name(optopt), eq + 1);
+            if (optopt > 0 && optopt < OPT_FIRST) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", arg);
+            break;
+        }
+        case OPT_SHOW: show = 1; break;
+        case OPT_CLEAR: clear = 1; break;
+        case OPT_FORCE: force = 1; break;
+        case OPT_EXPORT: export_path = val; break;
+        case OPT_IMPORT: import_path = val; break;
+        case OPT_EXHAUSTIVE: exhaustive = 1; break;
+        case OPT_LAYER: add_spec(&list, val, "--layer"); break;
+        case OPT_FILE: add_file(&list, val); break;
+        case OPT_DTYPE:
             if (!strcmp(val, "f32")) want_f32 = 1, want_f64 = 0;
             else if (!strcmp(val, "f64")) want_f32 = 0, want_f64 = 1;
             else if (!strcmp(val, "both")) want_f32 = want_f64 = 1;
             else die_usage("--dtype %s: expected f32, f64 or both", val);
-        } else if (!strcmp(opt, "--pass")) {
+            break;
+        case OPT_PASS:
             if (!parse_passes(val, &passes))
                 die_usage("--pass %s: expected a comma list of fwd, bwd_data and bwd_weights",
                           val);
-        } else if (!strcmp(opt, "--threads")) {
+            break;
+        case OPT_THREADS: {
             int64_t t;
             if (!parse_int(val, 1, 1024, &t))
                 die_usage("--threads %s: expected a whole number from 1 to 1024", val);
             threads = (int)t;
-        } else if (!strcmp(opt, "--isa")) {
+            break;
+        }
+        case OPT_ISA: {
             static const char *names[] = {"scalar", "avx2", "avx512", "neon"};
             have_isa = 0;
             for (int k = 0; k < 4; k++)
@@ -708,18 +895,33 @@ int main(int argc, char **argv)
                     have_isa = 1;
                 }
             if (!have_isa) die_usage("--isa %s: expected scalar, avx2, avx512 or neon", val);
-        } else if (!strcmp(opt, "--budget")) {
+            break;
+        }
+        case OPT_BUDGET: {
             char *end;
             errno = 0;
             budget = strtod(val, &end);
             if (!*val || *end || errno || !isfinite(budget) || budget <= 0.0 || budget > 1e6)
                 die_usage("--budget %s: expected seconds, a number above 0 (at most 1e6)", val);
+            break;
+        }
         }
     }
+    if (optind < argc) die_usage("unexpected argument '%s'", argv[optind]);
+    if (force && !import_path) die_usage("--force is for --import (it takes a foreign file)");
+    if (import_path && !*import_path) die_usage("--import '': expected a file name");
+    if (export_path && !*export_path) die_usage("--export '': expected a file name");
 
-    if (show) {
+    /* Cache actions, in this order whatever the command line's: clear,
+     * import, export, show; they do not tune. */
+    const int actions = clear || import_path || export_path || show;
+    if (actions && tuning_option)
+        die_usage("%s tunes, and --clear, --import, --export and --show do not: run them "
+                  "separately",
+                  tuning_option);
+    if (actions) {
         free(list.v);
-        return show_cache();
+        return cache_actions(clear, import_path, force, export_path, show);
     }
     if (have_isa && tconv_set_max_isa(isa) != TCONV_OK)
         die_usage("--isa %s: this CPU or build does not have it (best here: %s)",
@@ -767,20 +969,23 @@ int main(int argc, char **argv)
             }
             char what[160];
             snprintf(what, sizeof what, "%s %s", list.v[i].name, dt == TCONV_F32 ? "f32" : "f64");
-            progress(tty, done, jobs, what);
+            progress(tty, start, done, jobs, what);
             result *r = &res[done];
             int rows = 0;
             rc = tune_layer(&list.v[i], dt, tune_flag, passes, r, &rows);
             if (rc) break;
             done += (size_t)rows;
+            char times[96];
+            elapsed_and_left(start, done, jobs, times, sizeof times);
             for (int k = 0; k < rows && !tty; k++)
-                fprintf(stderr, "%s: [%zu/%zu] %s %s: heuristic %.2f, tuned %.2f GFLOP/s (%s)\n",
+                fprintf(stderr, "%s: [%zu/%zu] %s %s: heuristic %.2f, tuned %.2f GFLOP/s (%s) [%s]\n",
                         prog, done - (size_t)rows + (size_t)k + 1, jobs, what,
-                        pass_names[r[k].pass], r[k].heur_gflops, r[k].tuned_gflops, r[k].how);
+                        pass_names[r[k].pass], r[k].heur_gflops, r[k].tuned_gflops, r[k].how,
+                        times);
         }
     }
     if (tty) {
-        progress(tty, done, jobs, rc ? "stopped" : "done");
+        progress(tty, start, done, jobs, rc ? "stopped" : "done");
         fputc('\n', stderr);
     }
     const double wall = now_s() - start;
