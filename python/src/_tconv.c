@@ -276,7 +276,8 @@ static void release_all(Py_buffer *views, int n)
 
 PyDoc_STRVAR(plan_forward_doc,
              "forward(x, w, bias, y): y = C^T x (+ bias), into the buffer y.\n"
-             "bias may be None. Buffers: C-contiguous, the plan's dtype and exact sizes.");
+             "bias may be None; w and bias None use the weights of set_weights.\n"
+             "Buffers: C-contiguous, the plan's dtype and exact sizes.");
 
 static PyObject *plan_forward(plan_object *self, PyObject *args)
 {
@@ -286,7 +287,7 @@ static PyObject *plan_forward(plan_object *self, PyObject *args)
     Py_buffer v[4];
     memset(v, 0, sizeof v);
     if (take_buffer(self, xo, "x", self->bytes[TCONV_TENSOR_X], 0, 0, &v[0]) < 0 ||
-        take_buffer(self, wo, "w", self->bytes[TCONV_TENSOR_W], 0, 0, &v[1]) < 0 ||
+        take_buffer(self, wo, "w", self->bytes[TCONV_TENSOR_W], 0, 1, &v[1]) < 0 ||
         take_buffer(self, bo, "bias", self->bytes[TCONV_TENSOR_BIAS], 0, 1, &v[2]) < 0 ||
         take_buffer(self, yo, "y", self->bytes[TCONV_TENSOR_Y], 1, 0, &v[3]) < 0) {
         release_all(v, 4);
@@ -297,6 +298,33 @@ static PyObject *plan_forward(plan_object *self, PyObject *args)
     s = tconv_forward(self->plan, v[0].buf, v[1].buf, v[2].buf, v[3].buf);
     Py_END_ALLOW_THREADS
     release_all(v, 4);
+    if (s != TCONV_OK)
+        return raise_status(s);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(plan_set_weights_doc,
+             "set_weights(w, bias): packs w (and bias, or None) into the plan once, for\n"
+             "forward(x, None, None, y) calls with no per-call packing (inference).\n"
+             "It changes the plan: it must not run while a pass runs on this plan.");
+
+static PyObject *plan_set_weights(plan_object *self, PyObject *args)
+{
+    PyObject *wo, *bo;
+    if (plan_ready(self) < 0 || !PyArg_ParseTuple(args, "OO:set_weights", &wo, &bo))
+        return NULL;
+    Py_buffer v[2];
+    memset(v, 0, sizeof v);
+    if (take_buffer(self, wo, "w", self->bytes[TCONV_TENSOR_W], 0, 0, &v[0]) < 0 ||
+        take_buffer(self, bo, "bias", self->bytes[TCONV_TENSOR_BIAS], 0, 1, &v[1]) < 0) {
+        release_all(v, 2);
+        return NULL;
+    }
+    tconv_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = tconv_plan_set_weights(self->plan, v[0].buf, v[1].buf);
+    Py_END_ALLOW_THREADS
+    release_all(v, 2);
     if (s != TCONV_OK)
         return raise_status(s);
     Py_RETURN_NONE;
@@ -383,6 +411,7 @@ static PyObject *plan_get_crops(plan_object *self, void *closure)
 
 static PyMethodDef plan_methods[] = {
     {"forward", (PyCFunction)plan_forward, METH_VARARGS, plan_forward_doc},
+    {"set_weights", (PyCFunction)plan_set_weights, METH_VARARGS, plan_set_weights_doc},
     {"backward_data", (PyCFunction)plan_backward_data, METH_VARARGS, plan_backward_data_doc},
     {"backward_weights", (PyCFunction)plan_backward_weights, METH_VARARGS,
      plan_backward_weights_doc},

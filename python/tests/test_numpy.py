@@ -297,3 +297,17 @@ def test_concurrent_calls_from_python_threads():
     for t in threads:
         t.join()
     assert all(results)
+
+
+def test_plan_set_weights_serves_forward_without_weights():
+    rng = np.random.default_rng(19)
+    plan = tconv.Plan(batch=2, channels=8, in_h=5, in_w=4, filters=6, filter_h=3, filter_w=3,
+                      stride=(2, 2), padding=(1, 1))
+    x = rng.standard_normal((2, 8, 5, 4)).astype(np.float32)
+    w, b = rng.standard_normal((8, 6, 3, 3)).astype(np.float32), \
+        rng.standard_normal(6).astype(np.float32)
+    y, y_packed = (np.empty((2, 6) + plan.output_size, np.float32) for _ in range(2))
+    plan.forward(x, w, b, y)
+    plan.set_weights(w, b)
+    plan.forward(x, None, None, y_packed)
+    assert np.array_equal(y, y_packed)
