@@ -63,6 +63,7 @@ classdef TransposedConvolution2DLayer
 
     % ---------------------------------------------------------------- set
     function layer = set.Name(layer, v)
+      v = tconv_text(v);
       if ~ischar(v) || ~(isrow(v) || isempty(v))
         error('tconv:transposedConv2dLayer:InvalidName', ...
               'transposedConv2dLayer: Name must be a character vector, not %s', tconv_fmt(v));
@@ -81,6 +82,7 @@ classdef TransposedConvolution2DLayer
     end
 
     function layer = set.NumChannels(layer, v)
+      v = tconv_text(v);
       if ischar(v) && strcmpi(v, 'auto')
         layer.NumChannels = 'auto';
       elseif ischar(v)
@@ -343,6 +345,7 @@ function v = tconv_initializer(v, name, kinds)
   if isa(v, 'function_handle')
     return
   end
+  v = tconv_text(v);
   if ischar(v) && isrow(v)
     hit = find(strcmpi(v, kinds));
     if isempty(hit), hit = find(strncmpi(v, kinds, numel(v))); end

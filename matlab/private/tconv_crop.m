@@ -2,6 +2,7 @@ function c = tconv_crop(v, fn)
 % TCONV_CROP  MATLAB's Cropping argument: 'same', or p (all four edges),
 % [a b] (a top and bottom, b left and right) or [t b l r], nonnegative
 % integers. Returns 'same' or the [t b l r] row.
+  v = tconv_text(v);
   if ischar(v)
     if strcmpi(v, 'same')
       c = 'same';

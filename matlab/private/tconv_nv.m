@@ -12,7 +12,7 @@ function opts = tconv_nv(args, names, fn)
           fn, numel(args));
   end
   for i = 1:2:numel(args)
-    name = args{i};
+    name = tconv_text(args{i});
     if ~ischar(name) || ~(isrow(name) || isempty(name)) || isempty(name)
       error(sprintf('tconv:%s:InvalidParameterName', fn), ...
             '%s: argument %d must be a parameter name (a character vector), not %s', ...
