@@ -252,7 +252,8 @@ def onednn_pypi(args, py, why):
                             text=True).stdout.strip()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.path.join(root, "build-bench-onednn-pypi")
-    opts = ["-Dbench=true", "-Dtests=false", "--buildtype=release", f"-Donednn_prefix={prefix}"]
+    opts = ["-Dbench=enabled", "-Dtests=disabled", "-Dexamples=disabled", "--buildtype=release",
+            f"-Donednn_prefix={prefix}"]
     setup = ["meson", "setup"] + (["--reconfigure"] if os.path.exists(os.path.join(build, "build.ninja")) else [])
     for cmd in (setup + [build] + opts, ["ninja", "-C", build, "bench/bench_fwd", "bench/bench_bwd"]):
         r = subprocess.run(cmd, cwd=root, capture_output=True, text=True)

@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--label NAME] [--quick] [--no-pypi] [--scaling-threads N] [-- GOOGLE_BENCHMARK_FLAGS...]
 #
+#   -h, --help            this text
 #   --label NAME          results go to bench/results/NAME/ (default <host>-<date>)
 #   --quick               a few layers, fewer and shorter repetitions: a smoke
 #                         run of every step (CI runs it), not numbers to publish
@@ -17,14 +18,19 @@
 # scaling pair (fwd-threads1.json and fwd-threads<N>.json, wall-clock time),
 # peers.py (peers.json, onednn-pypi-*.json); then report.py prints the
 # Markdown table (also in report.md) and writes the plots under plots/.
+# While a program runs, stderr shows which program, which benchmark, how
+# many of how many are done, the time so far and an estimate of the time
+# left: one line kept up to date on a terminal, a line per 5% otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 label="$(uname -n | cut -d. -f1)-$(date +%F)"
 quick=0 pypi=1 scaling=""
 gb_flags=()
+usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
+  -h | --help) usage; exit 0 ;;
   --label) label=${2:?--label needs a name}; shift 2 ;;
   --label=*) label=${1#--label=}; shift ;;
   --quick) quick=1; shift ;;
@@ -32,7 +38,7 @@ while (($#)); do
   --scaling-threads) scaling=${2:?--scaling-threads needs a count}; shift 2 ;;
   --scaling-threads=*) scaling=${1#--scaling-threads=}; shift ;;
   --) shift; gb_flags=("$@"); break ;;
-  *) echo "run.sh: unknown option '$1' (see the comment at the top of bench/run.sh)" >&2; exit 2 ;;
+  *) { echo "run.sh: unknown option '$1'"; echo; usage; } >&2; exit 2 ;;
   esac
 done
 case "$label" in
@@ -46,7 +52,7 @@ bash scripts/install-deps.sh
 bash scripts/install-deps.sh libbenchmark-dev libdnnl-dev libxnnpack-dev libpthreadpool-dev g++ \
   python3 python3-matplotlib python3-venv
 
-opts=(-Dbench=true -Dtests=false --buildtype=release)
+opts=(-Dbench=enabled -Dtests=disabled -Dexamples=disabled --buildtype=release)
 if [ -f build-bench/meson-private/coredata.dat ]; then
   meson setup --reconfigure build-bench "${opts[@]}" >/dev/null
 else
@@ -71,11 +77,42 @@ if ((quick)); then
 fi
 common=(--run_label="$label" "${reps[@]}" --benchmark_report_aggregates_only=true --benchmark_out_format=json)
 
+duration() {  # duration SECONDS: "42s", "3m05s", "1h02m"
+  local s=$1
+  if ((s < 60)); then printf '%ds' "$s"
+  elif ((s < 3600)); then printf '%dm%02ds' $((s / 60)) $((s % 60))
+  else printf '%dh%02dm' $((s / 3600)) $((s % 3600 / 60)); fi
+}
+
+progress() {  # progress PROGRAM TOTAL: follows the program's console table on stdin
+  local program=$1 total=$2 done=0 start=$SECONDS last="" name msg elapsed left
+  local step=$(((total + 19) / 20)) tty=0
+  [ -t 2 ] && tty=1
+  while IFS= read -r line; do
+    # A result row starts with the benchmark's name ("fwd/unet_512_256/tconv/..."),
+    # once per aggregate (_mean, _median, _stddev, _cv) or as an error row.
+    name=${line%% *}
+    case "$name" in */*) ;; *) continue ;; esac
+    name=${name%_mean} name=${name%_median} name=${name%_stddev} name=${name%_cv}
+    [ "$name" = "$last" ] && continue
+    last=$name done=$((done + 1)) elapsed=$((SECONDS - start))
+    left=$((total > done ? elapsed * (total - done) / done : 0))
+    msg="run.sh: $program $done/$total, $(duration "$elapsed"), about $(duration "$left") left: $name"
+    if ((tty)); then printf '\r\033[K%s' "${msg:0:$((${COLUMNS:-120} - 1))}" >&2
+    elif ((done % step == 0 || done == total)); then echo "$msg" >&2; fi
+  done
+  ((tty)) && printf '\n' >&2
+  return 0
+}
+
 run() {  # run NAME.json PROGRAM FLAGS...: one Google Benchmark program into $out/NAME.json
-  local json=$1 program=$2
+  local json=$1 program=$2 total
   shift 2
-  echo "run.sh: $program $* -> $out/$json" >&2
-  "./build-bench/bench/$program" "${common[@]}" --benchmark_out="$out/$json" "$@" "${gb_flags[@]}" >/dev/null
+  local exe=./build-bench/bench/$program
+  # How many benchmarks the run holds: the same flags, listed, not run.
+  total=$("$exe" "${common[@]}" "$@" "${gb_flags[@]}" --benchmark_list_tests=true 2>/dev/null | grep -c / || true)
+  echo "run.sh: $program $* -> $out/$json ($total benchmarks)" >&2
+  "$exe" "${common[@]}" --benchmark_out="$out/$json" "$@" "${gb_flags[@]}" | progress "$program" "$total"
 }
 
 run fwd.json bench_fwd "${filter[@]}"

@@ -17,16 +17,19 @@
  * padding, initializers, pre-packed weights, fused activations), not the
  * picture.
  *
- *   dcgan_generator [seed] [out.png]     (defaults 1 and dcgan.png)
+ *   dcgan_generator [--help] [SEED] [OUT.png]     (defaults 1 and dcgan.png)
  *
  * Written only against include/tconv.h (and the examples' png.h), as a user
  * would.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 
+#include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <tconv.h>
@@ -64,10 +67,45 @@ static const struct layer_spec spec[LAYERS] = {
     {3, 2, 1, TCONV_ACT_TANH},
 };
 
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: dcgan_generator [--help] [SEED] [OUT.png]\n"
+                 "Runs the DCGAN generator (five tconv layers, untrained weights from SEED) on a\n"
+                 "latent vector drawn from SEED and writes the 3x64x64 image to OUT.png.\n"
+                 "SEED: a whole number from 0 to 2^64-1 (default 1); OUT.png: default dcgan.png.\n"
+                 "Prints each layer's plan, the output range, a checksum and the time.\n");
+}
+
+static void die_usage(const char *what, const char *arg)
+{
+    fprintf(stderr, "dcgan_generator: %s '%s'\n(try dcgan_generator --help)\n", what, arg);
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
-    const uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    const char *out_path = argc > 2 ? argv[2] : "dcgan.png";
+    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    opterr = 0; /* our own message, which names the option */
+    for (int c; (c = getopt_long(argc, argv, "h", options, NULL)) != -1;) {
+        if (c == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        die_usage("unknown option", argv[optind - 1]);
+    }
+    if (argc - optind > 2) die_usage("unexpected argument", argv[optind + 2]);
+    uint64_t seed = 1;
+    if (optind < argc) {
+        const char *s = argv[optind];
+        char *end;
+        errno = 0;
+        const unsigned long long v = strtoull(s, &end, 10);
+        /* strtoull accepts "-1" (as 2^64-1): only digits are a seed here */
+        if (!*s || *end || errno || s[strspn(s, " \t")] == '-')
+            die_usage("seed: expected a whole number from 0 to 18446744073709551615, got", s);
+        seed = v;
+    }
+    const char *out_path = optind + 1 < argc ? argv[optind + 1] : "dcgan.png";
     const double t_start = now_seconds();
     tconv_status st;
 

@@ -7,8 +7,10 @@
 #   bash scripts/install-deps.sh PKG...        # these packages
 set -euo pipefail
 
+# cmake and groff-base: CI builds a CMake project against the installed package
+# and checks the manual pages (scripts/test.sh).
 packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev libsleef-dev
-    libhwloc-dev)
+    libhwloc-dev cmake groff-base)
 [ $# -gt 0 ] && packages=("$@")
 
 missing=()

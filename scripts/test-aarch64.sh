@@ -15,7 +15,7 @@ qemu=(qemu-aarch64 -L "/usr/$triplet")
 step "aarch64 cross build (-Werror), tests under qemu-aarch64"
 rm -rf build-aarch64
 meson setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini \
-    --buildtype=release -Dwerror=true >/dev/null
+    --buildtype=release -Dwerror=true -Dtests=enabled -Dexamples=enabled -Dbench=disabled >/dev/null
 meson compile -C build-aarch64
 
 # The test programs must really be AArch64 code (run through qemu, not natively).

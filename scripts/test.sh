@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite, as CI runs it:
 #   1. a release build with warnings as errors, its Criterion tests;
-#   2. install into a staging prefix and build a program with
-#      `pkg-config --cflags --libs tconv` against it; the MATLAB/Octave
+#   2. install into a staging prefix and build programs against it with
+#      `pkg-config --cflags --libs tconv` and with CMake's find_package(tconv); the MATLAB/Octave
 #      front end's tests in Octave (scripts/test-octave.sh);
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
@@ -40,7 +40,10 @@ echo "test.sh: instruction-set suites: ${suites[*]}"
 
 step "release build (-Werror)"
 rm -rf build-ci
-meson setup build-ci --buildtype=release -Dwerror=true --prefix="$root/build-ci/stage" >/dev/null
+# The optional parts are named: a missing test dependency is an error here,
+# never a silently smaller run. bench/ is built by the benchmark step.
+meson setup build-ci --buildtype=release -Dwerror=true --prefix="$root/build-ci/stage" \
+    -Dtests=enabled -Dexamples=enabled -Dbench=disabled >/dev/null
 meson compile -C build-ci
 meson test -C build-ci --print-errorlogs "${suites[@]}"
 
@@ -48,9 +51,9 @@ step "install and link through pkg-config"
 meson install -C build-ci --quiet
 export PKG_CONFIG_PATH="$root/build-ci/stage/lib/pkgconfig:$root/build-ci/stage/lib/$(gcc -dumpmachine)/pkgconfig"
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Werror examples/dcgan_layer.c -o build-ci/dcgan_layer_installed \
-    $(pkg-config --cflags --libs tconv)
-LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/dcgan_layer_installed 1
+cc -std=c11 -Wall -Werror examples/dcgan_layer.c examples/fma_peak.c -o build-ci/dcgan_layer_installed \
+    $(pkg-config --cflags --libs tconv) -lm
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" build-ci/dcgan_layer_installed --runs 3 1
 # The README's C programs (each ```c block is one) must compile and print
 # what the README says: the first example its y line, the training step
 # "learned".
@@ -65,6 +68,21 @@ for i in 1 2; do
     LD_LIBRARY_PATH="$(pkg-config --variable=libdir tconv)" "build-ci/readme_example_$i" |
         tee "build-ci/readme_example_$i.out"
     grep -qx "${expected[$((i - 1))]}" "build-ci/readme_example_$i.out"
+done
+# CMake users: find_package(tconv) against the staged install builds the
+# README's first example and a version check on the imported target
+# tconv::tconv (CMake's build rpath: no LD_LIBRARY_PATH needed).
+rm -rf build-ci/cmake-consumer
+cmake -S tests/cmake-consumer -B build-ci/cmake-consumer -DCMAKE_PREFIX_PATH="$root/build-ci/stage" \
+    -DTCONV_EXAMPLE="$root/build-ci/readme_example_1.c" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build build-ci/cmake-consumer
+build-ci/cmake-consumer/version_check
+build-ci/cmake-consumer/example | grep -x "${expected[0]}"
+# The manual pages are installed and render without warnings.
+for page in man1/tconv-tune.1 man3/tconv.3; do
+    [ -f "build-ci/stage/share/man/$page" ] || { echo "test.sh: $page not installed" >&2; exit 1; }
+    warnings=$(groff -man -ww -z "build-ci/stage/share/man/$page" 2>&1)
+    [ -z "$warnings" ] || { echo "test.sh: $page: $warnings" >&2; exit 1; }
 done
 # The DCGAN generator example runs and writes a valid 64x64 RGB PNG (checked
 # with Python's zlib, independently of examples/png.c).
@@ -95,14 +113,15 @@ bash scripts/test-octave.sh build-ci/octave-tests.log
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan
 meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dc_args=-fno-sanitize-recover=all >/dev/null
+    -Dc_args=-fno-sanitize-recover=all -Dtests=enabled -Dexamples=enabled -Dbench=disabled >/dev/null
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs "${suites[@]}"
 
 step "ThreadSanitizer build: the threads test"
 rm -rf build-tsan
-meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false >/dev/null
+meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false \
+    -Dtests=enabled -Dexamples=disabled -Dbench=disabled >/dev/null
 meson compile -C build-tsan tests/test_threads_tsan
 meson test -C build-tsan --print-errorlogs --suite tsan
 
