@@ -78,7 +78,9 @@ static void usage(FILE *out)
 
 static void die_usage(const char *what, const char *arg)
 {
-    fprintf(stderr, "dcgan_generator: %s '%s'\n(try dcgan_generator --help)\n", what, arg);
+    fprintf(stderr, "dcgan_generator: %s '%s'\n"
+                    "usage: dcgan_generator [--help] [SEED] [OUT.png]   (--help explains them)\n",
+            what, arg);
     exit(2);
 }
 

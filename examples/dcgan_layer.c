@@ -64,7 +64,7 @@ static void die_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, PROG ": ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try " PROG " --help)\n");
+    fprintf(stderr, "\nusage: " PROG " [options] [BATCH]   (" PROG " --help lists them)\n");
     exit(EXIT_USAGE);
 }
 
@@ -186,9 +186,11 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
         default: { /* '?': an unknown option, or a value given to --no-onednn or --help */
+            const char *arg = argv[optind - 1];
             char shown[3] = {'-', (char)optopt, '\0'};
-            die_usage("unknown option '%s' (or one that takes no value)",
-                      optopt > 0 && optopt < 128 ? shown : argv[optind - 1]);
+            if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
+                die_usage("option '%s' takes no value", arg);
+            die_usage("unknown option '%s'", optopt > 0 && optopt < 128 ? shown : arg);
             break;
         }
         }

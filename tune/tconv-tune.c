@@ -117,7 +117,7 @@ static void die_usage(const char *fmt, ...)
     fprintf(stderr, "%s: ", prog);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(try %s --help)\n", prog);
+    fprintf(stderr, "\nusage: %s [options]   (%s --help lists them)\n", prog, prog);
     exit(EXIT_USAGE);
 }
 
