@@ -86,7 +86,7 @@ duration() {  # duration SECONDS: "42s", "3m05s", "1h02m"
 
 progress() {  # progress PROGRAM TOTAL: follows the program's console table on stdin
   local program=$1 total=$2 done=0 start=$SECONDS last="" name msg elapsed left
-  local step=$(((total + 19) / 20)) tty=0
+  local step=$(((total + 19) / 20 > 0 ? (total + 19) / 20 : 1)) tty=0
   [ -t 2 ] && tty=1
   while IFS= read -r line; do
     # A result row starts with the benchmark's name ("fwd/unet_512_256/tconv/..."),
@@ -98,6 +98,8 @@ progress() {  # progress PROGRAM TOTAL: follows the program's console table on s
     last=$name done=$((done + 1)) elapsed=$((SECONDS - start))
     left=$((total > done ? elapsed * (total - done) / done : 0))
     msg="run.sh: $program $done/$total, $(duration "$elapsed"), about $(duration "$left") left: $name"
+    # No count (listing failed): what is done and the time, no estimate.
+    ((total)) || msg="run.sh: $program $done done, $(duration "$elapsed"): $name"
     if ((tty)); then printf '\r\033[K%s' "${msg:0:$((${COLUMNS:-120} - 1))}" >&2
     elif ((done % step == 0 || done == total)); then echo "$msg" >&2; fi
   done
