@@ -317,13 +317,10 @@ tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, co
         p->ref->fwd(&p->problem, x, w, bias, y);
         return TCONV_OK;
     }
-    void *pw, *pb;
-    if (keep_weights(p, w, bias, &pw, &pb) != TCONV_OK)
-        return tconv_fail(TCONV_ENOMEM, "out of memory packing the weights");
-    st = tconv_fwd_driver_run(p->fwd, x, pw, pb, y);
-    free(pw);
-    free(pb);
-    return st == TCONV_OK ? TCONV_OK : tconv_fail(TCONV_ENOMEM, "out of memory for forward scratch");
+    st = tconv_fwd_driver_run_packing(p->fwd, x, w, bias, y);
+    return st == TCONV_OK ? TCONV_OK
+                          : tconv_fail(TCONV_ENOMEM, "out of memory for the packed weights or "
+                                                     "forward scratch");
 }
 
 tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void *w, void *dx)

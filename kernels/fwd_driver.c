@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/threads.h"
 #include "kernels/checked.h"
 #include "kernels/fwd_internal.h"
+#include "kernels/scratch.h"
 
 
 void *tconv_alloc_aligned(size_t n)
@@ -58,6 +60,11 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
         return TCONV_EUNSUPPORTED;
     tconv_fwd_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
+    d->scratch = tconv_scratch_new();
+    if (!d->scratch) {
+        free(d);
+        return TCONV_ENOMEM;
+    }
     d->p = *p;
     d->uk = uk;
     d->act = act;
@@ -136,6 +143,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
 void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
 {
     if (!d) return;
+    tconv_scratch_delete(d->scratch);
     free(d->phases);
     free(d->taps);
     free(d->jobs);
@@ -156,6 +164,65 @@ size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d)
     return (size_t)(d->p.groups * d->nblocks * d->nr);
 }
 
+/* Packing's share of the threads: the (group, block) pairs [begin, end). */
+typedef struct pack_ctx {
+    const tconv_fwd_driver *d;
+    const char *w, *bias;
+    char *packed_w, *packed_bias;
+} pack_ctx;
+
+static void pack_blocks(void *arg, int64_t begin, int64_t end)
+{
+    const pack_ctx *r = arg;
+    const tconv_fwd_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, taps = p->k_h * p->k_w;
+    for (int64_t gb = begin; gb < end; gb++) {
+        const int64_t g = gb / d->nblocks, b = gb % d->nblocks, m0 = b * d->nr;
+        const int64_t cols = min64(d->nr, p->fg - m0);
+        if (p->w.cg == 1) {
+            /* Channels contiguous (W_OHWI): a transpose of each tap's NR x
+             * Cg weights into Cg rows of NR, a cache line of channels at a
+             * time, so that the rows it stores (NR of them per line read)
+             * are whole in L1 before the next line is read. */
+            const int64_t line = 64 / es;
+            for (int64_t t = 0; t < taps; t++) {
+                char *block = r->packed_w + packed_w_offset(d, g, b, t) * es;
+                const char *src = r->w + tconv_w_index(p, g * p->cg, m0, d->taps[t].kh,
+                                                       d->taps[t].kw) * es;
+                for (int64_t c0 = 0; c0 < p->cg; c0 += line) {
+                    const int64_t n = min64(line, p->cg - c0);
+                    for (int64_t j = 0; j < cols; j++)
+                        tconv_copy_run(es, block + (c0 * d->nr + j) * es, d->nr,
+                                       src + (j * p->w.m + c0) * es, 1, n);
+                    if (cols < d->nr)
+                        for (int64_t c = c0; c < c0 + n; c++)
+                            memset(block + (c * d->nr + cols) * es, 0,
+                                   (size_t)((d->nr - cols) * es));
+                }
+            }
+        } else {
+            /* Filters before channels (W_IOHW, W_MATLAB): channel by
+             * channel, all taps, so that the few cache lines holding the
+             * NR filters' taps of one channel come from memory once and
+             * from L1 for every other tap. */
+            for (int64_t c = 0; c < p->cg; c++)
+                for (int64_t t = 0; t < taps; t++) {
+                    char *row = r->packed_w + (packed_w_offset(d, g, b, t) +
+                                               c * d->nr) * es;
+                    tconv_copy_run(es, row, 1,
+                                   r->w + tconv_w_index(p, g * p->cg + c, m0, d->taps[t].kh,
+                                                        d->taps[t].kw) * es,
+                                   p->w.m, cols);
+                    if (cols < d->nr) memset(row + cols * es, 0, (size_t)((d->nr - cols) * es));
+                }
+        }
+        char *bias_row = r->packed_bias + gb * d->nr * es;
+        memset(bias_row, 0, (size_t)(d->nr * es));
+        if (r->bias) memcpy(bias_row, r->bias + (g * p->fg + m0) * es, (size_t)(cols * es));
+    }
+}
+
 void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                            void *packed_w, void *packed_bias)
 {
@@ -163,27 +230,24 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
         tconv_fwd_scatter_pack(d, w, bias, packed_w, packed_bias);
         return;
     }
-    const tconv_problem *p = &d->p;
-    for (int64_t g = 0; g < p->groups; g++)
-        for (int64_t b = 0; b < d->nblocks; b++) {
-            for (int64_t t = 0; t < p->k_h * p->k_w; t++) {
-                const int64_t base = packed_w_offset(d, g, b, t);
-                for (int64_t c = 0; c < p->cg; c++)
-                    for (int64_t j = 0; j < d->nr; j++) {
-                        const int64_t m = b * d->nr + j;
-                        const double v =
-                            m < p->fg ? tconv_elem_load(d->p.dtype, w, tconv_w_index(p, g * p->cg + c, m, d->taps[t].kh,
-                                                                 d->taps[t].kw))
-                                      : 0.0;
-                        tconv_elem_store(d->p.dtype, packed_w, base + c * d->nr + j, v);
-                    }
-            }
-            for (int64_t j = 0; j < d->nr; j++) {
-                const int64_t m = b * d->nr + j;
-                const double v = bias && m < p->fg ? tconv_elem_load(d->p.dtype, bias, g * p->fg + m) : 0.0;
-                tconv_elem_store(d->p.dtype, packed_bias, (g * d->nblocks + b) * d->nr + j, v);
-            }
-        }
+    pack_ctx r = {d, w, bias, packed_w, packed_bias};
+    tconv_parallel_ranges(d->p.groups * d->nblocks, 1, pack_blocks, &r);
+}
+
+tconv_status tconv_fwd_driver_run_packing(const tconv_fwd_driver *d, const void *x, const void *w,
+                                          const void *bias, void *y)
+{
+    const size_t sizes[2] = {tconv_fwd_driver_packed_w_elems(d) * (size_t)d->esize,
+                             tconv_fwd_driver_packed_bias_elems(d) * (size_t)d->esize};
+    size_t at[2];
+    const size_t total = tconv_scratch_carve(sizes, at, 2);
+    int kept;
+    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    if (!block) return TCONV_ENOMEM;
+    tconv_fwd_driver_pack(d, w, bias, block + at[0], block + at[1]);
+    const tconv_status st = tconv_fwd_driver_run(d, x, block + at[0], block + at[1], y);
+    tconv_scratch_give(d->scratch, block, kept);
+    return st;
 }
 
 tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,

@@ -47,7 +47,8 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d);
 size_t tconv_fwd_driver_packed_w_elems(const tconv_fwd_driver *d);
 size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d);
 
-/* Packs w (in the problem's weight layout) and bias (NULL: zeros). */
+/* Packs w (in the problem's weight layout) and bias (NULL: zeros), split
+ * over the threads. */
 void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                            void *packed_w, void *packed_bias);
 
@@ -55,6 +56,12 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
  * concurrent calls on one driver are safe); TCONV_ENOMEM if that fails. */
 tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
                                   const void *packed_bias, void *y);
+
+/* y = forward(x) with w and bias packed for this call (training, where they
+ * change every step), into scratch kept between calls; TCONV_ENOMEM if it
+ * cannot be had. */
+tconv_status tconv_fwd_driver_run_packing(const tconv_fwd_driver *d, const void *x, const void *w,
+                                          const void *bias, void *y);
 
 /* A short description, e.g. "gather f32_fwd_14x32_avx512 phases=4 taps/phase<=4". */
 void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n);

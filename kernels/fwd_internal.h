@@ -12,6 +12,7 @@
 #include "kernels/activation.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/scratch.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
 #define TCONV_FWD_MAX_TILE 64
@@ -64,6 +65,8 @@ struct tconv_fwd_driver {
     fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
     fwd_job *jobs;      /* gather mode: the run, in its single-thread order */
     int64_t njobs;
+    tconv_scratch *scratch; /* the weights packed per call (tconv_fwd_driver_run_packing), kept
+                               between calls */
 };
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
