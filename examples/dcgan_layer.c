@@ -6,7 +6,9 @@
  * (planning and packing the weights included), the warm median of many
  * runs with its GFLOP/s and its share of this machine's FMA peak (measured
  * here, fma_peak.c), and, when built with oneDNN (Debian's libdnnl-dev),
- * the same layer on oneDNN in the same run, as a ratio.
+ * the same layer on oneDNN in the same run, as a ratio. It says when the
+ * numbers are not to be trusted: other programs busy on the CPUs before it
+ * started (busy:), run times that varied by over 10% (noisy:).
  *
  *   dcgan_layer [--runs N] [--threads N] [--no-onednn] [BATCH]   (default batch 8)
  *
@@ -129,6 +131,8 @@ static double spread(const double *v, long n, double med)
 /* Runs that vary more than this (interquartile range over the median) were
  * disturbed: bench/report.py marks a coefficient of variation over 10%. */
 #define NOISY_SPREAD 0.10
+/* Other programs using more than this share of the CPUs slow the runs. */
+#define BUSY_SHARE 0.25
 
 /* The CPU's model name from /proc/cpuinfo (Linux), else the identity
  * tconv's fingerprint holds. */
@@ -151,16 +155,35 @@ static void cpu_name(char *buf, size_t n)
     fclose(f);
 }
 
-/* The 1-minute load average (Linux's /proc/loadavg), or -1. */
-static double load_average(void)
+/* The CPU time counters of all CPUs (Linux's /proc/stat "cpu" line): 1
+ * with the busy and total jiffies, or 0. */
+static int cpu_times(unsigned long long *busy, unsigned long long *total)
 {
-    double load = -1.0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1) load = -1.0;
-        fclose(f);
-    }
-    return load;
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    const int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                         &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 4) return 0;
+    *total = 0;
+    for (int i = 0; i < 8; i++) *total += v[i];
+    *busy = *total - v[3] - v[4]; /* all but idle and iowait */
+    return 1;
+}
+
+/* The share of all CPUs other programs kept busy over 0.2 s while this
+ * one slept (0 to 1), or -1 where /proc/stat is missing. The load average
+ * would not do: right after scripts/demo.sh's build it is high for a
+ * minute on an idle machine. */
+static double others_busy_share(void)
+{
+    unsigned long long b0, t0, b1, t1;
+    if (!cpu_times(&b0, &t0)) return -1.0;
+    const struct timespec nap = {0, 200000000};
+    nanosleep(&nap, NULL);
+    if (!cpu_times(&b1, &t1) || t1 <= t0) return -1.0;
+    return (double)(b1 - b0) / (double)(t1 - t0);
 }
 
 int main(int argc, char **argv)
@@ -200,7 +223,7 @@ int main(int argc, char **argv)
     if (threads && tconv_set_num_threads((int)threads) != TCONV_OK)
         return fail("tconv_set_num_threads", TCONV_EINVAL);
     /* Before any work of ours: how busy the machine already is. */
-    const double load_before = load_average();
+    const double busy_before = others_busy_share();
 
     tconv_desc d;
     tconv_desc_init(&d); /* NCHW, weights [C][F][kh][kw], f32: PyTorch's */
@@ -367,10 +390,11 @@ int main(int argc, char **argv)
     /* Other programs on the cores slow both libraries, oneDNN's OpenMP
      * barriers most (a thread waiting for a core another process holds). */
     const int cpus = host_ok && host.pus > 0 ? host.pus : nthreads;
-    if (load_before > 0.75 * cpus)
-        printf("busy:     the load average was %.1f on %d CPU%s when this started: other programs "
-               "share the cores, so times are slower and noisier than on a quiet machine\n",
-               load_before, cpus, cpus == 1 ? "" : "s");
+    if (busy_before > BUSY_SHARE)
+        printf("busy:     other programs kept %.0f%% of the %d CPU%s busy just before this started: "
+               "times are slower and noisier than on a quiet machine, oneDNN's most (its OpenMP "
+               "threads wait for cores), so the ratio is not reliable\n",
+               100.0 * busy_before, cpus, cpus == 1 ? "" : "s");
     if (warm_spread > NOISY_SPREAD)
         printf("noisy:    tconv's run times varied by %.0f%% (interquartile range over the "
                "median): another program may be using the cores; rerun when the machine is quiet\n",
