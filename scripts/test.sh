@@ -49,7 +49,7 @@ meson compile -C build-ci
 # demo links oneDNN, whose OpenMP runtime is not for the sanitizer builds.
 meson test -C build-ci --print-errorlogs "${suites[@]}" --suite examples
 
-step "install and link through pkg-config"
+step "install; link through pkg-config and through CMake"
 meson install -C build-ci --quiet
 export PKG_CONFIG_PATH="$root/build-ci/stage/lib/pkgconfig:$root/build-ci/stage/lib/$(gcc -dumpmachine)/pkgconfig"
 # shellcheck disable=SC2046
