@@ -59,21 +59,36 @@ static tconv_status check_positive(const char *field, int64_t v)
     return TCONV_OK;
 }
 
+/* v >= 1 and v <= limit, one of the TCONV_MAX_* powers of two (tconv.h).
+ * Checked before any size is used: sizes that pass bound every loop and
+ * table the planner builds. */
+static tconv_status check_size(const char *field, int64_t v, int64_t limit)
+{
+    tconv_status st = check_positive(field, v);
+    if (st != TCONV_OK) return st;
+    if (v > limit)
+        return tconv_fail(TCONV_EOVERFLOW, "%s (%lld) exceeds tconv's limit of %lld (2^%d)",
+                          field, (long long)v, (long long)limit, __builtin_ctzll((unsigned long long)limit));
+    return TCONV_OK;
+}
+
 tconv_status tconv_dim_full_size(const char *dim, int64_t in, int64_t k, int64_t stride,
                                  int64_t dil, int64_t *k_eff, int64_t *full)
 {
     char field[16];
-    const struct { const char *name; int64_t v; } fields[] = {
-        {"in", in}, {"filter", k}, {"stride", stride}, {"dilation", dil}};
+    const struct { const char *name; int64_t v, limit; } fields[] = {
+        {"in", in, TCONV_MAX_EXTENT}, {"filter", k, TCONV_MAX_WINDOW},
+        {"stride", stride, TCONV_MAX_WINDOW}, {"dilation", dil, TCONV_MAX_WINDOW}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (fields[i].v < 1) {
+        if (fields[i].v < 1 || fields[i].v > fields[i].limit) {
             /* Built here rather than with %s_%s so the message reads as one field name. */
             strcpy(field, fields[i].name);
             strcat(field, "_");
             strcat(field, dim);
-            return check_positive(field, fields[i].v);
+            return check_size(field, fields[i].v, fields[i].limit);
         }
     }
+    /* Within the limits nothing below overflows; the checks stay as a guard. */
     int64_t span, keff, step, f;
     if (!tconv_mul_ok(k - 1, dil, &span) || !tconv_add_ok(span, 1, &keff))
         return tconv_fail(TCONV_EOVERFLOW,
@@ -131,10 +146,11 @@ static tconv_status tensor_elems(const char *what, const char *factors, int64_t 
 {
     int64_t a, b, e, bytes;
     if (!tconv_mul_ok(n0, n1, &a) || !tconv_mul_ok(a, n2, &b) || !tconv_mul_ok(b, n3, &e) ||
-        !tconv_mul_ok(e, esize, &bytes) || (uint64_t)bytes > (uint64_t)SIZE_MAX)
+        !tconv_mul_ok(e, esize, &bytes) || bytes > TCONV_MAX_TENSOR_BYTES ||
+        (uint64_t)bytes > (uint64_t)SIZE_MAX)
         return tconv_fail(TCONV_EOVERFLOW,
                           "%s's size %s = %lld * %lld * %lld * %lld elements of %lld bytes "
-                          "overflows int64_t or size_t",
+                          "exceeds tconv's limit of 2^62 bytes (or size_t)",
                           what, factors, (long long)n0, (long long)n1, (long long)n2,
                           (long long)n3, (long long)esize);
     *elems = e;
@@ -177,10 +193,10 @@ tconv_status tconv_problem_from_desc(const tconv_desc *d, tconv_problem *p)
     tconv_status st;
     if (!d) return tconv_fail(TCONV_EINVAL, "desc is NULL");
     if ((st = check_enums(d)) != TCONV_OK) return st;
-    if ((st = check_positive("batch", d->batch)) != TCONV_OK ||
-        (st = check_positive("channels", d->channels)) != TCONV_OK ||
-        (st = check_positive("filters", d->filters)) != TCONV_OK ||
-        (st = check_positive("groups", d->groups)) != TCONV_OK)
+    if ((st = check_size("batch", d->batch, TCONV_MAX_EXTENT)) != TCONV_OK ||
+        (st = check_size("channels", d->channels, TCONV_MAX_CHANNELS)) != TCONV_OK ||
+        (st = check_size("filters", d->filters, TCONV_MAX_CHANNELS)) != TCONV_OK ||
+        (st = check_size("groups", d->groups, TCONV_MAX_CHANNELS)) != TCONV_OK)
         return st;
 
     int64_t keff_h, keff_w;

@@ -55,7 +55,7 @@ TCONV_API const char *tconv_version(void);
 typedef enum tconv_status {
     TCONV_OK = 0,
     TCONV_EINVAL = 1,      /* an argument is invalid (NULL, out of range, inconsistent) */
-    TCONV_EOVERFLOW = 2,   /* a size or element/byte count does not fit int64_t or size_t */
+    TCONV_EOVERFLOW = 2,   /* a size over its limit (TCONV_MAX_*), or a count that does not fit */
     TCONV_ENOMEM = 3,      /* memory allocation failed */
     TCONV_EUNSUPPORTED = 4,/* valid, but not supported by this build */
     TCONV_EIO = 5          /* a file could not be read or written */
@@ -136,6 +136,17 @@ typedef struct tconv_desc {
     tconv_activation activation;           /* applied to y by tconv_forward; default NONE */
     double activation_alpha;               /* the parameter of LEAKY_RELU, CLIPPED_RELU, ELU */
 } tconv_desc;
+
+/* Size limits. tconv_desc_check and tconv_plan_create refuse a larger value
+ * with TCONV_EOVERFLOW and a message naming the field. They lie far above any
+ * real layer (the largest have ~2^14 channels, kernels of 64 and strides of
+ * 32), so that sizes read from an untrusted model file cannot make planning
+ * run long or allocate much: every plan-time loop and table is bounded by
+ * them, and any product of them a kernel forms fits int64_t. */
+#define TCONV_MAX_EXTENT (INT64_C(1) << 31)       /* batch, in_h, in_w */
+#define TCONV_MAX_CHANNELS (INT64_C(1) << 24)     /* channels, filters (so also groups) */
+#define TCONV_MAX_WINDOW (INT64_C(1) << 16)       /* filter_h/_w, stride_h/_w, dilation_h/_w */
+#define TCONV_MAX_TENSOR_BYTES (INT64_C(1) << 62) /* x, w and y (and so dx, dw, dy) */
 
 /* Defaults: zero sizes (the caller must set them), zero crops, CROP_MANUAL,
  * stride/dilation/groups/batch 1, F32, NCHW, W_IOHW, no activation. NULL is

@@ -48,6 +48,8 @@ struct tconv_bwd_wgemm {
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Folding needs the k_w taps of a pixel to be k_w * Fg contiguous dy values
  * (true of dy channel-innermost, as read or as copied). */
@@ -60,13 +62,19 @@ static int64_t fold_edges(const tconv_problem *p, int64_t *iwa, int64_t *iwb, in
     const int64_t sw = p->stride_w, cl = p->crop_left;
     *iwa = clamp(ceil_div(cl, sw), 0, p->in_w);
     *iwb = clamp(floor_div(p->out_w - p->k_w + cl, sw) + 1, *iwa, p->in_w);
+    /* The columns some tap of which lands in dy, 0 < iw*sw - cl + k_w and
+     * iw*sw - cl < out_w, are the interval [lo, hi); the edges are those
+     * outside [iwa, iwb): at most two intervals, found without a loop over
+     * in_w (which the planner's scoring calls this for, for any in_w). */
+    const int64_t lo = max_i64(floor_div(cl - p->k_w, sw) + 1, 0);
+    const int64_t hi = min_i64(ceil_div(p->out_w + cl, sw), p->in_w);
+    const int64_t part[2][2] = {{lo, min_i64(hi, *iwa)}, {max_i64(lo, *iwb), hi}};
     int64_t count = 0;
-    for (int64_t iw = 0; iw < p->in_w; iw++) {
-        const int64_t ow0 = iw * sw - cl;
-        if ((iw >= *iwa && iw < *iwb) || ow0 + p->k_w <= 0 || ow0 >= p->out_w) continue;
-        if (edge_iw) edge_iw[count] = iw;
-        count++;
-    }
+    for (int k = 0; k < 2; k++)
+        for (int64_t iw = part[k][0]; iw < part[k][1]; iw++) {
+            if (edge_iw) edge_iw[count] = iw;
+            count++;
+        }
     return count;
 }
 

@@ -58,6 +58,12 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE ||
         (mode == TCONV_FWD_SCATTER && uk->family != TCONV_UK_CHANNELS))
         return TCONV_EUNSUPPORTED;
+    /* Planning builds a table of phases and of taps and loops over both
+     * (below and in fwd_gather.c): past these bounds, far beyond any real
+     * layer, the reference runs instead, so that planning stays quick and
+     * small whatever sizes a desc within tconv's limits holds. */
+    if (p->stride_h * p->stride_w > TCONV_FWD_MAX_PHASES || p->k_h * p->k_w > TCONV_FWD_MAX_TAPS)
+        return TCONV_EOVERFLOW;
     tconv_fwd_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
     d->scratch = tconv_scratch_new();

@@ -250,6 +250,25 @@ static int64_t region_rects(const tconv_fwd_driver *d, const fwd_phase *ph, int 
     return (nh + 1) * (nw + 1);
 }
 
+/* The most rectangles region_rects gives any phase tiled by classes (the
+ * size of its out[]): a phase's taps are th kernel rows times tw columns
+ * (kh outer in the packed order), and each distinct offset cuts its
+ * dimension at most twice. (2 * ntaps + 1)^2 would be gigabytes for a
+ * 64 x 64 kernel at stride 1. */
+static int64_t max_class_rects(const tconv_fwd_driver *d)
+{
+    int64_t most = 1;
+    for (int64_t i = 0; i < d->nphases; i++) {
+        const fwd_phase *ph = &d->phases[i];
+        const fwd_tap *t = &d->taps[ph->tap_begin];
+        int64_t th = 0;
+        for (int64_t k = 0; k < ph->ntaps; k++) th += k == 0 || t[k].kh != t[k - 1].kh;
+        const int64_t tw = th ? ph->ntaps / th : 0;
+        most = max64(most, (2 * th + 1) * (2 * tw + 1));
+    }
+    return most;
+}
+
 /* The work (see run_channels_tiles) of tiling a phase flatly or by classes:
  * a dry run over its rectangles. */
 static int64_t region_work(const tconv_fwd_driver *d, const fwd_phase *ph, int by_classes,
@@ -309,35 +328,71 @@ static int same_tiling_problem(const tconv_fwd_driver *d, const fwd_phase *a, co
     return 1;
 }
 
+/* The dry runs' share of plan time, in tile steps (a tile's MR pixels and
+ * its taps, 1-3 ns each here): ~3 ms at most, whatever the sizes. */
+#define DRY_RUN_BUDGET (INT64_C(1) << 20)
+
+/* Images a dry run of a phase with `area` compute pixels per image tiles:
+ * about 2^16 pixels, at least two images (a tile may straddle two; and
+ * images-inner tiling needs two), not all of a large batch. Which tiling
+ * does less work depends on an image's geometry, which a few images show
+ * as well as thousands (images-inner tiles hold the same position of MR
+ * images, whose taps do not depend on how many images there are). */
+static int64_t dry_run_batch(const tconv_fwd_driver *d, int64_t area)
+{
+    const int64_t want = max64(2, ((INT64_C(1) << 16) + area - 1) / area);
+    return min64(d->p.batch, want);
+}
+
 /* Decides per phase whether tiling by tap classes does less work than the
  * flat tiling (dry runs of both; a small margin favours the flat one). A
  * phase that tiles like an earlier one takes its decision: FCN-8s's k16 s8
  * layer has 64 phases but a few distinct ones, and dry-running them all
- * was most of its plan time (1.2 ms). */
+ * was most of its plan time (1.2 ms). The dry runs tile a few images (see
+ * dry_run_batch) and stop at DRY_RUN_BUDGET: a phase too large to dry-run
+ * tiles flatly, which on a region that large differs from tiling by
+ * classes only in the few tiles on its border. */
 static tconv_status choose_tilings(tconv_fwd_driver *d)
 {
     if (d->uk->family != TCONV_UK_CHANNELS || d->mode != TCONV_FWD_GATHER) return TCONV_OK;
     const size_t n = (size_t)(2 * d->ntaps_max + 1);
     int64_t *cuts = malloc(2 * n * sizeof *cuts);
-    rect *rects = malloc(n * n * sizeof *rects);
-    if (!cuts || !rects) {
-        free(cuts); free(rects);
+    rect *rects = malloc((size_t)max_class_rects(d) * sizeof *rects);
+    int64_t *decided = malloc((size_t)d->nphases * sizeof *decided); /* phases dry-run */
+    if (!cuts || !rects || !decided) {
+        free(cuts); free(rects); free(decided);
         return TCONV_ENOMEM;
     }
+    /* The dry runs read the problem's batch from the driver: a copy with
+     * fewer images runs them. */
+    tconv_fwd_driver dry = *d;
+    int64_t budget = DRY_RUN_BUDGET, ndecided = 0;
     for (int64_t i = 0; i < d->nphases; i++) {
         fwd_phase *ph = &d->phases[i];
         if (ph->ntaps < 2 || ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
         int64_t j = 0;
-        while (j < i && !same_tiling_problem(d, &d->phases[j], ph)) j++;
-        if (j < i) {
-            ph->by_classes = d->phases[j].by_classes;
+        while (j < ndecided && !same_tiling_problem(d, &d->phases[decided[j]], ph)) j++;
+        if (j < ndecided) {
+            ph->by_classes = d->phases[decided[j]].by_classes;
             continue;
         }
-        const int64_t flat = region_work(d, ph, 0, cuts, cuts + n, rects, NULL);
-        const int64_t classes = region_work(d, ph, 1, cuts, cuts + n, rects, NULL);
+        decided[ndecided++] = i;
+        ph->by_classes = 0;
+        /* Both the area (up to ~2^62) and the cost are checked before any
+         * product can overflow. */
+        const int64_t area = (ph->ch1 - ph->ch0) * (ph->cw1 - ph->cw0);
+        if (area > budget) continue;
+        dry.p.batch = dry_run_batch(d, area);
+        const int64_t tiles = (dry.p.batch * area + d->mr - 1) / d->mr;
+        const int64_t nrect = region_rects(d, ph, 1, cuts, cuts + n, NULL);
+        const int64_t cost = (2 * tiles + nrect) * (d->mr + ph->ntaps);
+        if (cost > budget) continue;
+        budget -= cost;
+        const int64_t flat = region_work(&dry, ph, 0, cuts, cuts + n, rects, NULL);
+        const int64_t classes = region_work(&dry, ph, 1, cuts, cuts + n, rects, NULL);
         ph->by_classes = classes * 100 < flat * 97;
     }
-    free(cuts); free(rects);
+    free(cuts); free(rects); free(decided);
     return TCONV_OK;
 }
 
@@ -357,16 +412,16 @@ static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cu
     const tconv_problem *p = &d->p;
     const int64_t nblk = p->groups * d->nblocks;
     int64_t n = 0;
-#define ADD_JOB(ph_, nph_, r_, b0_, b1_, count_)                                                 \
+#define ADD_JOB(ph_, nph_, r_, b0_, b1_, count_, by_block_)                                      \
     do {                                                                                         \
         if (jobs)                                                                                \
             jobs[n] = (fwd_job){(ph_), (nph_), (r_).h0, (r_).h1, (r_).w0, (r_).w1, (b0_), (b1_), \
-                                (count_)};                                                       \
+                                (count_), (by_block_)};                                          \
         n++;                                                                                     \
     } while (0)
     if (d->phases_inner) {
         const rect in = phases_intersection(d);
-        ADD_JOB(0, d->nphases, in, 0, nblk, rect_tiles(d, &in));
+        ADD_JOB(0, d->nphases, in, 0, nblk, rect_tiles(d, &in), 0);
         for (int64_t i = 0; i < d->nphases; i++) {
             const fwd_phase *ph = &d->phases[i];
             const rect strips[4] = {{ph->ch0, in.h0, ph->cw0, ph->cw1},
@@ -375,7 +430,7 @@ static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cu
                                     {in.h0, in.h1, in.w1, ph->cw1}};
             for (int k = 0; k < 4; k++)
                 if (strips[k].h1 > strips[k].h0 && strips[k].w1 > strips[k].w0)
-                    ADD_JOB(i, 1, strips[k], 0, nblk, rect_tiles(d, &strips[k]));
+                    ADD_JOB(i, 1, strips[k], 0, nblk, rect_tiles(d, &strips[k]), 0);
         }
         return n;
     }
@@ -391,22 +446,21 @@ static int64_t list_jobs(const tconv_fwd_driver *d, int64_t *cuts_h, int64_t *cu
             rows.h0 = min64(rows.h0, ph->ch0);
             rows.h1 = max64(rows.h1, ph->ch1);
         }
-        if (rows.h1 > rows.h0) ADD_JOB(0, d->nphases, rows, 0, 0, p->batch * nblk * (rows.h1 - rows.h0));
+        if (rows.h1 > rows.h0)
+            ADD_JOB(0, d->nphases, rows, 0, 0, p->batch * nblk * (rows.h1 - rows.h0), 0);
         return n;
     }
     for (int64_t i = 0; i < d->nphases; i++) {
         const fwd_phase *ph = &d->phases[i];
         if (ph->ch1 == ph->ch0 || ph->cw1 == ph->cw0) continue;
         const int64_t nrect = region_rects(d, ph, ph->by_classes, cuts_h, cuts_w, rects);
+        /* Weights too large to stay cached: each rectangle's job runs
+         * block by block (by_block); one job per block would make the
+         * list as long as the filters are many. */
         const int64_t weight_bytes = nblk * ph->ntaps * p->cg * d->nr * d->esize;
-        if (weight_bytes <= weights_resident_bytes()) {
-            for (int64_t k = 0; k < nrect; k++)
-                ADD_JOB(i, 1, rects[k], 0, nblk, rect_tiles(d, &rects[k]));
-        } else {
-            for (int64_t b = 0; b < nblk; b++)
-                for (int64_t k = 0; k < nrect; k++)
-                    ADD_JOB(i, 1, rects[k], b, b + 1, rect_tiles(d, &rects[k]));
-        }
+        const int by_block = weight_bytes > weights_resident_bytes();
+        for (int64_t k = 0; k < nrect; k++)
+            ADD_JOB(i, 1, rects[k], 0, nblk, rect_tiles(d, &rects[k]), by_block);
     }
 #undef ADD_JOB
     return n;
@@ -416,7 +470,7 @@ static tconv_status plan_jobs(tconv_fwd_driver *d)
 {
     const size_t n = (size_t)(2 * d->ntaps_max + 1);
     int64_t *cuts = malloc(2 * n * sizeof *cuts);
-    rect *rects = malloc(n * n * sizeof *rects);
+    rect *rects = malloc((size_t)max_class_rects(d) * sizeof *rects);
     tconv_status st = TCONV_ENOMEM;
     if (cuts && rects) {
         d->njobs = list_jobs(d, cuts, cuts + n, rects, NULL);
@@ -533,8 +587,32 @@ static void gather_task(void *arg, int64_t i)
         return;
     }
     const rect rc = {job->h0, job->h1, job->w0, job->w1};
-    run_channels_tiles(d, ph, job->nph, &rc, r->xp, &r->v, r->packed_w, r->packed_bias, job->blk0,
-                       job->blk1, pc->begin, pc->end, taps, sel);
+    if (!job->by_block) {
+        run_channels_tiles(d, ph, job->nph, &rc, r->xp, &r->v, r->packed_w, r->packed_bias,
+                           job->blk0, job->blk1, pc->begin, pc->end, taps, sel);
+        return;
+    }
+    /* Units b * ntiles + tile: each block over its tiles of the piece. */
+    for (int64_t u = pc->begin; u < pc->end;) {
+        const int64_t b = job->blk0 + u / job->ntiles, t0 = u % job->ntiles;
+        const int64_t t1 = min64(job->ntiles, t0 + (pc->end - u));
+        run_channels_tiles(d, ph, job->nph, &rc, r->xp, &r->v, r->packed_w, r->packed_bias, b,
+                           b + 1, t0, t1, taps, sel);
+        u += t1 - t0;
+    }
+}
+
+/* A job's units, which pieces are ranges of: its tiles (or rows), or for a
+ * by_block job its (block, tile) pairs, block-major; and the work of a unit,
+ * in tile-blocks. */
+static int64_t job_units(const fwd_job *job)
+{
+    return job->by_block ? job->ntiles * (job->blk1 - job->blk0) : job->ntiles;
+}
+
+static int64_t unit_work(const fwd_job *job)
+{
+    return job->by_block ? 1 : max64(job->blk1 - job->blk0, 1);
 }
 
 /* Cuts the jobs into pieces for `threads` threads; NULL on failure. */
@@ -542,7 +620,7 @@ static piece *cut_pieces(const tconv_fwd_driver *d, int threads, int64_t *npiece
 {
     int64_t total = 0;
     for (int64_t j = 0; j < d->njobs; j++)
-        total += d->jobs[j].ntiles * max64(d->jobs[j].blk1 - d->jobs[j].blk0, 1);
+        total += job_units(&d->jobs[j]) * unit_work(&d->jobs[j]);
     /* One piece per job for one thread; else ~8 pieces per thread. */
     const int64_t target = threads > 1 ? max64(total / (8 * (int64_t)threads), 1) : INT64_MAX;
     int64_t n = 0;
@@ -552,10 +630,9 @@ static piece *cut_pieces(const tconv_fwd_driver *d, int threads, int64_t *npiece
         n = 0;
         for (int64_t j = 0; j < d->njobs; j++) {
             const fwd_job *job = &d->jobs[j];
-            const int64_t per_tile = max64(job->blk1 - job->blk0, 1);
-            const int64_t size = max64(target / per_tile, 1);
-            for (int64_t b = 0; b < job->ntiles; b += size, n++)
-                if (out) out[n] = (piece){j, b, min64(job->ntiles, b + size)};
+            const int64_t size = max64(target / unit_work(job), 1), units = job_units(job);
+            for (int64_t b = 0; b < units; b += size, n++)
+                if (out) out[n] = (piece){j, b, min64(units, b + size)};
         }
         if (out) {
             *npieces = n;

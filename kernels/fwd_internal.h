@@ -17,6 +17,13 @@
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
 #define TCONV_FWD_MAX_TILE 64
 
+/* Most phases (stride_h * stride_w) and taps (k_h * k_w) the driver plans;
+ * beyond them the reference runs. FCN-32s's k64 s32 layer has 1024 phases,
+ * a 64 x 64 kernel 4096 taps. These bound the driver's plan-time tables and
+ * loops (tconv_fwd_driver_create, tconv_fwd_gather_plan). */
+#define TCONV_FWD_MAX_PHASES 4096
+#define TCONV_FWD_MAX_TAPS 4096
+
 /* One filter tap: its position and the input offset it reads, in phase
  * coordinates: output q reads input row q - off_h (column q - off_w). */
 typedef struct fwd_tap {
@@ -36,14 +43,17 @@ typedef struct fwd_phase {
 
 /* One piece of a gather run (planned once, see fwd_gather.c): the tiles of
  * rectangle [h0, h1) x [w0, w1) of the phase grid for the nph phases from
- * phase (which share it) and output-channel blocks [blk0, blk1); for the
- * PIXELS family (blk0 = blk1 = 0), the rows of phase `phase`. Different
- * jobs write different outputs. */
+ * phase (which share it) and output-channel blocks [blk0, blk1), each tile
+ * running all the blocks or, with by_block, each block running over all the
+ * tiles before the next; for the PIXELS family (blk0 = blk1 = 0), the rows
+ * of phase `phase`. Different jobs write different outputs. Their number
+ * depends on the phases and taps only, never on the sizes of the tensors. */
 typedef struct fwd_job {
     int64_t phase, nph;
     int64_t h0, h1, w0, w1;
     int64_t blk0, blk1;
     int64_t ntiles; /* tiles (CHANNELS) or rows (PIXELS) */
+    int by_block;
 } fwd_job;
 
 struct tconv_fwd_driver {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <tconv.h>
 
@@ -1072,4 +1074,182 @@ Test(fuzz, uniform_fields_in_small_range)
         }
         tconv_plan_destroy(p);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Size limits and bounded planning (issue 19)                               */
+/* ------------------------------------------------------------------------ */
+
+/* Sizes a model file may hold that are huge without overflowing: before
+ * the limits, tconv_plan_create on them ran for seconds to minutes and
+ * allocated gigabytes (filters 2^28: 5.7 s and 2.3 GB). Now each fails at
+ * once, and a desc at the limits plans as fast as a small one. */
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Peak resident memory of this process so far, in KiB (Linux). */
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* Each test runs in its own process: the first plan there pays for the
+ * one-time setup (topology, thread pool, the FMA rate), which is not what
+ * these tests time. */
+static void warm_up(void)
+{
+    tconv_desc d = base_desc();
+    tconv_plan *p = NULL;
+    cr_assert_eq(tconv_plan_create(&p, &d, 0), TCONV_OK, "%s", tconv_last_error());
+    tconv_plan_destroy(p);
+}
+
+/* The bound the tests assert: the plans take well under 10 ms here (their
+ * times are printed); 200 ms leaves room for a loaded CI machine. */
+#define PLAN_TIME_BOUND_S 0.2
+/* Peak memory a plan may add: a few MB (the driver's tables are bounded). */
+#define PLAN_MEMORY_BOUND_KIB (16 * 1024)
+
+typedef struct absurd_case {
+    const char *field;
+    int64_t value;
+} absurd_case;
+
+static void set_field(tconv_desc *d, const char *field, int64_t v)
+{
+    if (strcmp(field, "batch") == 0) d->batch = v;
+    else if (strcmp(field, "channels") == 0) d->channels = v;
+    else if (strcmp(field, "filters") == 0) d->filters = v;
+    else if (strcmp(field, "groups") == 0) {
+        /* as many channels and filters as groups, within their own limit */
+        d->groups = v;
+        d->channels = d->filters = v < TCONV_MAX_CHANNELS ? v : TCONV_MAX_CHANNELS;
+    }
+    else if (strcmp(field, "in_h") == 0) d->in_h = v;
+    else if (strcmp(field, "in_w") == 0) d->in_w = v;
+    else if (strcmp(field, "filter_h") == 0) d->filter_h = v;
+    else if (strcmp(field, "filter_w") == 0) d->filter_w = v;
+    else if (strcmp(field, "stride_h") == 0) d->stride_h = v;
+    else if (strcmp(field, "stride_w") == 0) d->stride_w = v;
+    else if (strcmp(field, "dilation_h") == 0) d->dilation_h = v;
+    else if (strcmp(field, "dilation_w") == 0) d->dilation_w = v;
+    else cr_assert_fail("unknown field %s", field);
+}
+
+/* The issue's cases and their neighbours: one field absurd, the rest a
+ * small valid layer (8 -> 8 channels, 4x4 input, 3x3 kernel, stride 2). */
+static tconv_desc absurd_desc(const char *field, int64_t v)
+{
+    tconv_desc d = base_desc();
+    d.channels = 8; d.filters = 8; d.in_h = d.in_w = 4;
+    set_field(&d, field, v);
+    return d;
+}
+
+Test(limits, absurd_sizes_fail_fast_naming_the_field)
+{
+    warm_up();
+    const absurd_case cases[] = {
+        {"filters", INT64_C(1) << 40}, {"filters", INT64_C(1) << 28},
+        {"batch", INT64_C(1) << 40},   {"in_w", INT64_C(1) << 40},
+        {"dilation_w", INT64_C(1) << 40}, {"stride_w", INT64_C(1) << 24},
+        {"channels", INT64_C(1) << 30}, {"groups", INT64_C(1) << 30},
+        {"in_h", INT64_C(1) << 40},    {"filter_h", INT64_C(1) << 20},
+        {"filter_w", INT64_C(1) << 40}, {"stride_h", INT64_C(1) << 24},
+        {"dilation_h", INT64_C(1) << 20}, {"batch", INT64_MAX},
+    };
+    const long rss0 = peak_rss_kib();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const tconv_desc d = absurd_desc(cases[i].field, cases[i].value);
+        const unsigned flags[] = {0, TCONV_TUNE_MEASURE | TCONV_TUNE_ALL_PASSES};
+        for (size_t f = 0; f < 2; f++) {
+            tconv_plan *p = PLAN_SENTINEL;
+            const double t0 = seconds_now();
+            const tconv_status s = tconv_plan_create(&p, &d, flags[f]);
+            const double dt = seconds_now() - t0;
+            printf("limits: %s = %lld, flags 0x%x: %s in %.3f ms: %s\n", cases[i].field,
+                   (long long)cases[i].value, flags[f], status_name(s), dt * 1e3,
+                   tconv_last_error());
+            cr_assert_eq(s, TCONV_EOVERFLOW, "%s = %lld: %s", cases[i].field,
+                         (long long)cases[i].value, status_name(s));
+            cr_assert_null(p);
+            ASSERT_MSG_NAMES(cases[i].field, cases[i].value);
+            cr_assert(dt < PLAN_TIME_BOUND_S, "%s = %lld: %.1f ms", cases[i].field,
+                      (long long)cases[i].value, dt * 1e3);
+        }
+    }
+    cr_assert(peak_rss_kib() - rss0 < PLAN_MEMORY_BOUND_KIB, "peak memory grew by %ld KiB",
+              peak_rss_kib() - rss0);
+}
+
+/* At each limit a desc is valid, one past it is not, and the message gives
+ * the limit. */
+Test(limits, each_limit_is_inclusive)
+{
+    const absurd_case limits[] = {
+        {"batch", TCONV_MAX_EXTENT},     {"in_h", TCONV_MAX_EXTENT},
+        {"in_w", TCONV_MAX_EXTENT},      {"channels", TCONV_MAX_CHANNELS},
+        {"filters", TCONV_MAX_CHANNELS}, {"groups", TCONV_MAX_CHANNELS},
+        {"filter_h", TCONV_MAX_WINDOW},  {"filter_w", TCONV_MAX_WINDOW},
+        {"stride_h", TCONV_MAX_WINDOW},  {"stride_w", TCONV_MAX_WINDOW},
+        {"dilation_h", TCONV_MAX_WINDOW}, {"dilation_w", TCONV_MAX_WINDOW},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        tconv_desc d = absurd_desc(limits[i].field, limits[i].value);
+        cr_assert_eq(tconv_desc_check(&d), TCONV_OK, "%s = its limit %lld: %s", limits[i].field,
+                     (long long)limits[i].value, tconv_last_error());
+        d = absurd_desc(limits[i].field, limits[i].value + 1);
+        EXPECT_BAD(d, TCONV_EOVERFLOW, limits[i].field, limits[i].value + 1);
+        ASSERT_MSG_NAMES("limit", limits[i].value);
+    }
+    /* A tensor of exactly 2^62 bytes is accepted, one element more is not
+     * (tests overflow/byte_count_* cover the int64_t and size_t edges). */
+    tconv_desc d = base_desc();
+    d.channels = d.filters = 1; d.filter_h = d.filter_w = 1; d.stride_h = d.stride_w = 1;
+    d.in_h = d.in_w = INT64_C(1) << 30;
+    cr_assert_eq(tconv_desc_check(&d), TCONV_OK, "x of 2^62 bytes: %s", tconv_last_error());
+    d.batch = 2;
+    expect_overflow(&d, "batch in_h in_w x y", "x of 2^63 bytes");
+    cr_assert(strstr(last(), "2^62") != NULL, "message does not give the limit: \"%s\"", last());
+}
+
+/* Valid descs at the limits: planning costs what it costs for a small
+ * layer (no loop over filters, pixels, images or phases at plan time), in
+ * time and in memory, and the plan is usable and destroyable. */
+Test(limits, planning_at_the_limits_is_bounded)
+{
+    warm_up();
+    const absurd_case cases[] = {
+        {"filters", TCONV_MAX_CHANNELS},  {"channels", TCONV_MAX_CHANNELS},
+        {"groups", TCONV_MAX_CHANNELS},   {"batch", TCONV_MAX_EXTENT},
+        {"in_h", TCONV_MAX_EXTENT},       {"in_w", TCONV_MAX_EXTENT},
+        {"filter_h", TCONV_MAX_WINDOW},   {"filter_w", TCONV_MAX_WINDOW},
+        {"stride_h", TCONV_MAX_WINDOW},   {"stride_w", TCONV_MAX_WINDOW},
+        {"dilation_h", TCONV_MAX_WINDOW}, {"dilation_w", TCONV_MAX_WINDOW},
+        {"filters", 4096},                {"stride_w", 64},
+    };
+    const long rss0 = peak_rss_kib();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const tconv_desc d = absurd_desc(cases[i].field, cases[i].value);
+        tconv_plan *p = NULL;
+        const double t0 = seconds_now();
+        const tconv_status s = tconv_plan_create(&p, &d, 0);
+        const double dt = seconds_now() - t0;
+        printf("limits: %s = %lld plans in %.3f ms: %s\n", cases[i].field,
+               (long long)cases[i].value, dt * 1e3, s == TCONV_OK ? tconv_plan_info(p) : tconv_last_error());
+        cr_assert_eq(s, TCONV_OK, "%s = %lld: %s", cases[i].field, (long long)cases[i].value,
+                     tconv_last_error());
+        cr_assert(dt < PLAN_TIME_BOUND_S, "%s = %lld: %.1f ms", cases[i].field,
+                  (long long)cases[i].value, dt * 1e3);
+        tconv_plan_destroy(p);
+    }
+    cr_assert(peak_rss_kib() - rss0 < PLAN_MEMORY_BOUND_KIB, "peak memory grew by %ld KiB",
+              peak_rss_kib() - rss0);
 }
