@@ -29,6 +29,17 @@ double tconv_tune_pass_flop(const tconv_problem *p)
            (double)p->in_w * (double)(p->k_h * p->k_w);
 }
 
+#define TUNE_MAX_BYTES 2147483648.0 /* 2 GiB */
+#define TUNE_MAX_FLOP 274877906944.0 /* 2^38 */
+
+int tconv_tune_affordable(const tconv_problem *p)
+{
+    /* In double: the products may exceed int64_t, and only a bound matters. */
+    const double bytes = ((double)p->x_elems + (double)p->w_elems + (double)p->y_elems) *
+                         (double)tconv_dtype_size(p->dtype);
+    return bytes <= TUNE_MAX_BYTES && tconv_tune_pass_flop(p) <= TUNE_MAX_FLOP;
+}
+
 /* ---- sampled checks ----------------------------------------------------- */
 
 void tconv_tune_fill_random(tconv_dtype t, void *v, int64_t n, uint64_t *seed)

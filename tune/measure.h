@@ -51,6 +51,14 @@ int tconv_tune_pick(const tconv_tune_runner *r, int exhaustive, double budget_s,
  * the same products as the forward pass, only summed differently. */
 double tconv_tune_pass_flop(const tconv_problem *p);
 
+/* Whether measuring a pass of p is affordable: its data (x, w and y, or
+ * their gradients, at the layer's own sizes) within 2 GiB and one run
+ * within 2^38 flops. Measuring runs each candidate a dozen times or more
+ * on that data, so a larger layer (one from an untrusted model file, say)
+ * would cost the plan gigabytes and minutes; the plan keeps the analytic
+ * choice instead, as when memory runs out. */
+int tconv_tune_affordable(const tconv_problem *p);
+
 /* n values of dtype t in [-1, 1) from the generator state *seed (xorshift:
  * only the values' spread matters). */
 void tconv_tune_fill_random(tconv_dtype t, void *v, int64_t n, uint64_t *seed);

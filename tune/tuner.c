@@ -145,6 +145,7 @@ tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhau
                                 int *measured)
 {
     *measured = 0;
+    if (!tconv_tune_affordable(p)) return TCONV_EUNSUPPORTED;
     fwd_tuning *t = calloc(1, sizeof *t);
     if (!t) return TCONV_ENOMEM;
     t->p = p;

@@ -250,6 +250,7 @@ tconv_status tconv_tune_measure_bwd(const tconv_problem *p, tconv_pass pass, tco
 {
     *measured = 0;
     if (pass != TCONV_PASS_BWD_DATA && pass != TCONV_PASS_BWD_WEIGHTS) return TCONV_EUNSUPPORTED;
+    if (!tconv_tune_affordable(p)) return TCONV_EUNSUPPORTED;
     bwd_tuning *t = calloc(1, sizeof *t);
     if (!t) return TCONV_ENOMEM;
     t->p = p;
