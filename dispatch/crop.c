@@ -60,6 +60,40 @@ static tconv_status full_sizes(const tconv_desc *d, int64_t k_eff[2], int64_t fu
                                &full[1]);
 }
 
+/*
+ * Call-time check of nonnegative crops c (top, bottom, left, right; from[i]
+ * the index into the caller's cropping array of c[i]): when the sizes the
+ * uncropped output depends on are set (each >= 1), they must leave at
+ * least one output row and column, as tconv_desc_check would say later (a
+ * size over its limit is reported now too). Before the sizes are set there
+ * is nothing to check against; tconv_desc_check and tconv_plan_create
+ * check then.
+ */
+static tconv_status check_crops_leave_output(const tconv_desc *d, const int64_t c[4],
+                                             const int from[4])
+{
+    const int64_t needed[] = {d->in_h, d->in_w, d->filter_h, d->filter_w,
+                              d->stride_h, d->stride_w, d->dilation_h, d->dilation_w};
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+        if (needed[i] < 1) return TCONV_OK;
+    int64_t k_eff[2], full[2];
+    tconv_status st = full_sizes(d, k_eff, full);
+    if (st != TCONV_OK) return st;
+    static const char *names[4] = {"crop_top", "crop_bottom", "crop_left", "crop_right"};
+    for (int i = 0; i < 2; i++) {
+        int64_t sum;
+        const int a = 2 * i, b = 2 * i + 1;
+        if (tconv_add_ok(c[a], c[b], &sum) && sum < full[i]) continue;
+        return tconv_fail(TCONV_EINVAL,
+                          "cropping[%d] (%lld, %s) and cropping[%d] (%lld, %s) leave no output "
+                          "%s of the uncropped %s %lld",
+                          from[a], (long long)c[a], names[a], from[b], (long long)c[b], names[b],
+                          i == 0 ? "row" : "column", i == 0 ? "height" : "width",
+                          (long long)full[i]);
+    }
+    return TCONV_OK;
+}
+
 tconv_status tconv_crop_matlab(tconv_desc *d, const int64_t *cropping, int n)
 {
     if (!d) return tconv_fail(TCONV_EINVAL, "desc is NULL");
@@ -72,14 +106,11 @@ tconv_status tconv_crop_matlab(tconv_desc *d, const int64_t *cropping, int n)
         if (st != TCONV_OK) return st;
     }
     int64_t c[4];
-    if (n == 1) {
-        c[0] = c[1] = c[2] = c[3] = cropping[0];
-    } else if (n == 2) { /* [a b]: a top and bottom, b left and right */
-        c[0] = c[1] = cropping[0];
-        c[2] = c[3] = cropping[1];
-    } else {
-        for (int i = 0; i < 4; i++) c[i] = cropping[i];
-    }
+    int from[4]; /* the index into cropping of each crop, for messages */
+    for (int i = 0; i < 4; i++) from[i] = n == 1 ? 0 : n == 2 ? i / 2 : i;
+    for (int i = 0; i < 4; i++) c[i] = cropping[from[i]];
+    tconv_status st = check_crops_leave_output(d, c, from);
+    if (st != TCONV_OK) return st;
     store_crops(d, TCONV_CROP_MANUAL, c);
     return TCONV_OK;
 }

@@ -17,4 +17,11 @@
 /* Records the formatted message as this thread's last error; returns s. */
 tconv_status tconv_fail(tconv_status s, const char *fmt, ...) TCONV_PRINTF(2, 3);
 
+/* Warns on stderr that environment variable var holds a value tconv does
+ * not know, "tconv: warning: VAR=value is not ACCEPTED; ignored", once per
+ * variable and value: plans read these variables each time one is created,
+ * and one line says it. (TCONV_ISA and TCONV_YMM_RATE, read once per
+ * process, print their own, which also say what is used instead.) */
+void tconv_warn_env(const char *var, const char *value, const char *accepted);
+
 #endif /* TCONV_DISPATCH_ERROR_H */

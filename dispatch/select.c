@@ -1,9 +1,11 @@
 #include "dispatch/select.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/error.h"
 #include "dispatch/fma_rate.h"
 #include "dispatch/topology.h"
 #include "kernels/bwd_weights_gemm.h"
@@ -172,6 +174,34 @@ static int isas_of(tconv_isa isa, tconv_isa isas[2])
     return isa == TCONV_ISA_AVX512 ? 2 : 1;
 }
 
+/*
+ * A kernel variable (TCONV_FWD_KERNEL, TCONV_BWD_*_KERNEL) naming no
+ * microkernel of the tables a plan on isa chooses from (forward: no GEMM
+ * tile, which only backward-weights runs) gets one warning listing those
+ * names. A name that is there but does not fit a layer (another dtype, a
+ * tile the pass cannot run) is documented as ignored for that layer and is
+ * not warned about.
+ */
+static void check_kernel_env(const char *var, const char *name, tconv_isa isa, int forward)
+{
+    if (!name || !*name) return;
+    tconv_isa isas[2];
+    const int n = isas_of(isa, isas);
+    char accepted[4096] = "the name of a microkernel for this ISA:";
+    size_t len = strlen(accepted);
+    for (int a = 0; a < n; a++) {
+        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        for (int i = 0; t && i < t->count; i++) {
+            const tconv_fwd_ukernel *k = &t->entries[i];
+            if (forward && k->family == TCONV_UK_GEMM) continue;
+            if (strcmp(k->name, name) == 0) return;
+            if (len + strlen(k->name) + 2 < sizeof accepted)
+                len += (size_t)snprintf(accepted + len, sizeof accepted - len, " %s", k->name);
+        }
+    }
+    tconv_warn_env(var, name, accepted);
+}
+
 /* The index of the best-scoring candidate among cand[0..n) whose kernel is
  * named kernel (NULL: any) and whose mode is *mode (NULL: any), or -1. A
  * later candidate must score clearly higher to win. */
@@ -226,6 +256,7 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
     const int n = enumerate(isas, isas_of(isa, isas), p, cand, scores, TCONV_TUNE_MAX_CANDIDATES);
     const char *kernel = getenv("TCONV_FWD_KERNEL");
     const char *mode_name = getenv("TCONV_FWD_MODE");
+    check_kernel_env("TCONV_FWD_KERNEL", kernel, isa, 1);
     tconv_fwd_mode mode = TCONV_FWD_GATHER;
     int mode_forced = 0;
     if (mode_name && strcmp(mode_name, "gather") == 0) mode_forced = 1;
@@ -233,6 +264,8 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
         mode = TCONV_FWD_SCATTER;
         mode_forced = 1;
     }
+    if (mode_name && *mode_name && !mode_forced)
+        tconv_warn_env("TCONV_FWD_MODE", mode_name, "gather or scatter");
     int i = best_of(cand, scores, n, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
     /* A forced kernel of another ISA or dtype, or a forced mode the kernel
      * cannot run: choose as if nothing were forced. */
@@ -350,6 +383,9 @@ const tconv_fwd_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pas
     const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
     const int n = tconv_select_bwd_candidates(p, pass, isa, cand, TCONV_TUNE_MAX_CANDIDATES);
     const char *forced = bwd_env(pass);
+    check_kernel_env(pass == TCONV_PASS_BWD_DATA ? "TCONV_BWD_DATA_KERNEL"
+                                                 : "TCONV_BWD_WEIGHTS_KERNEL",
+                     forced, isa, 0);
     for (int i = 0; forced && *forced && i < n; i++)
         if (strcmp(cand[i]->name, forced) == 0) return cand[i];
     return n > 0 ? cand[0] : NULL;

@@ -184,7 +184,11 @@ TCONV_API tconv_status tconv_desc_tensor_size(const tconv_desc *d, tconv_tensor 
 /* ------------------------------------------------------------------------ */
 
 /* MATLAB Cropping as a numeric vector: n = 1: p (all four edges); n = 2:
- * [a b] (a top and bottom, b left and right); n = 4: [t b l r]. Values >= 0. */
+ * [a b] (a top and bottom, b left and right); n = 4: [t b l r]. Values >= 0.
+ * When d's input, filter, stride and dilation sizes are set (>= 1), the
+ * crops must leave an output row and column (TCONV_EINVAL naming the
+ * cropping entries otherwise), as tconv_crop_pytorch checks at call time;
+ * before they are set, tconv_desc_check checks later. */
 TCONV_API tconv_status tconv_crop_matlab(tconv_desc *d, const int64_t *cropping, int n);
 
 /* MATLAB Cropping "same": sets crop_mode = TCONV_CROP_SAME and zeroes the

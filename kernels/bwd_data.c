@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/error.h"
 #include "dispatch/threads.h"
 #include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
@@ -67,10 +68,12 @@ struct tconv_bwd_data_driver {
  * streaming twin or a pass that stores dx more than once. */
 static int stream_dx(const tconv_problem *p, const tconv_fwd_ukernel *uk, int possible)
 {
-    if (!uk->channels_nt || !possible) return 0;
     const char *env = getenv("TCONV_STREAM_STORES");
-    if (env && strcmp(env, "on") == 0) return 1;
-    if (env && strcmp(env, "off") == 0) return 0;
+    const int on = env && strcmp(env, "on") == 0, off = env && strcmp(env, "off") == 0;
+    /* Said whether or not this layer could stream, so a typo shows at once. */
+    if (env && *env && !on && !off) tconv_warn_env("TCONV_STREAM_STORES", env, "on or off");
+    if (!uk->channels_nt || !possible) return 0;
+    if (on || off) return on;
     const tconv_topology *t = tconv_topology_get();
     const int64_t l3 = t->l3_bytes > 0 ? t->l3_bytes : 4 * t->l2_bytes * t->cores;
     return p->x_elems * tconv_dtype_size(p->dtype) > l3 / 2;

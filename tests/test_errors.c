@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* setenv */
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include <pthread.h>
 #include <stdint.h>
@@ -779,6 +780,44 @@ Test(crop_helpers, matlab_bad_n)
     }
 }
 
+/* The issue's case: a layer whose output has 9 rows (in 5, k3, s2: 11
+ * uncropped) cropped by 100 on every edge fails at the call, as
+ * tconv_crop_pytorch does, naming the cropping entries and the height. */
+Test(crop_helpers, matlab_crops_leaving_no_output)
+{
+    tconv_desc before, d = crop_base(&before);
+    const int64_t c1[1] = {100};
+    cr_assert_eq(tconv_crop_matlab(&d, c1, 1), TCONV_EINVAL);
+    ASSERT_MSG_NAMES("cropping", 100);
+    ASSERT_MSG_NAMES("height", 11);
+    ASSERT_UNCHANGED(before, d);
+    /* [a b]: a leaves rows, b leaves no column */
+    const int64_t c2[2] = {1, 6};
+    cr_assert_eq(tconv_crop_matlab(&d, c2, 2), TCONV_EINVAL);
+    ASSERT_MSG_NAMES("cropping", 6);
+    ASSERT_MSG_HAS("column");
+    ASSERT_UNCHANGED(before, d);
+    /* [t b l r]: 5 + 6 = 11 rows of 11 */
+    const int64_t c4[4] = {5, 6, 0, 0};
+    cr_assert_eq(tconv_crop_matlab(&d, c4, 4), TCONV_EINVAL);
+    ASSERT_MSG_NAMES("crop_bottom", 6);
+    ASSERT_UNCHANGED(before, d);
+    /* one row and one column left: accepted, and the desc agrees */
+    const int64_t ok[4] = {5, 5, 4, 6};
+    cr_assert_eq(tconv_crop_matlab(&d, ok, 4), TCONV_OK, "%s", tconv_last_error());
+    int64_t oh = 0, ow = 0;
+    cr_assert_eq(tconv_desc_output(&d, &oh, &ow), TCONV_OK, "%s", tconv_last_error());
+    cr_assert(oh == 1 && ow == 1, "output %lld x %lld", (long long)oh, (long long)ow);
+    /* sizes not set yet: nothing to check against; tconv_desc_check says it later */
+    tconv_desc_init(&d);
+    cr_assert_eq(tconv_crop_matlab(&d, c1, 1), TCONV_OK, "%s", tconv_last_error());
+    cr_assert_eq(d.crop_top, 100);
+    d.channels = d.filters = 2; d.in_h = d.in_w = 5; d.filter_h = d.filter_w = 3;
+    d.stride_h = d.stride_w = 2;
+    cr_assert_eq(tconv_desc_check(&d), TCONV_EINVAL);
+    ASSERT_MSG_NAMES("crop_top", 200);
+}
+
 Test(crop_helpers, matlab_negative)
 {
     tconv_desc before, d = crop_base(&before);
@@ -1263,4 +1302,96 @@ Test(limits, planning_at_the_limits_is_bounded)
     }
     cr_assert(peak_rss_kib() - rss0 < PLAN_MEMORY_BOUND_KIB, "peak memory grew by %ld KiB",
               peak_rss_kib() - rss0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Environment controls naming something unknown (issue 19)                  */
+/* ------------------------------------------------------------------------ */
+
+/* Occurrences of needle in haystack. */
+static int count_of(const char *haystack, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* What this test process wrote to its redirected stderr so far. */
+static void read_stderr(char *buf, size_t size)
+{
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    cr_assert_not_null(f);
+    const size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+}
+
+/* Three plans (forward and both backward drivers chosen, so every
+ * variable is read three times). */
+static void plan_three_times(void)
+{
+    tconv_desc d = base_desc();
+    d.channels = d.filters = 8;
+    for (int i = 0; i < 3; i++) {
+        tconv_plan *p = NULL;
+        cr_assert_eq(tconv_plan_create(&p, &d, 0), TCONV_OK, "%s", tconv_last_error());
+        tconv_plan_destroy(p);
+    }
+}
+
+Test(environment, unknown_values_warn_once_listing_what_is_accepted, .init = cr_redirect_stderr)
+{
+    const char *vars[][2] = {
+        {"TCONV_FWD_KERNEL", "nonsense"},        {"TCONV_FWD_MODE", "bogus"},
+        {"TCONV_BWD_DATA_KERNEL", "no_such_tile"}, {"TCONV_BWD_WEIGHTS_KERNEL", "f99_tile"},
+        {"TCONV_STREAM_STORES", "yes"},          {"TCONV_YMM_RATE", "2"},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        cr_assert_eq(setenv(vars[i][0], vars[i][1], 1), 0);
+    plan_three_times();
+    static char out[16384];
+    read_stderr(out, sizeof out);
+    const char *kernel = tconv_kernel_name(tconv_get_isa(), 0);
+    cr_assert_not_null(kernel);
+    /* TCONV_YMM_RATE is read (and warned about, dispatch/fma_rate.c) only
+     * where it matters: choosing between AVX-512 and AVX2 tiles. */
+    const size_t nvars = sizeof vars / sizeof vars[0] - (tconv_get_isa() != TCONV_ISA_AVX512);
+    for (size_t i = 0; i < nvars; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "tconv: warning: %s=%s is not ", vars[i][0], vars[i][1]);
+        cr_assert_eq(count_of(out, line), 1, "%s: %d warnings in:\n%s", vars[i][0],
+                     count_of(out, line), out);
+        /* the rest of the line lists what is accepted */
+        const char *rest = strstr(out, line) + strlen(line);
+        const char *end = strchr(rest, '\n');
+        cr_assert_not_null(end);
+        const char *want = strcmp(vars[i][0], "TCONV_FWD_MODE") == 0        ? "gather or scatter"
+                           : strcmp(vars[i][0], "TCONV_STREAM_STORES") == 0 ? "on or off"
+                           : strcmp(vars[i][0], "TCONV_YMM_RATE") == 0      ? "0.5 or 1"
+                                                                            : kernel;
+        const char *at = strstr(rest, want);
+        cr_assert(at && at < end, "%s: the warning does not list %s: %.*s", vars[i][0], want,
+                  (int)(end - rest), rest);
+    }
+    /* A new bad value of the same variable is said too, once. */
+    cr_assert_eq(setenv("TCONV_FWD_MODE", "scater", 1), 0);
+    plan_three_times();
+    read_stderr(out, sizeof out);
+    cr_assert_eq(count_of(out, "TCONV_FWD_MODE=scater is not gather or scatter"), 1, "%s", out);
+}
+
+Test(environment, accepted_values_say_nothing, .init = cr_redirect_stderr)
+{
+    const char *kernel = tconv_kernel_name(tconv_get_isa(), 0);
+    cr_assert_not_null(kernel);
+    cr_assert_eq(setenv("TCONV_FWD_KERNEL", kernel, 1), 0);
+    cr_assert_eq(setenv("TCONV_FWD_MODE", "gather", 1), 0);
+    cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", kernel, 1), 0);
+    cr_assert_eq(setenv("TCONV_BWD_WEIGHTS_KERNEL", kernel, 1), 0);
+    cr_assert_eq(setenv("TCONV_STREAM_STORES", "off", 1), 0);
+    cr_assert_eq(setenv("TCONV_YMM_RATE", "1", 1), 0);
+    plan_three_times();
+    static char out[16384];
+    read_stderr(out, sizeof out);
+    cr_assert_eq(count_of(out, "warning"), 0, "unexpected warnings:\n%s", out);
 }
