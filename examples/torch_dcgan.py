@@ -24,8 +24,14 @@ both step times. The last line, for a CI script to check, is
 
     loss <first> -> <last> after <N> steps: learned
 
-when the loss went down and the two models agreed at every step (exit
+when the loss went down and the two models agreed at every checked step (exit
 status 0), or ends in "NOT learned" or "MISMATCH" (exit status 1).
+
+PyTorch's step time is mostly its BLAS's (Debian's libtorch uses whichever
+libblas.so.3 is installed; the second line names it): the ratio printed
+here is large against the Netlib reference BLAS and small against an
+optimized one (bench/torch_bench.py measures both; see
+bench/results/xeon-avx512-2vcpu-2026-12-06-torch/README.md).
 """
 import argparse
 import copy
@@ -41,11 +47,16 @@ import tconv
 import tconv.torch
 
 NZ, NGF, NC = 100, 64, 3
-# The largest relative difference between the two models' losses at any
-# step. Both run the same arithmetic up to the order of f32 summation;
-# Adam's updates carry those rounding differences into the next steps, so
-# the losses drift apart slowly, far below this.
+# The largest relative difference between the two models' losses allowed
+# at each of the first CHECK_STEPS steps. Both compute the same arithmetic
+# up to the order of summation, but training feeds those rounding
+# differences back into the weights and amplifies them: in f32 (batch 8,
+# Adam lr 2e-3) the losses differ by ~1e-4 after 15 steps, and by a few
+# percent after 50-60, when the loss is 50x smaller. In f64 they stay within
+# 1e-14 over 60 steps (--dtype float64, batch 4), which says the drift is
+# rounding, not a different computation. Later steps are printed, not checked.
 LOSS_RTOL = 1e-3
+CHECK_STEPS = 20
 
 
 def generator():
@@ -91,6 +102,8 @@ def main():
     p.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate (default 2e-3)")
     p.add_argument("--threads", type=int, default=None,
                    help="threads for PyTorch and tconv (default: all CPUs this process may use)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="the models' and data's precision (default float32)")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.steps < 1 or args.batch < 1:
@@ -100,13 +113,14 @@ def main():
     torch.set_num_threads(threads)
     tconv.set_num_threads(threads)
     torch.manual_seed(args.seed)
+    torch.set_default_dtype(getattr(torch, args.dtype))  # parameters and data alike
 
     reference = generator()
     reference.apply(init_weights)
     model = tconv.torch.convert(copy.deepcopy(reference))  # same weights, tconv's convolutions
     swapped = sum(isinstance(m, tconv.torch.ConvTranspose2d) for m in model.modules())
     print(f"DCGAN generator, batch {args.batch}, {args.steps} steps, Adam lr {args.lr}, "
-          f"{threads} thread(s); tconv {tconv.version()} ({tconv.isa()}), PyTorch "
+          f"{args.dtype}, {threads} thread(s); tconv {tconv.version()} ({tconv.isa()}), PyTorch "
           f"{torch.__version__}; convert swapped {swapped} ConvTranspose2d modules")
     print(f"PyTorch's BLAS: {blas_library()}")
 
@@ -139,7 +153,8 @@ def main():
             step(runs[name])
         a, b = runs["pytorch"]["loss"][-1], runs["tconv"]["loss"][-1]
         diff = abs(a - b) / max(abs(a), 1e-30)
-        worst = max(worst, diff)
+        if i < CHECK_STEPS:
+            worst = max(worst, diff)
         print(f"{i + 1:>4}  {a:>12.6f}  {b:>12.6f}  {diff:>9.2e}  "
               f"{runs['pytorch']['ms'][-1]:>10.1f}  {runs['tconv']['ms'][-1]:>9.1f}")
 
@@ -151,8 +166,9 @@ def main():
     t_ref, t_tc = typical(runs["pytorch"]["ms"]), typical(runs["tconv"]["ms"])
     print(f"median step time (steps 2..{args.steps}): PyTorch {t_ref:.1f} ms, tconv {t_tc:.1f} ms "
           f"({t_ref / t_tc:.2f}x)")
-    print(f"largest relative difference of the two models' losses: {worst:.2e} "
-          f"(tolerance {LOSS_RTOL:g})")
+    checked = min(args.steps, CHECK_STEPS)
+    print(f"largest relative difference of the two models' losses over steps 1..{checked}: "
+          f"{worst:.2e} (tolerance {LOSS_RTOL:g})")
     first, last = runs["tconv"]["loss"][0], runs["tconv"]["loss"][-1]
     agree = worst <= LOSS_RTOL
     learned = last < first
