@@ -9,7 +9,8 @@
 #   4. the threads test built with ThreadSanitizer;
 #   5. an aarch64 cross build, the whole suite (scalar and NEON) under
 #      qemu-aarch64 (scripts/test-aarch64.sh);
-#   6. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh);
+#   6. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh)
+#      and 60 s on the public API (scripts/fuzz-api.sh);
 #   7. the benchmark's one command in quick mode, its JSON merged with the
 #      committed results (scripts/test-bench.sh).
 # Steps 1 and 3 run each test program once per instruction set the CPU has
@@ -132,6 +133,9 @@ bash scripts/test-aarch64.sh
 
 step "fuzz the tuning cache's parser (libFuzzer, ASan+UBSan, 30 s)"
 bash scripts/fuzz-cache.sh 30
+
+step "fuzz the public API (libFuzzer, ASan+UBSan, 60 s)"
+bash scripts/fuzz-api.sh 60
 
 step "benchmark: bench/run.sh --quick end to end, merged with the committed results"
 bash scripts/test-bench.sh
