@@ -6,7 +6,7 @@
 #      front end's tests in Octave (scripts/test-octave.sh);
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
-#   4. the threads test built with ThreadSanitizer;
+#   4. the threads and concurrent-tuning tests built with ThreadSanitizer;
 #   5. an aarch64 cross build, the whole suite (scalar and NEON) under
 #      qemu-aarch64 (scripts/test-aarch64.sh);
 #   6. 30 s of libFuzzer on the tuning cache's parser (scripts/fuzz-cache.sh)
@@ -121,11 +121,11 @@ meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs "${suites[@]}"
 
-step "ThreadSanitizer build: the threads test"
+step "ThreadSanitizer build: the threads and concurrent-tuning tests"
 rm -rf build-tsan
 meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false \
     -Dtests=enabled -Dexamples=disabled -Dbench=disabled >/dev/null
-meson compile -C build-tsan tests/test_threads_tsan
+meson compile -C build-tsan tests/test_threads_tsan tests/test_tune_concurrent_tsan
 meson test -C build-tsan --print-errorlogs --suite tsan
 
 step "aarch64 cross build (NEON), whole suite under qemu-aarch64"
