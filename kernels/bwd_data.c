@@ -245,14 +245,24 @@ static void pack_weights(void *arg, int64_t begin, int64_t end)
             }
             continue;
         }
-        memset(slab, 0, (size_t)d->taps * (size_t)p->fg * row);
-        for (int64_t t = 0; t < d->taps; t++) {
-            const int64_t kh = t / p->k_w, kw = t % p->k_w;
-            for (int64_t j = 0; j < cols; j++) {
-                const int64_t c = g * p->cg + b * d->nr + j;
-                /* Fg weights of input channel c at tap t, into column j. */
-                tconv_copy_run(d->es, slab + (t * p->fg * d->nr + j) * d->es, d->nr,
-                               r->w + tconv_w_index(p, c, 0, kh, kw) * d->es, p->w.m, p->fg);
+        /* Filters before channels (W_IOHW, W_MATLAB): a cache line of
+         * filters at a time, tap by tap, the rows of those filters filled
+         * whole, channel after channel (the NR channels' lines of those
+         * filters stay in L1/L2 across the taps). Tap by tap over all
+         * filters, one column of every row at a time, wrote each row from
+         * memory NR times: pix2pix 1024 -> 512's pass (32 MB of weights)
+         * took ~30 ms on one core, now ~18. */
+        if (cols < d->nr) memset(slab, 0, (size_t)d->taps * (size_t)p->fg * row);
+        const int64_t line = 64 / d->es;
+        for (int64_t m0 = 0; m0 < p->fg; m0 += line) {
+            const int64_t n = p->fg - m0 < line ? p->fg - m0 : line;
+            for (int64_t t = 0; t < d->taps; t++) {
+                const int64_t kh = t / p->k_w, kw = t % p->k_w;
+                for (int64_t j = 0; j < cols; j++)
+                    tconv_copy_run(d->es, slab + ((t * p->fg + m0) * d->nr + j) * d->es, d->nr,
+                                   r->w + tconv_w_index(p, g * p->cg + b * d->nr + j, m0, kh, kw) *
+                                              d->es,
+                                   p->w.m, n);
             }
         }
     }
