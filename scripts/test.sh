@@ -4,6 +4,8 @@
 #   2. install into a staging prefix and build programs against it with
 #      `pkg-config --cflags --libs tconv` and with CMake's find_package(tconv); the MATLAB/Octave
 #      front end's tests in Octave (scripts/test-octave.sh);
+#      the Python package's tests, once per instruction set, its PyTorch
+#      example and benchmark (scripts/test-python.sh);
 #   3. the same tests built with AddressSanitizer and UndefinedBehaviorSanitizer
 #      (any report fails the run);
 #   4. the threads and concurrent-tuning tests built with ThreadSanitizer;
@@ -113,6 +115,13 @@ PYEOF
 step "MATLAB/Octave front end (Octave)"
 bash scripts/test-octave.sh build-ci/octave-tests.log
 
+step "Python and PyTorch package (python/)"
+# pytest once per instruction set of the suites above (TCONV_ISA), as the C
+# tests run; then the PyTorch example and torch_bench.py's quick mode.
+python_isas=()
+for s in "${suites[@]}"; do case $s in scalar | avx2 | avx512 | neon) python_isas+=("$s") ;; esac; done
+bash scripts/test-python.sh build-ci/python-tests.log "${python_isas[@]}"
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 rm -rf build-asan
 meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
@@ -144,4 +153,5 @@ step "summary"
 # Criterion prints "Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 # per program; meson keeps each program's output in its testlog.
 python3 scripts/criterion_summary.py build-ci/meson-logs/testlog.txt build-asan/meson-logs/testlog.txt \
-    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt build-ci/octave-tests.log
+    build-tsan/meson-logs/testlog.txt build-aarch64/meson-logs/testlog.txt build-ci/octave-tests.log \
+    build-ci/python-tests.log
