@@ -227,8 +227,8 @@ def test_threads_and_instruction_sets():
     finally:
         tconv.set_num_threads(0)
     assert tconv.get_num_threads() == default_threads
-    best = tconv.isa()
-    assert best == tconv.cpu_isa() and tconv.kernel_names(best)
+    best = tconv.isa()  # the CPU's best, or the cap TCONV_ISA set
+    assert tconv.kernel_names(best)
     try:
         tconv.set_max_isa("scalar")
         assert tconv.isa() == "scalar" and "scalar" in tconv.plan_info(x, w, 2, 1)
@@ -236,7 +236,7 @@ def test_threads_and_instruction_sets():
     finally:
         tconv.set_max_isa(best)
     info = tconv.host_info()
-    assert info["isa"] == best and info["cores"] >= 1 and info["l1d_bytes"] > 0
+    assert info["isa"] == tconv.cpu_isa() and info["cores"] >= 1 and info["l1d_bytes"] > 0
     assert tconv.__version__ == tconv.version() == "0.1.0"
 
 
