@@ -98,7 +98,7 @@ class Layer:
     """One layer configuration, from the shapes of x and w: the sizes tconv
     needs, the shapes of y, and the plan (made once, then from the cache)."""
 
-    __slots__ = ("plan_args", "x_shape", "w_shape", "y_shape", "filters", "key")
+    __slots__ = ("plan_args", "y_shape", "filters", "key")
 
     def __init__(self, x_shape, w_shape, dtype, stride=1, padding=0, output_padding=0,
                  groups=1, dilation=1, layout="NCHW", weight_layout=None, cropping=None,
@@ -144,7 +144,7 @@ class Layer:
             self.plan_args.update(padding=padding, output_padding=output_padding)
         else:
             self.plan_args.update(cropping=crop)
-        self.x_shape, self.w_shape, self.filters = x_shape, w_shape, filters
+        self.filters = filters
         self.key = tuple(sorted(self.plan_args.items()))
         self.y_shape = None  # known once a plan exists (tconv computes the crops)
 
