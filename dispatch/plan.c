@@ -16,6 +16,7 @@
 #include "dispatch/threads.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/fwd_driver.h"
+#include "kernels/wstream.h"
 #include "tconv.h"
 #include "tune/cache.h"
 #include "tune/tuner.h"
@@ -35,6 +36,9 @@ struct tconv_plan {
     tconv_fwd_driver *fwd;      /* the SIMD forward path; NULL runs the reference */
     tconv_bwd_data_driver *bwd_data;       /* the SIMD backward passes; NULL: reference */
     tconv_bwd_weights_driver *bwd_weights;
+    /* Weight streaming for every pass given the weights per call, on layers
+     * with few pixels (kernels/wstream.h); NULL: the drivers above. */
+    tconv_wstream *ws;
     size_t x_bytes, w_bytes, bias_bytes, y_bytes;
     /* Weights given to tconv_plan_set_weights: packed for the driver, or a
      * plain copy for the reference (has_weights says whether any are set). */
@@ -51,11 +55,19 @@ static void describe(tconv_plan *plan)
     static const char *act_names[] = {"",         " act=relu", " act=leaky_relu",
                                       " act=clipped_relu", " act=elu", " act=sigmoid",
                                       " act=tanh", " act=gelu", " act=swish"};
-    char fwd[192] = "ref", bd[128] = "ref", bw[128] = "ref";
+    char fwd[320] = "ref", bd[128] = "ref", bw[128] = "ref", ws[160] = "";
     if (plan->fwd) tconv_fwd_driver_describe(plan->fwd, fwd, sizeof fwd);
     strncat(fwd, act_names[p->activation], sizeof fwd - strlen(fwd) - 1);
     if (plan->bwd_data) tconv_bwd_data_driver_describe(plan->bwd_data, bd, sizeof bd);
     if (plan->bwd_weights) tconv_bwd_weights_driver_describe(plan->bwd_weights, bw, sizeof bw);
+    if (plan->ws) { /* runs every pass that gets the weights with the call */
+        tconv_wstream_describe(plan->ws, ws, sizeof ws);
+        snprintf(bd, sizeof bd, "%s", ws);
+        snprintf(bw, sizeof bw, "%s", ws);
+        strncat(fwd, " (weights per call: ", sizeof fwd - strlen(fwd) - 1);
+        strncat(fwd, ws, sizeof fwd - strlen(fwd) - 1);
+        strncat(fwd, ")", sizeof fwd - strlen(fwd) - 1);
+    }
     snprintf(plan->info, sizeof plan->info,
              "fwd %s, bwd_data %s, bwd_weights %s | %s %s/%s %lldx%lldx%lldx%lld -> %lldx%lldx%lldx%lld k%lldx%lld "
              "s%lldx%lld d%lldx%lld g%lld crop %lld,%lld,%lld,%lld | "
@@ -214,6 +226,13 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             tconv_plan_destroy(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the backward passes");
         }
+        const tconv_fwd_ukernel *ws[3];
+        if (tconv_select_wstream(&problem, isa, ws) &&
+            tconv_wstream_create(&problem, ws[0], ws[1], ws[2], tconv_select_act(isa), &p->ws) ==
+                TCONV_ENOMEM) {
+            tconv_plan_destroy(p);
+            return tconv_fail(TCONV_ENOMEM, "out of memory planning weight streaming");
+        }
     }
     /* Byte counts were checked against SIZE_MAX by tconv_problem_from_desc. */
     const size_t es = (size_t)tconv_dtype_size(problem.dtype);
@@ -234,6 +253,7 @@ void tconv_plan_destroy(tconv_plan *plan)
     tconv_fwd_driver_destroy(plan->fwd);
     tconv_bwd_data_driver_destroy(plan->bwd_data);
     tconv_bwd_weights_driver_destroy(plan->bwd_weights);
+    tconv_wstream_destroy(plan->ws);
     free(plan->set_w);
     free(plan->set_bias);
     free(plan);
@@ -313,6 +333,10 @@ tconv_status tconv_forward(const tconv_plan *p, const void *x, const void *w, co
         p->ref->fwd(&p->problem, x, p->set_w, p->has_bias ? p->set_bias : NULL, y);
         return TCONV_OK;
     }
+    if (p->ws)
+        return tconv_wstream_forward(p->ws, x, w, bias, y) == TCONV_OK
+                   ? TCONV_OK
+                   : tconv_fail(TCONV_ENOMEM, "out of memory for forward scratch");
     if (!p->fwd) {
         p->ref->fwd(&p->problem, x, w, bias, y);
         return TCONV_OK;
@@ -330,6 +354,10 @@ tconv_status tconv_backward_data(const tconv_plan *p, const void *dy, const void
     const int required[] = {1, 1, 1};
     tconv_status st = tconv_check_buffers(bufs, required, 3, 1);
     if (st != TCONV_OK) return st;
+    if (p->ws)
+        return tconv_wstream_backward_data(p->ws, dy, w, dx) == TCONV_OK
+                   ? TCONV_OK
+                   : tconv_fail(TCONV_ENOMEM, "out of memory for backward-data scratch");
     if (p->bwd_data)
         return tconv_bwd_data_driver_run(p->bwd_data, dy, w, dx) == TCONV_OK
                    ? TCONV_OK
@@ -348,6 +376,10 @@ tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const vo
     const int required[] = {1, 0, 1, 1};
     tconv_status st = tconv_check_buffers(bufs, required, 4, 2);
     if (st != TCONV_OK) return st;
+    if (p->ws)
+        return tconv_wstream_backward_weights(p->ws, x, dy, dw, dbias) == TCONV_OK
+                   ? TCONV_OK
+                   : tconv_fail(TCONV_ENOMEM, "out of memory for backward-weights scratch");
     if (p->bwd_weights)
         return tconv_bwd_weights_driver_run(p->bwd_weights, x, dy, dw, dbias) == TCONV_OK
                    ? TCONV_OK

@@ -1,6 +1,7 @@
 #include "dispatch/select.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
+#include "kernels/wstream.h"
 #include "tconv.h"
 
 static const tconv_impl ref_f32 = {
@@ -395,4 +397,57 @@ int tconv_select_bwd_forced(tconv_pass pass)
 {
     const char *forced = bwd_env(pass);
     return forced && *forced;
+}
+
+/*
+ * Weight streaming (kernels/wstream.h), for the passes that get the weights
+ * per call. Packing the weights costs about three times their bytes of
+ * memory traffic per call, against 2 * Q FLOPs per weight of arithmetic (Q:
+ * pixels of the batch), so below a few hundred pixels it outweighs the
+ * arithmetic it serves: 10 of pix2pix 1024->512's 13 ms forward (Q = 16).
+ * Reading the weights in place wins where Q is at most TCONV_WSTREAM_MAX_PIXELS
+ * (measured on the suite's batch-1 layers, see the README); the kernels are
+ * those with the best filled tile per role: pixels x columns (forward),
+ * channels x pixels (backward-data), channels x columns (backward-weights).
+ */
+#define TCONV_WSTREAM_MAX_PIXELS 64
+
+static const tconv_fwd_ukernel *best_tile(const tconv_fwd_ukernel_table *t, tconv_dtype dtype,
+                                          tconv_uk_family family, int64_t rows, int64_t cols,
+                                          int64_t min_nr, int64_t lanes_)
+{
+    const tconv_fwd_ukernel *best = NULL;
+    double best_score = 0.0;
+    for (int i = 0; t && i < t->count; i++) {
+        const tconv_fwd_ukernel *k = &t->entries[i];
+        if (k->dtype != dtype || k->family != family || k->nr > min_nr) continue;
+        const double s = tconv_tile_fill(rows, k->mr) * tconv_tile_fill(cols, k->nr) *
+                         load_bound(k, lanes_);
+        if (s > best_score * 1.05) {
+            best = k;
+            best_score = s;
+        }
+    }
+    return best;
+}
+
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_fwd_ukernel *uks[3])
+{
+    const char *env = getenv("TCONV_WSTREAM");
+    const int forced_on = env && strcmp(env, "on") == 0;
+    if (env && *env && !forced_on && strcmp(env, "off") != 0 && strcmp(env, "auto") != 0)
+        tconv_warn_env("TCONV_WSTREAM", env, "on, off or auto");
+    if ((env && strcmp(env, "off") == 0) || !tconv_wstream_layout_ok(p)) return 0;
+    /* A forced kernel is under test: leave its passes to it. */
+    if (!forced_on && (tconv_select_forced() || tconv_select_bwd_forced(TCONV_PASS_BWD_DATA) ||
+                       tconv_select_bwd_forced(TCONV_PASS_BWD_WEIGHTS)))
+        return 0;
+    const int64_t q = p->batch * p->in_h * p->in_w, cols = p->fg * p->k_h * p->k_w;
+    if (!forced_on && q > TCONV_WSTREAM_MAX_PIXELS) return 0;
+    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
+    const int64_t l = lanes(isa, p->dtype);
+    uks[0] = best_tile(t, p->dtype, TCONV_UK_GEMM, q, cols, cols, l);
+    uks[1] = best_tile(t, p->dtype, TCONV_UK_CHANNELS, p->cg, q, INT64_MAX, l);
+    uks[2] = best_tile(t, p->dtype, TCONV_UK_GEMM, p->cg, cols, INT64_MAX, l);
+    return uks[0] && uks[1] && uks[2];
 }

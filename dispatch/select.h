@@ -63,4 +63,12 @@ int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_i
 /* Whether the environment forces the kernel of this backward pass. */
 int tconv_select_bwd_forced(tconv_pass pass);
 
+/* Whether the passes that get the weights per call run weight streaming
+ * (kernels/wstream.h) for p on isa, and with which kernels: uks[0] the
+ * forward GEMM tile, uks[1] the backward-data CHANNELS tile, uks[2] the
+ * backward-weights GEMM tile. Yes for layers whose weights can be read in
+ * place and whose batch holds few pixels, unless a kernel variable forces a
+ * kernel; TCONV_WSTREAM=on (whenever the layout allows) or off overrides. */
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_fwd_ukernel *uks[3]);
+
 #endif /* TCONV_DISPATCH_SELECT_H */
