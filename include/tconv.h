@@ -579,19 +579,21 @@ TCONV_API const char *tconv_cache_path(void);
  * file is not a tconv tuning cache or was written for another host, another
  * tconv version or another format (the message says which, and what it
  * says); TCONV_EIO if it cannot be read, or if this host's cache cannot be
- * written (the entries are then used by this process only). */
+ * written (the entries are then used by this process only); TCONV_ENOMEM
+ * if memory runs out doing either. */
 TCONV_API tconv_status tconv_cache_import(const char *path);
 
 /* Writes this host's cache, as it is in its file now, to path (replacing
  * path atomically; its directory is created if missing). A cache with no
  * entries gives a file with only the header. TCONV_EINVAL if path is NULL
  * or empty; TCONV_EIO if this host's cache cannot be read or path cannot be
- * written. */
+ * written; TCONV_ENOMEM if memory runs out doing either. */
 TCONV_API tconv_status tconv_cache_export(const char *path);
 
 /* Removes every entry: deletes the cache file (the lock file stays) and
  * forgets what this process had read. TCONV_EIO if the file exists and
- * cannot be removed (this process's copy is emptied anyway). */
+ * cannot be removed, TCONV_ENOMEM if memory runs out doing it (this
+ * process's copy is emptied anyway). */
 TCONV_API tconv_status tconv_cache_clear(void);
 
 #ifdef __cplusplus

@@ -67,7 +67,10 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     tconv_fwd_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
     d->scratch = tconv_scratch_new();
-    if (!d->scratch) {
+    d->run_scratch = tconv_scratch_new();
+    if (!d->scratch || !d->run_scratch) {
+        tconv_scratch_delete(d->scratch);
+        tconv_scratch_delete(d->run_scratch);
         free(d);
         return TCONV_ENOMEM;
     }
@@ -150,6 +153,7 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
 {
     if (!d) return;
     tconv_scratch_delete(d->scratch);
+    tconv_scratch_delete(d->run_scratch);
     free(d->phases);
     free(d->taps);
     free(d->jobs);
@@ -261,16 +265,27 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
 {
     const tconv_problem *p = &d->p;
     const int in_place = tconv_fwd_input_in_place(d);
-    void *xp = in_place ? NULL
-                        : tconv_alloc_aligned((size_t)(p->batch * p->channels * d->hp * d->wp *
-                                                       d->esize));
-    if (!in_place && !xp) return TCONV_ENOMEM;
-    if (!in_place) tconv_fwd_pad_input(d, x, xp);
-    const char *xin = in_place ? (const char *)x : (const char *)xp;
-    const tconv_status st = d->mode == TCONV_FWD_SCATTER
-                                ? tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y)
-                                : tconv_fwd_gather_run(d, xin, packed_w, packed_bias, y);
-    free(xp);
+    const int threads = tconv_parallel_width();
+    /* The padded input (unless x is read in place) and the mode's work
+     * block, in one block kept between calls: a run allocates nothing once
+     * the block has grown to its size (the tuner times runs back to back,
+     * and a training or inference loop calls the same plan over and over). */
+    const size_t sizes[2] = {
+        in_place ? 0 : (size_t)(p->batch * p->channels * d->hp * d->wp * d->esize),
+        d->mode == TCONV_FWD_SCATTER ? tconv_fwd_scatter_work_bytes(d)
+                                     : tconv_fwd_gather_work_bytes(d, threads)};
+    size_t at[2];
+    const size_t total = sizes[1] ? tconv_scratch_carve(sizes, at, 2) : 0;
+    int kept;
+    char *block = total ? tconv_scratch_take(d->run_scratch, total, &kept) : NULL;
+    if (!block) return TCONV_ENOMEM;
+    if (!in_place) tconv_fwd_pad_input(d, x, block + at[0]);
+    const char *xin = in_place ? (const char *)x : block + at[0];
+    const tconv_status st =
+        d->mode == TCONV_FWD_SCATTER
+            ? tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, block + at[1])
+            : tconv_fwd_gather_run(d, xin, packed_w, packed_bias, y, threads, block + at[1]);
+    tconv_scratch_give(d->run_scratch, block, kept);
     /* CHANNELS gather tiles apply the activation as they store; PIXELS
      * outputs are strided and scatter outputs accumulate, so those two get
      * one vectorized sweep over y (dense in any layout) instead. */

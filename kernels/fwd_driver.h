@@ -52,8 +52,11 @@ size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d);
 void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                            void *packed_w, void *packed_bias);
 
-/* y = forward(x) with packed weights. Allocates its scratch per call (so
- * concurrent calls on one driver are safe); TCONV_ENOMEM if that fails. */
+/* y = forward(x) with packed weights. Its scratch (the padded input, the
+ * NHWC output when y is not NHWC, the threads' pieces) is one block the
+ * driver keeps between calls, so a run allocates nothing once it has grown
+ * (kernels/scratch.h: a concurrent call on the same driver allocates a
+ * block of its own); TCONV_ENOMEM if it cannot be had. */
 tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
                                   const void *packed_bias, void *y);
 

@@ -615,8 +615,9 @@ static int64_t unit_work(const fwd_job *job)
     return job->by_block ? 1 : max64(job->blk1 - job->blk0, 1);
 }
 
-/* Cuts the jobs into pieces for `threads` threads; NULL on failure. */
-static piece *cut_pieces(const tconv_fwd_driver *d, int threads, int64_t *npieces)
+/* Cuts the jobs into pieces for `threads` threads: their number, and with
+ * out not NULL the pieces themselves. */
+static int64_t cut_pieces(const tconv_fwd_driver *d, int threads, piece *out)
 {
     int64_t total = 0;
     for (int64_t j = 0; j < d->njobs; j++)
@@ -624,44 +625,58 @@ static piece *cut_pieces(const tconv_fwd_driver *d, int threads, int64_t *npiece
     /* One piece per job for one thread; else ~8 pieces per thread. */
     const int64_t target = threads > 1 ? max64(total / (8 * (int64_t)threads), 1) : INT64_MAX;
     int64_t n = 0;
-    for (int64_t pass = 0; pass < 2; pass++) {
-        piece *out = NULL;
-        if (pass == 1 && !(out = malloc((size_t)max64(n, 1) * sizeof *out))) return NULL;
-        n = 0;
-        for (int64_t j = 0; j < d->njobs; j++) {
-            const fwd_job *job = &d->jobs[j];
-            const int64_t size = max64(target / unit_work(job), 1), units = job_units(job);
-            for (int64_t b = 0; b < units; b += size, n++)
-                if (out) out[n] = (piece){j, b, min64(units, b + size)};
-        }
-        if (out) {
-            *npieces = n;
-            return out;
-        }
+    for (int64_t j = 0; j < d->njobs; j++) {
+        const fwd_job *job = &d->jobs[j];
+        const int64_t size = max64(target / unit_work(job), 1), units = job_units(job);
+        for (int64_t b = 0; b < units; b += size, n++)
+            if (out) out[n] = (piece){j, b, min64(units, b + size)};
     }
-    return NULL;
+    return n;
+}
+
+/* A run's work block: the NHWC output (when y is not NHWC and the tiles
+ * write NHWC: the channels family), each filter's bias, the pieces. */
+enum { WORK_Y, WORK_BIAS, WORK_PIECES, WORK_PARTS };
+
+static int direct_output(const tconv_fwd_driver *d)
+{
+    return d->uk->family != TCONV_UK_CHANNELS || d->p.y.c == 1;
+}
+
+static size_t work_layout(const tconv_fwd_driver *d, int threads, size_t at[WORK_PARTS])
+{
+    const tconv_problem *p = &d->p;
+    const size_t sizes[WORK_PARTS] = {
+        direct_output(d) ? 0 : (size_t)(p->y_elems * d->esize),
+        (size_t)(p->filters * d->esize),
+        (size_t)max64(cut_pieces(d, threads, NULL), 1) * sizeof(piece)};
+    return tconv_scratch_carve(sizes, at, WORK_PARTS);
+}
+
+size_t tconv_fwd_gather_work_bytes(const tconv_fwd_driver *d, int threads)
+{
+    size_t at[WORK_PARTS];
+    return work_layout(d, threads, at);
 }
 
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
-                                  const void *packed_w, const void *packed_bias, void *y)
+                                  const void *packed_w, const void *packed_bias, void *y,
+                                  int threads, void *work)
 {
     const tconv_problem *p = &d->p;
     const int channels_family = d->uk->family == TCONV_UK_CHANNELS;
     /* The channels family writes NHWC: straight into y when that is y's
      * layout (channel stride 1), else into scratch converted at the end. */
-    const int direct = !channels_family || p->y.c == 1;
-    void *scratch = direct ? NULL : tconv_alloc_aligned((size_t)(p->y_elems * d->esize));
+    const int direct = direct_output(d);
+    size_t at[WORK_PARTS];
+    work_layout(d, threads, at);
+    char *scratch = direct ? NULL : (char *)work + at[WORK_Y];
     /* Each filter's bias, from its packed block; activated here when the
      * tiles fuse the activation (CHANNELS), else left for the final sweep
      * over y (tconv_fwd_driver_run). */
-    char *bias_f = malloc((size_t)(p->filters * d->esize));
-    const int threads = tconv_parallel_width();
-    int64_t npieces = 0;
-    piece *pieces = cut_pieces(d, threads, &npieces);
-    if ((!direct && !scratch) || !bias_f || !pieces) {
-        free(scratch); free(bias_f); free(pieces);
-        return TCONV_ENOMEM;
-    }
+    char *bias_f = (char *)work + at[WORK_BIAS];
+    piece *pieces = (piece *)((char *)work + at[WORK_PIECES]);
+    const int64_t npieces = cut_pieces(d, threads, pieces);
     for (int64_t f = 0; f < p->filters; f++) {
         const int64_t g = f / p->fg, m = f - g * p->fg;
         const int64_t src = (g * d->nblocks + m / d->nr) * d->nr + m % d->nr;
@@ -683,6 +698,5 @@ tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *xin,
     tconv_parallel_for(run.bias_tasks + npieces, gather_task, &run);
     const int failed = atomic_load(&run.out_of_memory);
     if (!direct && !failed) tconv_fwd_unpack_output(d, scratch, y);
-    free(scratch); free(bias_f); free(pieces);
     return failed ? TCONV_ENOMEM : TCONV_OK;
 }

@@ -77,6 +77,8 @@ struct tconv_fwd_driver {
     int64_t njobs;
     tconv_scratch *scratch; /* the weights packed per call (tconv_fwd_driver_run_packing), kept
                                between calls */
+    tconv_scratch *run_scratch; /* a run's working memory (the padded input and the mode's
+                                   work block), kept between calls */
 };
 
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -107,15 +109,24 @@ static inline int64_t packed_w_offset(const tconv_fwd_driver *d, int64_t g, int6
     return ((g * d->nblocks + b) * (d->p.k_h * d->p.k_w) + tap) * d->p.cg * d->nr;
 }
 
-/* The gather mode (fwd_gather.c): plan-time choices, and the pass. */
+/* The gather mode (fwd_gather.c): plan-time choices, and the pass. A run
+ * for `threads` threads works in a 64-byte aligned block of
+ * tconv_fwd_gather_work_bytes (the NHWC output when y is not NHWC, each
+ * filter's bias, the pieces the threads take; 0 when that would overflow
+ * size_t), which the caller provides (tconv_fwd_driver_run: kept between
+ * calls, so that a run allocates nothing). */
 tconv_status tconv_fwd_gather_plan(tconv_fwd_driver *d);
+size_t tconv_fwd_gather_work_bytes(const tconv_fwd_driver *d, int threads);
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
-                                  const void *packed_bias, void *y);
+                                  const void *packed_bias, void *y, int threads, void *work);
 
-/* The scatter mode (fwd_scatter.c). */
+/* The scatter mode (fwd_scatter.c); its work block (the column runs of
+ * every block) is provided by the caller as the gather mode's is. */
 void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                             void *packed_w, void *packed_bias);
+size_t tconv_fwd_scatter_work_bytes(const tconv_fwd_driver *d);
 tconv_status tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x,
-                                   const void *packed_w, const void *packed_bias, void *y);
+                                   const void *packed_w, const void *packed_bias, void *y,
+                                   void *work);
 
 #endif /* TCONV_KERNELS_FWD_INTERNAL_H */

@@ -114,7 +114,7 @@ static void fill_bias_rows(const tconv_fwd_driver *d, const void *packed_bias, c
     }
 }
 
-static size_t runs_bytes(const tconv_fwd_driver *d)
+size_t tconv_fwd_scatter_work_bytes(const tconv_fwd_driver *d)
 {
     return (size_t)(d->nblocks * d->nr) * sizeof(scatter_run) + (size_t)d->nblocks * sizeof(int64_t);
 }
@@ -255,12 +255,12 @@ static void run_band(void *arg, int64_t band)
 }
 
 tconv_status tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x,
-                                   const void *packed_w, const void *packed_bias, void *y)
+                                   const void *packed_w, const void *packed_bias, void *y,
+                                   void *work)
 {
     const tconv_problem *p = &d->p;
     /* Column runs of every block (the same for every group). */
-    scatter_run *runs = malloc(runs_bytes(d));
-    if (!runs) return TCONV_ENOMEM;
+    scatter_run *runs = work;
     int64_t *nruns = (int64_t *)(runs + d->nblocks * d->nr);
     for (int64_t b = 0; b < d->nblocks; b++) nruns[b] = block_runs(d, b, runs + b * d->nr);
 
@@ -275,6 +275,5 @@ tconv_status tconv_fwd_scatter_run(const tconv_fwd_driver *d, const char *x,
         rows_per_band = max64((out_rows + 4 * threads - 1) / (4 * threads), 4 * reach);
     scatter_pass sp = {d, x, packed_w, packed_bias, y, runs, nruns, rows_per_band, 0};
     tconv_parallel_for((out_rows + rows_per_band - 1) / rows_per_band, run_band, &sp);
-    free(runs);
     return atomic_load(&sp.out_of_memory) ? TCONV_ENOMEM : TCONV_OK;
 }

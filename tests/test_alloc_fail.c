@@ -12,10 +12,19 @@
  * with allocation n failing, for n = 1, 2, ... until a run makes fewer
  * than n allocations: then every allocation index of the scenario has
  * failed once.
+ *
+ * Tuning measures with a clock that advances one second per reading
+ * (tconv_tune_set_clock), so that it makes the same decisions, and the
+ * same allocations, on every run, machine and load, and every sample is
+ * one run. (With the real clock the count of timed runs varies, but a pass
+ * allocates nothing once its plan's scratch is set up, which
+ * passes_allocate_nothing_after_their_first_call checks, so the timed runs
+ * add no allocations.)
  */
 #define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <criterion/criterion.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -24,6 +33,8 @@
 #include <string.h>
 
 #include <tconv.h>
+
+#include "tune/measure.h" /* tconv_tune_set_clock */
 
 /* ---- the failing allocator ---------------------------------------------- */
 
@@ -75,24 +86,34 @@ static void *test_alloc(size_t n)
     return p;
 }
 
-/* Runs scenario(n) with allocation n failing, for every n the scenario
- * reaches (past `dense`, every `step`-th); returns how many allocations it
- * makes when none fails (the first n that did not fail, less one). */
-static long indices(void (*scenario)(void *), void *ctx, long most, long dense, long step)
+/* Runs scenario(ctx) with allocation n failing, for n = 1, 2, ... until a
+ * run makes fewer than n allocations, and after each run reset() (NULL:
+ * none) with no allocation failing, to put back what a failure may have
+ * left (a cache file a failed clear did not remove); returns how many
+ * allocations the scenario makes when none fails (the first n that did not
+ * fail, less one). */
+static long every_index(void (*scenario)(void *), void (*reset)(void), void *ctx, long most)
 {
-    for (long n = 1; n <= most; n += n < dense ? 1 : step) {
+    for (long n = 1; n <= most; n++) {
         arm(n);
         scenario(ctx);
         disarm();
+        if (reset) reset();
         if (!atomic_load(&failed)) return n - 1;
     }
     cr_assert_fail("the scenario made more than %ld allocations", most);
     return -1;
 }
 
-static long every_index(void (*scenario)(void *), void *ctx, long most)
+/* The allocations one run of the scenario makes when none fails. */
+static long allocations_of(void (*scenario)(void *), void (*reset)(void), void *ctx)
 {
-    return indices(scenario, ctx, most, most, 1);
+    arm(LONG_MAX); /* counts, never reached */
+    scenario(ctx);
+    const long n = atomic_load(&allocations);
+    disarm();
+    if (reset) reset();
+    return n;
 }
 
 /* ---- data and comparison ------------------------------------------------- */
@@ -250,16 +271,60 @@ Test(alloc_fail, every_allocation_of_plans_and_passes)
     for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++) {
         layer l;
         layer_init(&l, &descs[i]);
-        const long count = every_index(passes, &l, 100000);
+        const long count = every_index(passes, NULL, &l, 100000);
         printf("alloc_fail: layer %zu: %ld allocations, each failed once\n", i, count);
         cr_assert(count > 0);
         layer_free(&l);
     }
 }
 
-/* Measuring every pass (the cache is cleared at the end, so every run
- * measures) into a cache, then the cache's
- * export, import and clear. */
+/* What the tuner's timing relies on (and a training loop gains): a pass
+ * allocates nothing once its first call has set up the plan's scratch, so
+ * that timed runs measure the arithmetic, not malloc and page faults. One
+ * thread: a worker's own scratch is set up by the first task it happens to
+ * take. */
+Test(alloc_fail, passes_allocate_nothing_after_their_first_call)
+{
+    use_fresh_cache();
+    cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
+    const tconv_desc descs[] = {
+        desc_of(2, 16, 24, 4, 4, 2, 1, TCONV_NCHW),
+        desc_of(1, 32, 3, 6, 5, 2, 1, TCONV_NHWC),
+        desc_of(2, 8, 8, 5, 3, 3, 2, TCONV_SSCB),
+        desc_of(1, 2, 1, 17, 9, 3, 1, TCONV_NCHW),
+    };
+    for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++) {
+        layer l;
+        layer_init(&l, &descs[i]);
+        tconv_plan *p = NULL;
+        cr_assert_eq(tconv_plan_create(&p, &l.d, TCONV_TUNE_NONE), TCONV_OK);
+        float *y = test_alloc(l.yb), *dx = test_alloc(l.xb), *dw = test_alloc(l.wb),
+              *db = test_alloc(l.bb);
+        cr_assert_eq(tconv_plan_set_weights(p, l.w, l.bias), TCONV_OK);
+        for (int call = 0; call < 3; call++) {
+            if (call > 0) arm(LONG_MAX); /* counts, never reached */
+            cr_assert_eq(tconv_forward(p, l.x, l.w, l.bias, y), TCONV_OK); /* packing */
+            cr_assert_eq(tconv_forward(p, l.x, NULL, NULL, y), TCONV_OK);     /* kept weights */
+            cr_assert_eq(tconv_backward_data(p, l.dy, l.w, dx), TCONV_OK);
+            cr_assert_eq(tconv_backward_weights(p, l.x, l.dy, dw, db), TCONV_OK);
+            const long n = atomic_load(&allocations);
+            disarm();
+            cr_assert(call == 0 || n == 0, "layer %zu: call %d of the passes made %ld "
+                      "allocations", i, call + 1, n);
+        }
+        close_to(y, l.y, l.yb, "y");
+        close_to(dx, l.dx, l.xb, "dx");
+        close_to(dw, l.dw, l.wb, "dw");
+        close_to(db, l.db, l.bb, "dbias");
+        tconv_plan_destroy(p);
+        free(y); free(dx); free(dw); free(db);
+        layer_free(&l);
+    }
+}
+
+/* Measuring every pass into the cache (which is empty at the start of
+ * each run, so every run measures), then the cache's export, import and
+ * clear. */
 static void tuning(void *ctx)
 {
     const layer *l = ctx;
@@ -274,34 +339,59 @@ static void tuning(void *ctx)
     }
     char path[300];
     snprintf(path, sizeof path, "%s.export", tconv_cache_path());
-    const tconv_status se = tconv_cache_export(path);
-    cr_assert(se == TCONV_OK || se == TCONV_ENOMEM || se == TCONV_EIO, "export: %s",
-              tconv_last_error());
-    if (se == TCONV_OK) {
-        const tconv_status si = tconv_cache_import(path);
-        cr_assert(si == TCONV_OK || si == TCONV_ENOMEM || si == TCONV_EIO, "import: %s",
-                  tconv_last_error());
-    }
-    const tconv_status sc = tconv_cache_clear();
-    cr_assert(sc == TCONV_OK || sc == TCONV_ENOMEM, "clear: %s", tconv_last_error());
+    if (ok_or_enomem(tconv_cache_export(path), "tconv_cache_export"))
+        ok_or_enomem(tconv_cache_import(path), "tconv_cache_import");
+    ok_or_enomem(tconv_cache_clear(), "tconv_cache_clear");
 }
+
+/* After a run: no cache file (a clear that ran out of memory leaves it,
+ * and the next run's plan would take its entries instead of measuring),
+ * no export. */
+static void empty_cache(void)
+{
+    cr_assert_eq(tconv_cache_clear(), TCONV_OK, "%s", tconv_last_error());
+    char path[300];
+    snprintf(path, sizeof path, "%s.export", tconv_cache_path());
+    remove(path);
+}
+
+/* The tuner's clock: one second per reading. */
+static atomic_long clock_readings;
+static double one_second_per_reading(void) { return (double)atomic_fetch_add(&clock_readings, 1); }
 
 Test(alloc_fail, every_allocation_of_tuning_and_the_cache)
 {
     use_fresh_cache();
-    cr_assert_eq(tconv_set_tune_budget(0.001), TCONV_OK);
     cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
+    /* Every pass measures its analytic choice and the next five (or all
+     * there are), each timed by one-run samples in alternation with the
+     * kept one: the budget (a day) never ends measuring early. */
+    tconv_tune_set_clock(one_second_per_reading);
+    cr_assert_eq(tconv_set_tune_budget(86400.0), TCONV_OK);
     const tconv_desc d = desc_of(1, 4, 4, 3, 3, 2, 1, TCONV_NCHW);
     layer l;
     layer_init(&l, &d);
-    /* Measuring times ~10 ms samples, as many runs as fit, each run
-     * allocating its scratch: how many allocations a plan makes depends on
-     * the machine's speed (thousands). The first 200 (planning, preparing
-     * and checking each pass's candidates, the cache) fail one by one,
-     * then every 200th (the timed runs, the store, export and import). */
-    const long count = indices(tuning, &l, 1000000, 200, 200);
-    printf("alloc_fail: tuning and cache: ~%ld allocations, the first 200 and every 200th "
-           "failed once\n", count);
-    cr_assert(count > 0);
+    /* With no failure first, a plan that must have measured every pass,
+     * then the scenario once: they set up what the process keeps once set
+     * up (the cache's location, the host's fingerprint, this thread's
+     * scratch at its largest), so that every run after them makes the same
+     * allocations. */
+    tconv_plan *p = NULL;
+    cr_assert_eq(tconv_plan_create(&p, &d, TCONV_TUNE_MEASURE | TCONV_TUNE_ALL_PASSES), TCONV_OK);
+    cr_assert(strstr(tconv_plan_info(p), "tune: fwd tuned, measured now; bwd_data tuned, "
+                                         "measured now; bwd_weights tuned, measured now"),
+              "%s", tconv_plan_info(p));
+    tconv_plan_destroy(p);
+    empty_cache();
+    tuning(&l);
+    empty_cache();
+    const long count = allocations_of(tuning, empty_cache, &l);
+    const long tried = every_index(tuning, empty_cache, &l, count + 1);
+    printf("alloc_fail: tuning and cache: %ld allocations, each failed once\n", tried);
+    cr_assert_eq(tried, count, "a run with no failure made %ld allocations, the runs with one "
+                 "%ld", count, tried);
+    /* The failures changed nothing a later run depends on. */
+    cr_assert_eq(allocations_of(tuning, empty_cache, &l), count);
+    tconv_tune_set_clock(NULL);
     layer_free(&l);
 }

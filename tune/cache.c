@@ -72,8 +72,8 @@ static void warn_damaged(const char *path, const tconv_cache_parsed *p)
 }
 
 /* Reads path and parses it against this host's header. Returns 0 with *out
- * filled, 1 when the file does not exist (*out then empty), or -1 with why
- * set (unreadable, or out of memory). */
+ * filled, 1 when the file does not exist (*out then empty), or with why set
+ * -1 (unreadable) or TCONV_CACHE_FILE_NOMEM (out of memory). */
 /* read_parsed, and with foreign 1 a file of another host or tconv version
  * parsed as if it were this host's: its entries are kept, its origin says
  * THIS_HOST and its found says the first header line that differed (an
@@ -84,7 +84,7 @@ static int read_parsed_as(const char *path, int foreign, tconv_cache_parsed *out
     char *text;
     size_t len;
     const int r = tconv_cache_file_read(path, &text, &len, why, why_size);
-    if (r < 0) return -1;
+    if (r < 0) return r;
     const char *body = r == 0 ? text : "";
     const size_t body_len = r == 0 ? len : 0;
     tconv_cache_header h = this_header();
@@ -96,7 +96,7 @@ static int read_parsed_as(const char *path, int foreign, tconv_cache_parsed *out
         if (tconv_cache_parse(body, body_len, &h, out) != 0) {
             free(text);
             snprintf(why, why_size, "out of memory parsing %s", path);
-            return -1;
+            return TCONV_CACHE_FILE_NOMEM;
         }
         const int other_version = out->origin == TCONV_CACHE_OTHER_VERSION;
         if (!foreign || attempt == 2 || (!other_version && out->origin != TCONV_CACHE_OTHER_HOST))
@@ -122,7 +122,8 @@ static int read_parsed(const char *path, tconv_cache_parsed *out, char *why, siz
  * cache, and damage is warned about (the next write repairs it). */
 static int read_cache_file(const char *path, tconv_cache_parsed *out, char *why, size_t why_size)
 {
-    if (read_parsed(path, out, why, why_size) < 0) return -1;
+    const int r = read_parsed(path, out, why, why_size);
+    if (r < 0) return r;
     if (out->origin == TCONV_CACHE_BAD_HEADER ||
         (out->origin == TCONV_CACHE_THIS_HOST && out->bad_lines))
         warn_damaged(path, out);
@@ -167,22 +168,28 @@ static void load_locked(void)
 /* The one way the file is written: under the writers' lock, read the file,
  * keep its valid entries if it is this host's, then either drop everything
  * (clear) or merge pending in, write the result atomically (or remove the
- * file, for clear), and make it the memory copy. 0, or -1 with the reason
- * recorded for tconv_cache_write_failed (pending then stays pending). */
+ * file, for clear), and make it the memory copy. 0, or -1 or
+ * TCONV_CACHE_FILE_NOMEM (out of memory) with the reason recorded for
+ * tconv_cache_write_failed (pending then stays pending). */
 static int update_file(int clear)
 {
     pthread_once(&locate_once, locate);
     char why[WHY_SIZE];
-    int ok = 0;
+    int ok = 0, failure = TCONV_CACHE_FILE_FAILED;
     if (!cache_path) {
         snprintf(why, sizeof why,
                  "no location: TCONV_CACHE, XDG_CACHE_HOME and HOME are all unset");
         goto done;
     }
     const int lock = tconv_cache_file_lock(cache_path, why, sizeof why);
-    if (lock < 0) goto done;
+    if (lock < 0) {
+        failure = lock;
+        goto done;
+    }
     tconv_cache_parsed p;
-    if (read_cache_file(cache_path, &p, why, sizeof why) != 0) {
+    const int got = read_cache_file(cache_path, &p, why, sizeof why);
+    if (got != 0) {
+        failure = got;
         tconv_cache_file_unlock(lock);
         goto done;
     }
@@ -197,11 +204,17 @@ static int update_file(int clear)
         const tconv_cache_header h = this_header();
         size_t len;
         char *text = NULL;
+        int replaced;
         if (tconv_cache_merge(&result, &pending) != 0 ||
-            !(text = tconv_cache_format(&h, &result, &len)))
+            !(text = tconv_cache_format(&h, &result, &len))) {
             snprintf(why, sizeof why, "out of memory writing %s", cache_path);
-        else if (tconv_cache_file_replace(cache_path, text, len, why, sizeof why) == 0)
+            failure = TCONV_CACHE_FILE_NOMEM;
+        } else if ((replaced = tconv_cache_file_replace(cache_path, text, len, why,
+                                                        sizeof why)) == 0) {
             ok = 1;
+        } else {
+            failure = replaced;
+        }
         free(text);
     }
     tconv_cache_file_unlock(lock);
@@ -214,7 +227,14 @@ static int update_file(int clear)
 done:
     write_failed = !ok;
     if (!ok) snprintf(write_failure, sizeof write_failure, "%s", why);
-    return ok ? 0 : -1;
+    return ok ? 0 : failure;
+}
+
+/* The status of a failure of the file functions above: TCONV_ENOMEM when
+ * memory ran out, else TCONV_EIO. */
+static tconv_status file_status(int failure)
+{
+    return failure == TCONV_CACHE_FILE_NOMEM ? TCONV_ENOMEM : TCONV_EIO;
 }
 
 int tconv_cache_lookup(const char *key, char *value, size_t value_size, double *gflops)
@@ -301,7 +321,7 @@ static tconv_status import_file(const char *path, int force)
     pthread_mutex_lock(&mutex);
     const int r = read_parsed_as(path, force, &p, why, sizeof why);
     pthread_mutex_unlock(&mutex);
-    if (r < 0) return tconv_fail(TCONV_EIO, "path (%s): %s", path, why);
+    if (r < 0) return tconv_fail(file_status(r), "path (%s): %s", path, why);
     if (r == 1) return tconv_fail(TCONV_EIO, "path (%s) does not exist", path);
     const char *host = tconv_host_fingerprint();
     tconv_status s = TCONV_OK;
@@ -337,12 +357,14 @@ static tconv_status import_file(const char *path, int force)
                 p.first_bad_line);
     }
     load_locked();
+    int updated;
     if (tconv_cache_merge(&pending, &p.entries) != 0 ||
         tconv_cache_merge(&memory, &p.entries) != 0)
         s = tconv_fail(TCONV_ENOMEM, "out of memory importing %s", path);
-    else if (update_file(0) != 0)
-        s = tconv_fail(TCONV_EIO, "importing %s: %s (the entries are kept for this process only)",
-                       path, write_failure);
+    else if ((updated = update_file(0)) != 0)
+        s = tconv_fail(file_status(updated),
+                       "importing %s: %s (the entries are kept for this process only)", path,
+                       write_failure);
     pthread_mutex_unlock(&mutex);
     tconv_cache_parsed_free(&p);
     return s;
@@ -365,8 +387,9 @@ tconv_status tconv_cache_export(const char *path)
     tconv_status s = TCONV_OK;
     if (cache_path) {
         tconv_cache_parsed p;
-        if (read_cache_file(cache_path, &p, why, sizeof why) != 0) {
-            s = tconv_fail(TCONV_EIO, "reading this host's cache: %s", why);
+        const int r = read_cache_file(cache_path, &p, why, sizeof why);
+        if (r != 0) {
+            s = tconv_fail(file_status(r), "reading this host's cache: %s", why);
         } else if (p.origin == TCONV_CACHE_THIS_HOST) {
             entries = p.entries;
             memset(&p.entries, 0, sizeof p.entries);
@@ -380,8 +403,10 @@ tconv_status tconv_cache_export(const char *path)
                           !(text = tconv_cache_format(&h, &entries, &len))))
         s = tconv_fail(TCONV_ENOMEM, "out of memory exporting to %s", path);
     pthread_mutex_unlock(&mutex);
-    if (s == TCONV_OK && tconv_cache_file_replace(path, text, len, why, sizeof why) != 0)
-        s = tconv_fail(TCONV_EIO, "path (%s): %s", path, why);
+    int replaced;
+    if (s == TCONV_OK &&
+        (replaced = tconv_cache_file_replace(path, text, len, why, sizeof why)) != 0)
+        s = tconv_fail(file_status(replaced), "path (%s): %s", path, why);
     free(text);
     tconv_cache_entries_free(&entries);
     return s;
@@ -395,8 +420,9 @@ tconv_status tconv_cache_clear(void)
     set_memory(&none);
     tconv_status s = TCONV_OK;
     pthread_once(&locate_once, locate);
-    if (cache_path && update_file(1) != 0)
-        s = tconv_fail(TCONV_EIO, "clearing the tuning cache: %s", write_failure);
+    int updated;
+    if (cache_path && (updated = update_file(1)) != 0)
+        s = tconv_fail(file_status(updated), "clearing the tuning cache: %s", write_failure);
     pthread_mutex_unlock(&mutex);
     return s;
 }

@@ -29,6 +29,13 @@ static int failf(char *why, size_t n, const char *fmt, ...)
     return -1;
 }
 
+/* failf, for memory that ran out. */
+static int nomem(char *why, size_t n, const char *what, const char *path)
+{
+    failf(why, n, "out of memory %s%s", what, path);
+    return TCONV_CACHE_FILE_NOMEM;
+}
+
 static char *join(const char *a, const char *b)
 {
     const size_t an = strlen(a), bn = strlen(b);
@@ -101,7 +108,7 @@ int tconv_cache_file_read(const char *path, char **text, size_t *len, char *why,
     char *buf = malloc(cap + 1);
     if (!buf) {
         close(fd);
-        return failf(why, why_size, "out of memory reading %s", path);
+        return nomem(why, why_size, "reading ", path);
     }
     for (;;) {
         if (n == cap) {
@@ -115,7 +122,7 @@ int tconv_cache_file_read(const char *path, char **text, size_t *len, char *why,
             if (!grown) {
                 free(buf);
                 close(fd);
-                return failf(why, why_size, "out of memory reading %s", path);
+                return nomem(why, why_size, "reading ", path);
             }
             buf = grown;
             cap *= 2;
@@ -142,7 +149,7 @@ int tconv_cache_file_read(const char *path, char **text, size_t *len, char *why,
 static int make_parent(const char *path, char *why, size_t why_size)
 {
     char *dir = join(path, "");
-    if (!dir) return failf(why, why_size, "out of memory");
+    if (!dir) return nomem(why, why_size, "creating the directory of ", path);
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) {
         free(dir);
@@ -168,9 +175,10 @@ static int make_parent(const char *path, char *why, size_t why_size)
 
 int tconv_cache_file_lock(const char *path, char *why, size_t why_size)
 {
-    if (make_parent(path, why, why_size) != 0) return -1;
+    const int made = make_parent(path, why, why_size);
+    if (made != 0) return made;
     char *lock_path = join(path, ".lock");
-    if (!lock_path) return failf(why, why_size, "out of memory");
+    if (!lock_path) return nomem(why, why_size, "locking ", path);
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     /* A lock file another user created (a cache shared through a group-
      * writable directory) opens read-only, which flock accepts as well. */
@@ -217,9 +225,10 @@ int tconv_cache_file_replace(const char *path, const char *text, size_t len, cha
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return failf(why, why_size, "%s exists and is not a regular file", path);
-    if (make_parent(path, why, why_size) != 0) return -1;
+    const int made = make_parent(path, why, why_size);
+    if (made != 0) return made;
     char *tmp = join(path, ".tmp.XXXXXX");
-    if (!tmp) return failf(why, why_size, "out of memory");
+    if (!tmp) return nomem(why, why_size, "writing ", path);
     const int fd = mkstemp(tmp);
     if (fd < 0) {
         failf(why, why_size, "cannot create a temporary file beside %s: %s", path,

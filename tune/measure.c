@@ -56,12 +56,22 @@ int tconv_tune_agrees(tconv_dtype t, double got, double want, double terms)
 
 /* ---- timing ------------------------------------------------------------- */
 
-static double now_s(void)
+static double monotonic_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+
+/* The clock every reading below takes (tconv_tune_set_clock). */
+static double (*_Atomic clock_s)(void) = monotonic_s;
+
+void tconv_tune_set_clock(double (*clock)(void))
+{
+    atomic_store(&clock_s, clock ? clock : monotonic_s);
+}
+
+static double now_s(void) { return atomic_load(&clock_s)(); }
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -46,6 +46,16 @@ typedef struct tconv_tune_runner {
 int tconv_tune_pick(const tconv_tune_runner *r, int exhaustive, double budget_s, double *gflops,
                     int *measured);
 
+/* For tests only: the clock the measuring loop reads, in seconds (NULL:
+ * CLOCK_MONOTONIC, the default), for every process-wide use of it.
+ * tests/test_alloc_fail.c installs one that advances by one second per
+ * reading, so that measuring makes the same decisions, and so the same
+ * allocations, on any machine and under any load: every sample is one run,
+ * every candidate ties with the kept one (the analytic choice stays), and
+ * the budget ends measuring after the same readings. Set it while no plan
+ * measures: a measurement that read both clocks would mean nothing. */
+void tconv_tune_set_clock(double (*clock)(void));
+
 /* The multiply-adds (as 2 flops each) of any pass of p: every tap of every
  * input pixel against every filter of its group. The backward passes do
  * the same products as the forward pass, only summed differently. */
