@@ -87,42 +87,133 @@ static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
 }
 
 /*
- * Estimated share of the FMA peak of kernel k on p in a mode. The factors per
- * family and mode are calibrated against bench/ with AVX-512 and AVX2 on an
- * AMD EPYC (2026-11), which retires 16 f32 (8 f64) FMA lanes per cycle: a
- * well-filled CHANNELS gather tile reaches ~0.95 of the peak; PIXELS tiles,
- * whose shifted input loads split cache lines, 0.35-0.6 by NR; the scatter
- * mode spends ~2.5 cycles adding each result to y, plus ~12 per run of
- * results (FSRCNN: runs of 9, DCGAN 64->3: runs of 3), against Cg/16 (f32)
- * cycles of FMAs that produced it. Tile fill, L1 fit and loads per FMA
- * (above) multiply in.
+ * The forward model: the estimated share of the FMA peak of kernel k on p in
+ * a mode, as the time of the useful FMAs at the peak over the time the
+ * pass takes, both in cycles per input pixel and group:
+ *
+ *   share = useful / (useful / efficiency + edge)
+ *
+ * useful:     the layer's FMAs (Fg * taps * Cg per pixel) over the lanes the
+ *             core retires per cycle (fma_lanes);
+ * efficiency: the kernel's share of the peak while it runs (tile fill, L1
+ *             fit, loads per FMA, the family's own factor);
+ * edge:       what does not scale with the FMAs: re-laying x for the kernel
+ *             family (layout_cycles) and, in the scatter mode, adding each
+ *             result to y.
+ *
+ * Calibrated on the 2-vCPU Xeon of "Performance" (AVX-512, two zmm FMA
+ * ports: 32 f32 lanes a cycle, 215 GFLOP/s; 48 KiB L1d, 2 MiB L2), single
+ * thread, from the few-filter layers of bench/layers.c (DCGAN 64->3 at
+ * batch 1 and 16, pix2pix 128->3, FSRCNN 56->1) in NCHW and NHWC, f32 and
+ * f64, and from the same shapes with 16-512 input channels (2026-12-07):
+ *   - scatter, NHWC, k4 s2 with 3 filters on 32x32 pixels: 262 + 2.5 * Cg
+ *     cycles a pixel in f32 (6x64 and 8x32 alike; 2.0 * Cg of it is FMAs at
+ *     the peak), 294 + 3.9 * Cg in f64 (3.0 * Cg), and 250 + 3.8 * Cg
+ *     with FSRCNN's one filter and k9 s3 (3.0 * Cg): ~1.5 cycles a result
+ *     plus ~12 a run of results added together (fwd_scatter.c), and the
+ *     kernel at ~0.8 of the peak with 8x32's 0.63 loads per FMA in f32,
+ *     ~0.77 with f64's 14x16 (0.57);
+ *   - re-laying x (NCHW -> NHWC for CHANNELS tiles, NHWC -> planar for
+ *     PIXELS tiles): 2-3 cycles an element while x fits in L2, growing
+ *     about in proportion beyond (pix2pix 128->3, 8 MiB: 5.5-8 cycles in
+ *     f32 for CHANNELS tiles, ~20 for PIXELS tiles; 16 MiB in f64: 16-18);
+ *     a plain padded copy ~0.3 of that;
+ *   - PIXELS tiles in NCHW: DCGAN 64->3 runs px32x4 at 64 GFLOP/s (0.30 of
+ *     the peak), pix2pix 128->3 at 45, FSRCNN px64x1 at 26: after the copy,
+ *     0.43-0.48 of the peak a filled lane with NR = 4, 0.15 with NR = 1.
+ * The factors of the gather CHANNELS tiles are older, from an AMD EPYC
+ * (2026-11: a well-filled tile reaches ~0.95 of the peak); the few-filter
+ * choices here do not depend on them, and no channel-heavy layer of the
+ * suite changes its choice with this model on AVX-512 (the AVX2 cap moves
+ * pix2pix 1024->256 in f64 from scatter to gather: 26 -> 38 GFLOP/s in
+ * NHWC, 18 -> 37 in NCHW). On the few-filter layers the default moved from
+ * PIXELS tiles to scatter in NHWC (pix2pix 128->3: 12.6 -> 68 GFLOP/s,
+ * DCGAN 64->3 at batch 16: 31 -> 48) and from scatter to PIXELS tiles for
+ * f64 in NCHW (pix2pix 128->3: 13 -> 25).
  */
-static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
-                    int64_t lanes_)
+
+/* FMA lanes one core retires per cycle with isa's kernels of dtype t: two
+ * FMA ports, except zmm FMAs on cores that split them into ymm halves
+ * (tconv_ymm_zmm_rate() == 1, e.g. AMD Zen 4), which retire one zmm a cycle. */
+static double fma_lanes(tconv_isa isa, tconv_dtype t)
 {
+    const double zmm_split = isa == TCONV_ISA_AVX512 && tconv_ymm_zmm_rate() >= 1.0 ? 0.5 : 1.0;
+    return 2.0 * (double)lanes(isa, t) * zmm_split;
+}
+
+/* Cycles per element of x to bring it into the form kernel family fam
+ * reads (fwd_layout.c): none for CHANNELS tiles reading a dense NHWC x in
+ * place (scatter mode, or gather with no padding), a padded copy when the
+ * layout already matches (channel-innermost for CHANNELS, rows of one
+ * channel for PIXELS), else a transposition: ~2 cycles while x fits in L2,
+ * in proportion to its size beyond (capped at 8x), measured above. */
+static double layout_cycles(const tconv_problem *p, tconv_uk_family fam, int in_place)
+{
+    const double l2 = (double)tconv_topology_get()->l2_bytes;
+    const double bytes = (double)p->x_elems * (double)tconv_dtype_size(p->dtype);
+    const double ratio = bytes <= l2 ? 1.0 : bytes >= 8.0 * l2 ? 8.0 : bytes / l2;
+    const double relayout = 2.5 * ratio;
+    const int matches = fam == TCONV_UK_CHANNELS ? p->x.c == 1 : p->x.w == 1;
+    if (!matches) return relayout;
+    return in_place ? 0.0 : 0.3 * relayout;
+}
+
+static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
+                    tconv_isa isa)
+{
+    const int64_t lanes_ = lanes(isa, p->dtype);
+    const double L = fma_lanes(isa, p->dtype);
+    const int64_t taps = p->k_h * p->k_w;
     const int64_t images = p->batch * p->in_h * p->in_w;
     if (mode == TCONV_FWD_SCATTER) {
-        /* Results are added to y in runs (fwd_scatter.c): one filter's taps
-         * along a row, or the filters of one tap. */
-        const double fma_cycles = (double)p->cg / (p->dtype == TCONV_F64 ? 8.0 : 16.0);
-        const double run = (double)(p->fg == 1 ? p->k_w : p->fg);
-        const double add_cycles = 2.5 + 12.0 / (run < (double)k->nr ? run : (double)k->nr);
-        return tconv_tile_fill(p->k_h * p->k_w * p->fg, k->nr) * tconv_tile_fill(images, k->mr) *
-               l1_fit(k, p) * load_bound(k, lanes_) * fma_cycles / (fma_cycles + add_cycles);
+        /* Per input pixel and group: ncols (tap, filter) columns in blocks
+         * of NR, K = Cg; each result is added to y in runs (fwd_scatter.c):
+         * one filter's taps along a row (Fg = 1), else the filters of one
+         * tap, and a block boundary cuts one run more. A CHANNELS tile at
+         * 0.63 loads per FMA (8x32) runs at ~0.8 of the peak here, fewer
+         * loads per FMA a little faster (f64 6x32 beats 14x16 by ~10% on
+         * FSRCNN, where both fill the columns alike), as in backward-data. */
+        const int64_t ncols = taps * p->fg;
+        const int64_t nblocks = (ncols + k->nr - 1) / k->nr;
+        const double runs = (double)(p->fg == 1 ? p->k_h : taps) + (double)(nblocks - 1);
+        const double nv = (double)(k->nr >= lanes_ ? k->nr / lanes_ : 1);
+        const double loads_per_fma = (nv + (double)k->mr) / ((double)k->mr * nv);
+        const double f64 = p->dtype == TCONV_F64 ? 0.94 : 1.0;
+        const double eff = f64 * 1.05 / (1.0 + 0.5 * loads_per_fma) *
+                           tconv_tile_fill(images, k->mr) * l1_fit(k, p) * load_bound(k, lanes_);
+        const double useful = (double)ncols * (double)p->cg / L;
+        const double computed = (double)(nblocks * k->nr) * (double)p->cg / L;
+        const double edge = 1.5 * (double)ncols + 12.0 * runs +
+                            (double)p->cg * layout_cycles(p, TCONV_UK_CHANNELS, 1);
+        return useful / (computed / eff + edge);
     }
+    /* Gather, per input pixel and group: Fg * taps * Cg FMAs. */
+    const double useful = (double)(p->fg * taps) * (double)p->cg / L;
     const double channels = tconv_tile_fill(p->fg, k->nr);
     if (k->family == TCONV_UK_PIXELS) {
         /* Tiles along one row of a phase, ~in_w pixels. Each loaded input
-         * vector feeds NR FMAs: NR = 1 is bound by loads (~0.35 of the peak
-         * per filled lane on FSRCNN), NR = 4 reaches ~0.6 (DCGAN 64->3). */
-        const double per_load = 0.25 + 0.35 * (double)(k->nr < 4 ? k->nr : 4) / 4.0;
-        return per_load * channels * tconv_tile_fill(p->in_w, k->mr);
+         * vector (split across cache lines) feeds NR FMAs. Narrower vectors
+         * get nearer their (lower) peak: under TCONV_ISA=avx2 DCGAN 64->3
+         * runs px16x4 at 45 GFLOP/s in NCHW, 0.55 of the ymm peak a filled
+         * lane. (The portable PIXELS tiles, vectorised by the compiler,
+         * run DCGAN 64->3 3.6x faster than the scalar CHANNELS tiles, px8x4
+         * at 17 GFLOP/s in f32, but with their factor raised they take
+         * every channel-heavy layer too, unmeasured: left at 1 for now.) */
+        const double width = isa == TCONV_ISA_AVX512 || isa == TCONV_ISA_SCALAR ? 1.0 : 1.35;
+        const double per_lane = width * (0.06 + 0.39 * (double)(k->nr < 4 ? k->nr : 4) / 4.0);
+        const double eff = per_lane * channels * tconv_tile_fill(p->in_w, k->mr);
+        return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_PIXELS, 0));
     }
     /* Gather CHANNELS tiles run over all pixels of a phase (across images);
      * a 1x1 input at batch 1 has one pixel per tap position: every tile is
-     * one pixel. */
+     * one pixel. x is read in place when no tap reads left of or above its
+     * pixel's phase position, i.e. no padding (k2 s2: U-Net). */
     const int64_t pixels = p->in_h * p->in_w == 1 ? p->batch : images;
-    return 0.95 * channels * tconv_tile_fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
+    const int in_place = (p->k_h - 1) * p->dil_h < p->stride_h && (p->k_w - 1) * p->dil_w < p->stride_w;
+    const double eff =
+        0.95 * channels * tconv_tile_fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
+    return useful /
+           (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_CHANNELS, in_place));
 }
 
 /* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
@@ -155,7 +246,7 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
                     continue;
                 if (count < max) {
                     out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
-                    scores[count] = score(k, p, (tconv_fwd_mode)m, lanes(isas[a], p->dtype)) *
+                    scores[count] = score(k, p, (tconv_fwd_mode)m, isas[a]) *
                                     isa_rate(isas[0], isas[a]);
                 }
                 count++;
