@@ -124,7 +124,7 @@ static void usage(FILE *out)
             "none), alpha its parameter (leaky_relu 0.01, elu 1; clipped_relu needs it),\n"
             "dtype f32|f64 (this layer only in that dtype, whatever --dtype says).\n"
             "A plan finds the entry when its desc has the same fields: the defaults are\n"
-            "tconv_desc_init's.\n"
+            "tconv_desc_init's. scripts/onnx-to-spec.py writes the lines of an ONNX model.\n"
             "The cache is $TCONV_CACHE, else $XDG_CACHE_HOME/tconv/, else ~/.cache/tconv/.\n"
             "Exit status: 0 done; 1 a layer could not be planned or run, or a cache action\n"
             "failed; 2 a bad argument. See man tconv-tune.\n",
