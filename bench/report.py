@@ -184,11 +184,16 @@ def load_sources(paths):
 # --- what a source holds ----------------------------------------------------
 
 def impl_name(impl):
-    return PEER_NAMES.get(impl, impl)
+    return PEER_NAMES.get(impl, {"tconv_tuned": "tconv (tuned)"}.get(impl, impl))
 
 
 def is_tconv(impl):
     return impl == "tconv" or impl.startswith("tconv_")
+
+
+def tuned_impl(dtype):
+    """tconv's tuned plan (bench_fwd --tconv_tuned) of a dtype."""
+    return "tconv_tuned" if dtype == "f32" else "tconv_tuned_f64"
 
 
 def dtype_of(impl):
@@ -196,10 +201,10 @@ def dtype_of(impl):
 
 
 def impl_order(impl):
-    """Sort key: tconv, its variants, the known peers in PEER_NAMES order, the rest."""
+    """Sort key: tconv, tconv_tuned, its other variants, the known peers in PEER_NAMES order, the rest."""
     base = impl.removesuffix("_f64")
     if is_tconv(base):
-        return (0 if base == "tconv" else 1), impl
+        return (0 if base == "tconv" else 0.5 if base == "tconv_tuned" else 1), impl
     peers = list(PEER_NAMES)
     return 2 + (peers.index(base) if base in peers else len(peers)), impl
 
@@ -264,12 +269,25 @@ class Row:
     """One layer of one pass and dtype at one thread count."""
     layer: str
     cells: dict             # impl -> Measure, every impl of the layer
-    main: Measure = None    # tconv (tconv_f64 for f64)
+    main: Measure = None    # tconv (tconv_f64 for f64): the default (analytic) plan
     best: str = None        # the fastest peer of the dtype
     ratio: float = None     # main / best peer
     main_pct: float = None
     best_pct: float = None
     vs_f32: float = None    # tconv_f64 / tconv, f64 only
+    tuned: Measure = None   # tconv_tuned (tconv_tuned_f64): the tuned plan, when the run has it
+    tuned_ratio: float = None    # tuned / best peer
+    default_vs_tuned: float = None  # main / tuned: how near the default plan is to the tuned one
+
+    def used(self, key):
+        """The measurements a ratio of this row is made of."""
+        return {"ratio": [self.main, self.cells.get(self.best)],
+                "tuned_ratio": [self.tuned, self.cells.get(self.best)],
+                "default_vs_tuned": [self.main, self.tuned],
+                "vs_f32": [self.main, self.cells.get("tconv")]}[key]
+
+    def unreliable_for(self, key):
+        return any(m and m.noisy for m in self.used(key))
 
     @property
     def unreliable(self):
@@ -290,12 +308,17 @@ def pass_rows(src, pass_, dtype):
         cells = {impl: m for (l, impl), m in v.items() if l == layer}
         if not any(dtype_of(i) == dtype for i in cells):
             continue
-        row = Row(layer, cells, main=cells.get(main_impl))
+        row = Row(layer, cells, main=cells.get(main_impl), tuned=cells.get(tuned_impl(dtype)))
         peers = [(m.rate, i) for i, m in cells.items() if not is_tconv(i) and dtype_of(i) == dtype and m.rate]
         row.best = max(peers)[1] if peers else None
         rate = row.main.rate if row.main else None
+        tuned = row.tuned.rate if row.tuned else None
         if rate and row.best:
             row.ratio = rate / cells[row.best].rate
+        if tuned and row.best:
+            row.tuned_ratio = tuned / cells[row.best].rate
+        if rate and tuned:
+            row.default_vs_tuned = rate / tuned
         row.main_pct = pct_of_peak(src, row.main, dtype, threads)
         row.best_pct = pct_of_peak(src, cells.get(row.best), dtype, threads)
         f32 = cells.get("tconv")
@@ -385,23 +408,37 @@ def time_base_note(rows, impls):
                                         for b, names in sorted(bases.items())) + "."]
 
 
+WITHIN = 0.10  # the default plan counts as near the tuned one within this fraction
+
+
 def summary_lines(rows, key, what):
-    """Geometric mean of a ratio and, for tconv / best peer, the win count:
-    over the reliable rows, and, when some are not, over all rows' medians
-    too (on a noisy machine the reliable ones may be too few to mean much)."""
-    def summary(values):
+    """Geometric mean of a ratio (key: a Row attribute), with its worst row and,
+    for a ratio over the best peer, the win count (for the default plan over the
+    tuned one, the rows within 10%): over the reliable rows, and, when some are
+    not, over all rows' medians too (on a noisy machine the reliable ones may be
+    too few to mean much)."""
+    who = what.split(" / ")[0]
+
+    def summary(items):
+        values = [v for _, v in items]
         out = f"geometric mean {geomean(values):.2f}"
-        if key == "ratio":
-            out += f", tconv at least as fast as the best peer on {sum(v >= 1 for v in values)} of {len(values)} layers"
+        if key in ("ratio", "tuned_ratio"):
+            out += f", {who} at least as fast as the best peer on {sum(v >= 1 for v in values)} of {len(values)} layers"
+        elif key == "default_vs_tuned":
+            out += (f", the default within {WITHIN:.0%} of the tuned plan on "
+                    f"{sum(v >= 1 - WITHIN for v in values)} of {len(values)} layers")
+        if key != "vs_f32":
+            layer, worst = min(items, key=lambda it: it[1])
+            out += f", worst {worst:.2f} (`{layer}`)"
         return out
-    good = [getattr(r, key) for r in rows if getattr(r, key) and not r.unreliable]
-    every = [getattr(r, key) for r in rows if getattr(r, key)]
+    good = [(r.layer, getattr(r, key)) for r in rows if getattr(r, key) and not r.unreliable_for(key)]
+    every = [(r.layer, getattr(r, key)) for r in rows if getattr(r, key)]
     if not every:
         return []
     if len(good) == len(every):
         return [f"{what}: {summary(good)}.", ""]
     left = len(every) - len(good)
-    reliable = f"{summary(good)} over the {len(good)} reliable rows" if good else "no reliable row"
+    reliable = f"over the {len(good)} reliable rows, {summary(good)}" if good else "no reliable row"
     return [f"{what}: {reliable} ({left} with a cv > {NOISY_CV:.0%} in the ratio left out); "
             f"over all {len(every)} rows' medians, {summary(every)}.", ""]
 
@@ -414,22 +451,40 @@ def pass_table(src, pass_, dtype):
     impls = sorted({i for r in rows for i in r.cells if dtype_of(i) == dtype}, key=impl_order)
     peers = [i for i in impls if not is_tconv(i)]
     main = "tconv" if dtype == "f32" else "tconv_f64"
-    head = ["layer", SHAPE_HEAD] + [impl_name(i) for i in impls] + [f"{main} % of {dtype} peak"]
+    tuned = tuned_impl(dtype) if any(r.tuned for r in rows) else None
+    names = {main: f"{main} (default)", tuned: f"{main} (tuned)"} if tuned else {}
+    head = ["layer", SHAPE_HEAD] + [names.get(i, impl_name(i)) for i in impls] + [f"{main} % of {dtype} peak"]
+    head += [f"{tuned} % of {dtype} peak"] if tuned else []
     head += ["tconv_f64 / tconv (f32)"] if dtype == "f64" else []
-    head += [f"{main} / best peer", "best peer % of peak"] if peers else []
+    head += [f"{main} / best peer"] if peers else []
+    head += [f"{tuned} / best peer"] if peers and tuned else []
+    head += [f"{main} / {tuned}"] if tuned else []
+    head += ["best peer % of peak"] if peers else []
     body = []
     for r in rows:
         line = [r.layer, shape_of(r)] + [cell(r.cells.get(i)) for i in impls] + [fmt(r.main_pct, True)]
+        line += [fmt(pct_of_peak(src, r.tuned, dtype, threads), True)] if tuned else []
         line += [fmt(r.vs_f32)] if dtype == "f64" else []
-        line += [fmt(r.ratio), fmt(r.best_pct, True)] if peers else []
+        line += [fmt(r.ratio)] if peers else []
+        line += [fmt(r.tuned_ratio)] if peers and tuned else []
+        line += [fmt(r.default_vs_tuned)] if tuned else []
+        line += [fmt(r.best_pct, True)] if peers else []
         body.append(line)
     out = [f"### {pass_}, {dtype}, {threads} thread(s): GFLOP/s", ""] + md_table(head, body, 2) + [""]
+    if tuned:
+        out += [f"`{main}` is tconv's default plan (the analytic choice, no tuning flag used: "
+                f"`TCONV_TUNE_NONE`); `{tuned}` its tuned plan (`TCONV_TUNE_MEASURE`: the run's tuning "
+                "cache entry, else measured when the plan was made, outside timing).", ""]
     if dtype == "f64":
         out += summary_lines(rows, "vs_f32", "tconv_f64 / tconv (f32)")
     if peers:
         out += summary_lines(rows, "ratio", f"{main} / best peer")
+        if tuned:
+            out += summary_lines(rows, "tuned_ratio", f"{tuned} / best peer")
     elif dtype == "f64":
         out += [NO_F64_PEER, ""]
+    if tuned:
+        out += summary_lines(rows, "default_vs_tuned", f"{main} / {tuned}")
     notes = error_notes(rows, impls) + single_run_note(rows, impls) + time_base_note(rows, impls)
     return out + notes + ([""] if notes else [])
 
@@ -685,8 +740,9 @@ def colors(plt, n, light=False):
 
 
 def f32_impls(rows):
-    """tconv and the f32 peers of some rows, in column order."""
-    return sorted({i for r in rows for i in r.cells if dtype_of(i) == "f32" and (i == "tconv" or not is_tconv(i))},
+    """tconv, its tuned plan and the f32 peers of some rows, in column order."""
+    return sorted({i for r in rows for i in r.cells
+                   if dtype_of(i) == "f32" and (i in ("tconv", "tconv_tuned") or not is_tconv(i))},
                   key=impl_order)
 
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark of tconv on this machine, in one command (bench/README.md):
 #
-#   bench/run.sh [--label NAME] [--quick] [--no-pypi] [--scaling-threads N] [-- GOOGLE_BENCHMARK_FLAGS...]
+#   bench/run.sh [--label NAME] [--quick] [--no-pypi] [--scaling-threads N]
+#                [--tuning-cache FILE] [-- GOOGLE_BENCHMARK_FLAGS...]
 #
 #   -h, --help            this text
 #   --label NAME          results go to bench/results/NAME/ (default <host>-<date>)
+#   --tuning-cache FILE   start the run's tuning cache from a copy of FILE (one
+#                         tconv-tune filled, e.g. ~/.cache/tconv/tuning-<host>.txt);
+#                         default: an empty one, so the tuned plans measure now
 #   --quick               a few layers, fewer and shorter repetitions: a smoke
 #                         run of every step (CI runs it), not numbers to publish
 #   --no-pypi             skip peers.py (ONNX Runtime, OpenVINO and oneDNN from
@@ -14,10 +18,14 @@
 #   -- FLAGS              passed to every Google Benchmark program
 #
 # Steps: install the Debian packages it needs (as root or through sudo);
-# build build-bench; bench_fwd (fwd.json), bench_bwd (bwd.json), the thread
+# build build-bench; bench_fwd (fwd.json: tconv's default plan, "tconv", and
+# its tuned plan, "tconv_tuned", beside the peers), bench_bwd (bwd.json), the thread
 # scaling pair (fwd-threads1.json and fwd-threads<N>.json, wall-clock time),
 # peers.py (peers.json, onednn-pypi-*.json); then report.py prints the
 # Markdown table (also in report.md) and writes the plots under plots/.
+# The tuned plans use the run's own tuning cache, tuning-cache.txt in the
+# results (TCONV_CACHE): measured while the plans are made, outside timing,
+# and kept with the results; this host's cache is left alone.
 # While a program runs, stderr shows which program, which benchmark, how
 # many of how many are done, the time so far and an estimate of the time
 # left: one line kept up to date on a terminal, a line per 5% otherwise.
@@ -25,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 label="$(uname -n | cut -d. -f1)-$(date +%F)"
-quick=0 pypi=1 scaling=""
+quick=0 pypi=1 scaling="" tuning_cache=""
 gb_flags=()
 usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
@@ -37,6 +45,8 @@ while (($#)); do
   --no-pypi) pypi=0; shift ;;
   --scaling-threads) scaling=${2:?--scaling-threads needs a count}; shift 2 ;;
   --scaling-threads=*) scaling=${1#--scaling-threads=}; shift ;;
+  --tuning-cache) tuning_cache=${2:?--tuning-cache needs a file}; shift 2 ;;
+  --tuning-cache=*) tuning_cache=${1#--tuning-cache=}; shift ;;
   --) shift; gb_flags=("$@"); break ;;
   *) { echo "run.sh: unknown option '$1'"; echo; usage; } >&2; exit 2 ;;
   esac
@@ -44,6 +54,9 @@ done
 case "$label" in
 '' | *[!A-Za-z0-9._-]*) echo "run.sh: --label: letters, digits, '.', '_' and '-' only, not '$label'" >&2; exit 2 ;;
 esac
+if [ -n "$tuning_cache" ] && [ ! -r "$tuning_cache" ]; then
+  echo "run.sh: --tuning-cache $tuning_cache: cannot read it" >&2; exit 2
+fi
 
 # Debian's python3 sees Debian's python3-matplotlib; a python3 earlier on
 # PATH (pyenv, a virtual environment) may not.
@@ -62,7 +75,13 @@ ninja -C build-bench bench/bench_fwd bench/bench_bwd >/dev/null
 
 out=bench/results/$label
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/report.md "$out"/plots/*.png
+rm -f "$out"/*.json "$out"/report.md "$out"/plots/*.png "$out"/tuning-cache.txt
+# The run's own tuning cache: what tconv_tuned takes or measures and stores.
+export TCONV_CACHE=$PWD/$out/tuning-cache.txt
+if [ -n "$tuning_cache" ]; then
+  cp "$tuning_cache" "$TCONV_CACHE"
+  echo "run.sh: tuning cache $TCONV_CACHE, a copy of $tuning_cache" >&2
+fi
 
 cores=$(nproc)
 [ -n "$scaling" ] || scaling=$cores
@@ -117,7 +136,9 @@ run() {  # run NAME.json PROGRAM FLAGS...: one Google Benchmark program into $ou
   "$exe" "${common[@]}" --benchmark_out="$out/$json" "$@" "${gb_flags[@]}" | progress "$program" "$total"
 }
 
-run fwd.json bench_fwd "${filter[@]}"
+# --tconv_tuned: "tconv_tuned" (TCONV_TUNE_MEASURE) beside "tconv" (the
+# default plan) on every layer, both in NHWC with OHWI weights.
+run fwd.json bench_fwd --tconv_tuned "${filter[@]}"
 run bwd.json bench_bwd "${batches[@]}" "${bwd_filter[@]}"
 if ((scaling > 1)); then
   # Thread scaling: f32 at 1 and N threads, both on the wall clock (a
@@ -136,4 +157,5 @@ else
   echo "run.sh: --no-pypi: the Python package index's peers are not run" >&2
 fi
 
+rm -f "$TCONV_CACHE.lock"  # the writers' lock file: nothing to keep
 "$py" bench/report.py --plots "$out/plots" --out "$out/report.md" "$out"/*.json

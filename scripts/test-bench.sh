@@ -2,7 +2,8 @@
 # The benchmark's one command, end to end, on this machine (a step of
 # scripts/test.sh): `bench/run.sh --quick` must produce the JSON files, the
 # table and the plots; its JSON must merge with the results committed from
-# another run into one comparison; a peer that is missing must be skipped
+# another run into one comparison; tconv's default and tuned plans must be
+# columns with their summaries; a peer that is missing must be skipped
 # with a note, not fail the run. Quick mode times a few layers briefly: the
 # numbers are not checked, only that every step produced what it promises.
 #
@@ -52,7 +53,7 @@ for key in ("run_label", "host_fingerprint", "host_cpu_model", "host_isa", "host
 medians = {b["run_name"].replace("/real_time", ""): b for b in fwd["benchmarks"]
            if b.get("aggregate_name") == "median"}
 for layer in layers:
-    for impl in ("tconv", "tconv_f64", "onednn", "xnnpack"):
+    for impl in ("tconv", "tconv_tuned", "tconv_f64", "onednn", "xnnpack"):
         b = medians.get(f"fwd/{layer}/{impl}")
         need(b and b.get("GFLOP/s", 0) > 0 and b.get("bytes", 0) > 0 and b.get("peak_frac", 0) > 0,
              f"fwd/{layer}/{impl}: no median with GFLOP/s, bytes and peak_frac")
@@ -70,6 +71,12 @@ need(errors and peers["context"].get("peers_out"), "peers.py without its package
 
 quick = open(quick_md).read()
 need("tconv / best peer" in quick, "report: no per-layer table")
+# The default and the tuned plan, each a column with its summary line.
+need("| tconv (default) | tconv (tuned) |" in quick, "report: no default and tuned tconv columns")
+for what in ("tconv / best peer: ", "tconv_tuned / best peer: ", "tconv / tconv_tuned: "):
+    line = next((l for l in quick.splitlines() if l.startswith(what)), "")
+    need("geometric mean" in line and "worst" in line, f"report: no summary '{what}...' with its worst row")
+need(os.path.exists(os.path.join(out, "tuning-cache.txt")), "run.sh: no tuning-cache.txt in the results")
 need("plots: " in quick.strip().splitlines()[-1], "run.sh: the last line is not the plots' path")
 pngs = glob.glob(os.path.join(out, "plots", "*.png"))
 need(len(pngs) >= 4, f"plots: {len(pngs)} PNG files")

@@ -9,6 +9,10 @@
  * the forward pass (the default) and for the backward passes (--pass);
  * --export, --import (refused from another host, taken with --force) and
  * --clear move and remove entries; --version and -h answer and exit 0.
+ * A layer given with the layout, weight layout and activation fields is
+ * stored under the key a plan of the same desc, created here with the C
+ * API, looks up: that plan says "from cache", and one of another layout
+ * does not.
  */
 #define _DEFAULT_SOURCE /* mkdtemp, setenv */
 #include <criterion/criterion.h>
@@ -19,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tconv.h"
 
 extern char **environ;
 
@@ -298,6 +304,17 @@ Test(tune_cli, bad_arguments_exit_2_naming_them)
         {{"--layer", "c=6 f=8 k=3 h=6 w=6 g=4", NULL}, "groups (4)"},
         {{"--layer", "c=8 f=8 k=3 s=2 op=2 h=6 w=6", NULL}, "output_padding"},
         {{"--layer", "c=8 f=8 k=3 h=2 w=2 crop=5", NULL}, "c=8 f=8 k=3 h=2 w=2 crop=5"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 layout=nhcw", NULL}, "bad value 'nhcw' for field 'layout'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 weights=hwio", NULL}, "bad value 'hwio' for field 'weights'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 act=mish", NULL}, "bad value 'mish' for field 'act'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 act=clipped_relu", NULL}, "clipped_relu needs alpha"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 act=relu alpha=2", NULL}, "alpha is for"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 act=elu alpha=0", NULL}, "activation_alpha (0)"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 alpha=x", NULL}, "bad value 'x' for field 'alpha'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 crop=1 pads=1,1,1,1", NULL}, "not both"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 pads=1,1,1", NULL}, "bad value '1,1,1' for field 'pads'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 pads=1,,1,1", NULL}, "field 'pads'"},
+        {{"--layer", "c=8 f=8 k=3 h=6 w=6 dtype=f16", NULL}, "bad value 'f16' for field 'dtype'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int rc = run(cache, cases[i].args, out);
@@ -480,4 +497,100 @@ Test(tune_cli, backward_passes_tuned_stored_and_shown)
     cr_assert_eq(run(cache, args, out), 0, "%s", out);
     cr_expect(strstr(out, "from cache"), "the second run did not use the cache:\n%s", out);
     cr_expect(!strstr(out, "measured now"), "the second run measured again:\n%s", out);
+}
+
+/* The desc a plan of TINY's layer would have, in the given layouts and
+ * activation, with TINY's crops (PyTorch padding 1, output_padding 1). */
+static tconv_desc tiny_desc(tconv_layout layout, tconv_weight_layout wl, tconv_activation act)
+{
+    tconv_desc d;
+    tconv_desc_init(&d);
+    d.channels = 8;
+    d.filters = 8;
+    d.filter_h = d.filter_w = 3;
+    d.stride_h = d.stride_w = 2;
+    d.in_h = d.in_w = 6;
+    d.layout = layout;
+    d.weight_layout = wl;
+    d.activation = act;
+    const int64_t pad[2] = {1, 1}, op[2] = {1, 1};
+    cr_assert_eq(tconv_crop_pytorch(&d, pad, op), TCONV_OK, "%s", tconv_last_error());
+    return d;
+}
+
+/* How the plan of d (no tuning flag: the cache's entry, else the analytic
+ * choice) chose its forward kernel: the info's "tune: fwd ..." part. */
+static void fwd_how(const tconv_desc *d, char *how, size_t n)
+{
+    tconv_plan *plan = NULL;
+    cr_assert_eq(tconv_plan_create(&plan, d, 0), TCONV_OK, "%s", tconv_last_error());
+    const char *t = strstr(tconv_plan_info(plan), "tune: fwd ");
+    cr_assert(t, "%s", tconv_plan_info(plan));
+    snprintf(how, n, "%.*s", (int)strcspn(t + 10, ";"), t + 10);
+    tconv_plan_destroy(plan);
+}
+
+/* A layer tuned in NHWC with OHWI weights and a fused ReLU, and one in
+ * SSCB with MATLAB weights, a leaky ReLU, ONNX pads and dtype=f64: their
+ * entries' keys name them, and plans this process creates through the C
+ * API with the same descs take them from the cache; plans in another
+ * layout, or without the activation, do not (their keys differ). */
+Test(tune_cli, layout_weights_act_fields_reach_the_plans_key)
+{
+    char cache[128], out[OUT_MAX];
+    cache_in_tmp(cache, sizeof cache);
+    const char *args[] = {"--layer", TINY " layout=nhwc weights=ohwi act=relu", "--dtype", "f32",
+                          "--budget", "0.3", "--threads", "1", NULL};
+    cr_assert_eq(run(cache, args, out), 0, "%s", out);
+    /* alpha is not in the key; dtype=f64 beside --dtype f32: only f64. */
+    const char *spec = "c=8 f=8 k=3 s=2 pads=1,0,1,2 op=1x0 h=6 w=7 layout=sscb weights=matlab "
+                       "act=leaky_relu alpha=0.2 dtype=f64";
+    const char *args2[] = {"--layer", spec, "--dtype", "f32", "--budget", "0.3", "--threads", "1",
+                           NULL};
+    cr_assert_eq(run(cache, args2, out), 0, "%s", out);
+    cr_expect(strstr(out, " f64 ") && !strstr(out, " f32 "), "dtype=f64 was not obeyed:\n%s",
+              out);
+    char *text = read_text(cache);
+    cr_assert(text, "the runs wrote no cache file at %s", cache);
+    cr_expect(entry_line(text, "fwd f32 NHWC/W_OHWI c8 f8 g1 k3x3 s2x2 d1x1 phase1,1 act1 "),
+              "no NHWC/W_OHWI act1 entry:\n%s", text);
+    cr_expect(entry_line(text, "fwd f64 SSCB/W_MATLAB c8 f8 g1 k3x3 s2x2 d1x1 phase1,0 act2 "),
+              "no SSCB/W_MATLAB act2 entry:\n%s", text);
+    cr_expect(!entry_line(text, "fwd f32 SSCB"), "dtype=f64 tuned f32 too:\n%s", text);
+    free(text);
+
+    /* This process's cache is the file the commands wrote (the location is
+     * read on first use, here), and the thread count is part of the key. */
+    cr_assert_eq(setenv("TCONV_CACHE", cache, 1), 0);
+    cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
+    char how[128];
+    tconv_desc d = tiny_desc(TCONV_NHWC, TCONV_W_OHWI, TCONV_ACT_RELU);
+    fwd_how(&d, how, sizeof how);
+    cr_expect_str_eq(how, "tuned, from cache", "the NHWC/OHWI/relu plan missed the entry");
+    d = tiny_desc(TCONV_NCHW, TCONV_W_IOHW, TCONV_ACT_RELU);
+    fwd_how(&d, how, sizeof how);
+    cr_expect_str_eq(how, "heuristic", "an NCHW/IOHW plan took the NHWC/OHWI entry");
+    d = tiny_desc(TCONV_NHWC, TCONV_W_OHWI, TCONV_ACT_NONE);
+    fwd_how(&d, how, sizeof how);
+    cr_expect_str_eq(how, "heuristic", "a plan without the activation took the relu entry");
+
+    tconv_desc e;
+    tconv_desc_init(&e);
+    e.channels = e.filters = 8;
+    e.filter_h = e.filter_w = 3;
+    e.stride_h = e.stride_w = 2;
+    e.in_h = 6;
+    e.in_w = 7;
+    e.dtype = TCONV_F64;
+    e.layout = TCONV_SSCB;
+    e.weight_layout = TCONV_W_MATLAB;
+    e.activation = TCONV_ACT_LEAKY_RELU;
+    e.activation_alpha = 0.01;
+    const int64_t pads[4] = {1, 0, 1, 2}, op[2] = {1, 0};
+    cr_assert_eq(tconv_crop_onnx_pads(&e, pads, op), TCONV_OK, "%s", tconv_last_error());
+    fwd_how(&e, how, sizeof how);
+    cr_expect_str_eq(how, "tuned, from cache", "the SSCB/MATLAB/leaky_relu f64 plan missed the entry");
+    e.dtype = TCONV_F32;
+    fwd_how(&e, how, sizeof how);
+    cr_expect_str_eq(how, "heuristic", "an f32 plan took the f64 entry");
 }

@@ -3,6 +3,10 @@
  * layers on this host and stores the winners in the per-host tuning cache
  * (README, "tconv-tune").
  *
+ * A layer is a SPEC of key=value fields that set every tconv_desc field a
+ * cache key holds (sizes, stride, dilation, groups, crops, data and weight
+ * layout, activation, dtype), so that any plan's entry can be tuned here.
+ *
  * For every layer and dtype it plans twice: once with TCONV_TUNE_NONE (the
  * analytic choice) and once with TCONV_TUNE_MEASURE (or _EXHAUSTIVE) and
  * the pass bits of --pass, which takes each selected pass's cache entry or
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,9 +53,19 @@
 #define SAMPLE_TARGET_S 0.02
 
 typedef struct layer {
-    char name[96];
+    char name[256];
     const char *model; /* NULL for layers given on the command line */
-    int64_t n, c, h, w, f, kh, kw, sh, sw, dh, dw, g, pad, op;
+    int64_t n, c, h, w, f, kh, kw, sh, sw, dh, dw, g;
+    /* Crops: PyTorch padding and output_padding per dimension (crop=, op=),
+     * or, with have_pads, ONNX pads [top, left, bottom, right] (pads=) with
+     * op as ONNX output_padding. */
+    int64_t pad_h, pad_w, op_h, op_w, pads[4];
+    int have_pads;
+    tconv_layout layout;
+    tconv_weight_layout weights;
+    tconv_activation act;
+    double alpha;
+    unsigned dtypes; /* dtype= of the spec: 1 f32, 2 f64; 0: --dtype's */
     int bias;
 } layer;
 
@@ -101,9 +116,15 @@ static void usage(FILE *out)
             "\n"
             "SPEC fields (key=value, separated by spaces): c channels, f filters,\n"
             "k filter size (K or KHxKW), h w input size (required); s stride (S or SHxSW,\n"
-            "default 1), crop PyTorch padding (default 0), op PyTorch output_padding\n"
-            "(default 0), n batch (default 1), g groups (default 1), d dilation (D or\n"
-            "DHxDW, default 1).\n"
+            "default 1), crop PyTorch padding (P or PHxPW, default 0), op output_padding\n"
+            "(O or OHxOW, default 0), pads ONNX pads T,L,B,R (instead of crop), n batch\n"
+            "(default 1), g groups (default 1), d dilation (D or DHxDW, default 1),\n"
+            "layout nchw|nhwc|sscb (default nchw), weights iohw|ohwi|matlab (default iohw),\n"
+            "act none|relu|leaky_relu|clipped_relu|elu|sigmoid|tanh|gelu|swish (default\n"
+            "none), alpha its parameter (leaky_relu 0.01, elu 1; clipped_relu needs it),\n"
+            "dtype f32|f64 (this layer only in that dtype, whatever --dtype says).\n"
+            "A plan finds the entry when its desc has the same fields: the defaults are\n"
+            "tconv_desc_init's. scripts/onnx-to-spec.py writes the lines of an ONNX model.\n"
             "The cache is $TCONV_CACHE, else $XDG_CACHE_HOME/tconv/, else ~/.cache/tconv/.\n"
             "Exit status: 0 done; 1 a layer could not be planned or run, or a cache action\n"
             "failed; 2 a bad argument. See man tconv-tune.\n",
@@ -191,6 +212,10 @@ static void desc_of(const layer *l, tconv_dtype dt, tconv_desc *d)
     d->dilation_w = l->dw;
     d->groups = l->g;
     d->dtype = dt;
+    d->layout = l->layout;
+    d->weight_layout = l->weights;
+    d->activation = l->act;
+    d->activation_alpha = l->alpha;
 }
 
 /* The full desc of l, crops included: TCONV_OK, or the failing status with
@@ -198,18 +223,53 @@ static void desc_of(const layer *l, tconv_dtype dt, tconv_desc *d)
 static tconv_status layer_desc(const layer *l, tconv_dtype dt, tconv_desc *d)
 {
     desc_of(l, dt, d);
-    const int64_t pad[2] = {l->pad, l->pad}, op[2] = {l->op, l->op};
-    const tconv_status st = tconv_crop_pytorch(d, pad, op);
+    const int64_t pad[2] = {l->pad_h, l->pad_w}, op[2] = {l->op_h, l->op_w};
+    const tconv_status st =
+        l->have_pads ? tconv_crop_onnx_pads(d, l->pads, op) : tconv_crop_pytorch(d, pad, op);
     return st != TCONV_OK ? st : tconv_desc_check(d);
 }
 
+/* "1,2,1,2": 1 and the four values in [lo, hi], or 0. */
+static int parse_quad(const char *s, int64_t lo, int64_t hi, int64_t out[4])
+{
+    for (int i = 0; i < 4; i++) {
+        const size_t n = strcspn(s, ",");
+        char part[32];
+        if (n == 0 || n >= sizeof part || (i < 3) != (s[n] == ',')) return 0;
+        memcpy(part, s, n);
+        part[n] = '\0';
+        if (!parse_int(part, lo, hi, &out[i])) return 0;
+        s += n + (i < 3);
+    }
+    return 1;
+}
+
+/* The index of s (any case) in names[0..n), or -1. */
+static int lookup_name(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcasecmp(s, names[i])) return i;
+    return -1;
+}
+
+/* The SPEC names of tconv_layout, tconv_weight_layout and tconv_activation,
+ * in their enum order. */
+static const char *const layout_names[] = {"nchw", "nhwc", "sscb"};
+static const char *const weight_names[] = {"iohw", "ohwi", "matlab"};
+static const char *const act_names[] = {"none", "relu", "leaky_relu", "clipped_relu", "elu",
+                                        "sigmoid", "tanh", "gelu", "swish"};
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* Parses "c=512 f=256 k=4 ..." into *out. NULL, or a message (static
- * buffer) saying what is wrong. */
+ * buffer) saying what is wrong. Fields left out take tconv_desc_init's
+ * defaults (NCHW, IOHW weights, no activation), as a plan's desc does. */
 static const char *parse_spec(const char *spec, layer *out)
 {
-    static char why[256];
-    layer l = {.n = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .g = 1, .bias = 1};
-    int have_c = 0, have_f = 0, have_k = 0, have_h = 0, have_w = 0;
+    static char why[320];
+    layer l = {.n = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .g = 1, .bias = 1,
+               .layout = TCONV_NCHW, .weights = TCONV_W_IOHW, .act = TCONV_ACT_NONE};
+    int have_c = 0, have_f = 0, have_k = 0, have_h = 0, have_w = 0, have_crop = 0,
+        have_alpha = 0;
     const int64_t big = (int64_t)1 << 40;
     const char *s = spec;
     char compact[sizeof l.name] = "";
@@ -234,7 +294,7 @@ static const char *parse_spec(const char *spec, layer *out)
         }
         *eq = '\0';
         const char *key = tok, *val = eq + 1;
-        int ok;
+        int ok, i;
         if (!strcmp(key, "c")) ok = have_c = parse_int(val, 1, big, &l.c);
         else if (!strcmp(key, "f")) ok = have_f = parse_int(val, 1, big, &l.f);
         else if (!strcmp(key, "h")) ok = have_h = parse_int(val, 1, big, &l.h);
@@ -244,15 +304,43 @@ static const char *parse_spec(const char *spec, layer *out)
         else if (!strcmp(key, "k")) ok = have_k = parse_pair(val, 1, big, &l.kh, &l.kw);
         else if (!strcmp(key, "s")) ok = parse_pair(val, 1, big, &l.sh, &l.sw);
         else if (!strcmp(key, "d")) ok = parse_pair(val, 1, big, &l.dh, &l.dw);
-        else if (!strcmp(key, "crop")) ok = parse_int(val, 0, big, &l.pad);
-        else if (!strcmp(key, "op")) ok = parse_int(val, 0, big, &l.op);
-        else {
+        else if (!strcmp(key, "crop")) ok = have_crop = parse_pair(val, 0, big, &l.pad_h, &l.pad_w);
+        else if (!strcmp(key, "op")) ok = parse_pair(val, 0, big, &l.op_h, &l.op_w);
+        else if (!strcmp(key, "pads")) ok = l.have_pads = parse_quad(val, 0, big, l.pads);
+        else if (!strcmp(key, "layout")) {
+            ok = (i = lookup_name(val, layout_names, COUNT(layout_names))) >= 0;
+            if (ok) l.layout = (tconv_layout)i;
+        } else if (!strcmp(key, "weights")) {
+            ok = (i = lookup_name(val, weight_names, COUNT(weight_names))) >= 0;
+            if (ok) l.weights = (tconv_weight_layout)i;
+        } else if (!strcmp(key, "act")) {
+            ok = (i = lookup_name(val, act_names, COUNT(act_names))) >= 0;
+            if (ok) l.act = (tconv_activation)i;
+        } else if (!strcmp(key, "alpha")) {
+            char *end;
+            errno = 0;
+            l.alpha = strtod(val, &end);
+            ok = have_alpha = *val && !*end && !errno && isfinite(l.alpha);
+        } else if (!strcmp(key, "dtype")) {
+            ok = !strcmp(val, "f32") || !strcmp(val, "f64");
+            if (ok) l.dtypes = !strcmp(val, "f32") ? 1u : 2u;
+        } else {
             snprintf(why, sizeof why,
-                     "unknown field '%s' (known: c f k s crop op h w n g d)", key);
+                     "unknown field '%s' (known: c f k s crop op pads h w n g d layout weights act "
+                     "alpha dtype)",
+                     key);
             return why;
         }
         if (!ok) {
-            snprintf(why, sizeof why, "bad value '%s' for field '%s'", val, key);
+            const char *expected = "";
+            if (!strcmp(key, "layout")) expected = " (nchw, nhwc or sscb)";
+            else if (!strcmp(key, "weights")) expected = " (iohw, ohwi or matlab)";
+            else if (!strcmp(key, "act"))
+                expected = " (none, relu, leaky_relu, clipped_relu, elu, sigmoid, tanh, gelu or "
+                           "swish)";
+            else if (!strcmp(key, "pads")) expected = " (ONNX pads: top,left,bottom,right)";
+            else if (!strcmp(key, "dtype")) expected = " (f32 or f64)";
+            snprintf(why, sizeof why, "bad value '%s' for field '%s'%s", val, key, expected);
             return why;
         }
         const size_t used = strlen(compact);
@@ -265,6 +353,27 @@ static const char *parse_spec(const char *spec, layer *out)
                  missing);
         return why;
     }
+    if (have_crop && l.have_pads) {
+        snprintf(why, sizeof why,
+                 "give crop (PyTorch padding) or pads (ONNX pads), not both");
+        return why;
+    }
+    /* alpha: the parameter of leaky_relu (default 0.01), clipped_relu (its
+     * ceiling: required) and elu (default 1), as the Python package has it;
+     * the cache key leaves it out, so it only makes the run valid. */
+    const int has_param = l.act == TCONV_ACT_LEAKY_RELU || l.act == TCONV_ACT_CLIPPED_RELU ||
+                          l.act == TCONV_ACT_ELU;
+    if (have_alpha && !has_param) {
+        snprintf(why, sizeof why, "alpha is for act=leaky_relu, clipped_relu or elu, not act=%s",
+                 act_names[l.act]);
+        return why;
+    }
+    if (!have_alpha && l.act == TCONV_ACT_CLIPPED_RELU) {
+        snprintf(why, sizeof why, "act=clipped_relu needs alpha (its ceiling, e.g. alpha=6)");
+        return why;
+    }
+    if (!have_alpha)
+        l.alpha = l.act == TCONV_ACT_LEAKY_RELU ? 0.01 : l.act == TCONV_ACT_ELU ? 1.0 : 0.0;
     tconv_desc d;
     if (layer_desc(&l, TCONV_F32, &d) != TCONV_OK) {
         snprintf(why, sizeof why, "%s", tconv_last_error());
@@ -319,8 +428,10 @@ static void add_builtin(layer_list *list)
         const bench_layer *b = &bench_layers[i];
         layer l = {.n = b->batch, .c = b->channels, .h = b->in_h, .w = b->in_w,
                    .f = b->filters, .kh = b->kernel, .kw = b->kernel, .sh = b->stride,
-                   .sw = b->stride, .dh = 1, .dw = 1, .g = b->groups, .pad = b->padding,
-                   .op = b->out_pad, .bias = b->bias, .model = b->model};
+                   .sw = b->stride, .dh = 1, .dw = 1, .g = b->groups, .pad_h = b->padding,
+                   .pad_w = b->padding, .op_h = b->out_pad, .op_w = b->out_pad,
+                   .layout = TCONV_NCHW, .weights = TCONV_W_IOHW, .act = TCONV_ACT_NONE,
+                   .bias = b->bias, .model = b->model};
         snprintf(l.name, sizeof l.name, "%s", b->name);
         list_add(list, &l);
     }
@@ -933,7 +1044,15 @@ int main(int argc, char **argv)
     const unsigned tune_flag = exhaustive ? TCONV_TUNE_EXHAUSTIVE : TCONV_TUNE_MEASURE;
     /* A job is one pass of one layer in one dtype: a row of the table. */
     const size_t npass = (size_t)count_bits(passes);
-    const size_t jobs = list.n * (size_t)(want_f32 + want_f64) * npass;
+    /* A layer's dtype= overrides --dtype for it. */
+    const unsigned want = (want_f32 ? 1u : 0u) | (want_f64 ? 2u : 0u);
+    size_t jobs = 0;
+    unsigned any = 0;
+    for (size_t i = 0; i < list.n; i++) {
+        const unsigned m = list.v[i].dtypes ? list.v[i].dtypes : want;
+        jobs += (size_t)count_bits(m) * npass;
+        any |= m;
+    }
     result *res = calloc(jobs, sizeof *res);
     if (!res) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -948,7 +1067,7 @@ int main(int argc, char **argv)
                      pass_list[0] ? "+" : "", pass_names[pass]);
     fprintf(stderr, "%s: %zu layer%s x %s x %s on %s, %d thread%s, %s; cache %s\n", prog,
             list.n, list.n == 1 ? "" : "s",
-            want_f32 && want_f64 ? "f32+f64" : want_f32 ? "f32" : "f64", pass_list,
+            any == 3u ? "f32+f64" : any == 1u ? "f32" : "f64", pass_list,
             tconv_isa_name(tconv_get_isa()), tconv_get_num_threads(),
             tconv_get_num_threads() == 1 ? "" : "s",
             exhaustive ? "exhaustive" : "measure", tconv_cache_path()[0] ? tconv_cache_path() : "(none)");
@@ -957,9 +1076,9 @@ int main(int argc, char **argv)
     size_t done = 0;
     int rc = 0;
     for (int dti = 0; dti < 2 && rc == 0; dti++) {
-        if ((dti == 0 && !want_f32) || (dti == 1 && !want_f64)) continue;
         const tconv_dtype dt = dti == 0 ? TCONV_F32 : TCONV_F64;
         for (size_t i = 0; i < list.n && rc == 0; i++) {
+            if (!((list.v[i].dtypes ? list.v[i].dtypes : want) & (1u << dti))) continue;
             if (budget > 0.0) {
                 /* The library's budget bounds each pass a plan measures. */
                 const double left = budget - (now_s() - start);
@@ -967,7 +1086,7 @@ int main(int argc, char **argv)
                 if (!(per >= MIN_PLAN_BUDGET_S)) per = MIN_PLAN_BUDGET_S;
                 tconv_set_tune_budget(per);
             }
-            char what[160];
+            char what[sizeof list.v[i].name + 8];
             snprintf(what, sizeof what, "%s %s", list.v[i].name, dt == TCONV_F32 ? "f32" : "f64");
             progress(tty, start, done, jobs, what);
             result *r = &res[done];
