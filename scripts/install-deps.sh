@@ -8,9 +8,10 @@
 set -euo pipefail
 
 # cmake and groff-base: CI builds a CMake project against the installed package
-# and checks the manual pages (scripts/test.sh).
+# and checks the manual pages (scripts/test.sh); python3-onnx: the test of
+# scripts/onnx-to-spec.py on a real model (tests/meson.build).
 packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev libsleef-dev
-    libhwloc-dev cmake groff-base)
+    libhwloc-dev cmake groff-base python3-onnx)
 [ $# -gt 0 ] && packages=("$@")
 
 missing=()

@@ -25,7 +25,7 @@ inference could not find, a dtype tconv does not run) becomes a `# skipped`
 line saying why, and the same reason goes to stderr. Exit status: 0 when at
 least one node was converted; 1 when none was, or the model cannot be read;
 2 for bad arguments (an --input naming no input of the model too) or a
-missing `onnx` package (pip install onnx).
+missing `onnx` package (Debian python3-onnx, or pip install onnx).
 
 The conversion itself (node_spec and the functions it calls) takes plain
 Python values, so it runs, and is tested, without the onnx package
@@ -205,7 +205,8 @@ def _load_onnx():
         import onnx.shape_inference  # noqa: F401
     except ImportError as e:
         sys.stderr.write(f"onnx-to-spec.py: the Python package 'onnx' is missing ({e}).\n"
-                         "It is on the Python package index, not in Debian: e.g.\n"
+                         "Install Debian's python3-onnx (and run /usr/bin/python3), or from the\n"
+                         "Python package index, e.g.\n"
                          "  python3 -m venv --system-site-packages ~/venv-onnx && "
                          "~/venv-onnx/bin/pip install onnx\n"
                          "  ~/venv-onnx/bin/python scripts/onnx-to-spec.py MODEL.onnx\n")

@@ -171,7 +171,7 @@ def build_model(onnx, path):
         nodes, "tiny",
         [h.make_tensor_value_info("X", TP.FLOAT, ["N", 8, 6, 6]),
          h.make_tensor_value_info("Z", TP.FLOAT, [1, 2, 2, 2, 2])],
-        [h.make_tensor_value_info("Y3", TP.FLOAT, ["N", 4, 26, 27]),
+        [h.make_tensor_value_info("Y3", TP.FLOAT, ["N", 2, 26, 27]),
          h.make_tensor_value_info("Y4", TP.FLOAT, [1, 2, 3, 3, 3])],
         [weights("W1", [8, 4, 3, 3]), weights("W2", [4, 2, 4, 4]), weights("W3", [4, 2, 3, 3]),
          weights("W4", [2, 2, 2, 2, 2])])
