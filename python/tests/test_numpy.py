@@ -308,4 +308,7 @@ def test_plan_set_weights_serves_forward_without_weights():
     plan.forward(x, w, b, y)
     plan.set_weights(w, b)
     plan.forward(x, None, None, y_packed)
-    assert np.array_equal(y, y_packed)
+    # Few pixels: weights given per call stream (kernels/wstream.h), kept
+    # ones run the packed forward driver; the sums run in other orders.
+    assert "weights per call: wstream" in plan.info
+    np.testing.assert_allclose(y_packed, y, rtol=0, atol=1e-5 * np.abs(y).max())
