@@ -255,15 +255,16 @@ static void use_fresh_cache(void)
     cr_assert_eq(setenv("TCONV_CACHE", path, 1), 0);
 }
 
-/* Layers that take the forward gather (CHANNELS and PIXELS tiles) and
- * scatter modes and the backward-weights GEMM, rows and packing drivers,
- * on two threads (per-thread scratch). */
+/* Layers that take weight streaming, the forward gather (CHANNELS and
+ * PIXELS tiles) and scatter modes and the backward-weights GEMM, rows and
+ * packing drivers, on two threads (per-thread scratch). */
 Test(alloc_fail, every_allocation_of_plans_and_passes)
 {
     use_fresh_cache();
     cr_assert_eq(tconv_set_num_threads(2), TCONV_OK);
     const tconv_desc descs[] = {
-        desc_of(2, 16, 24, 4, 4, 2, 1, TCONV_NCHW),  /* DCGAN-like */
+        desc_of(2, 16, 24, 4, 4, 2, 1, TCONV_NCHW),  /* 32 pixels: weight streaming */
+        desc_of(2, 16, 24, 8, 4, 2, 1, TCONV_NCHW),  /* DCGAN-like, 128 pixels: the drivers */
         desc_of(1, 32, 3, 6, 5, 2, 1, TCONV_NHWC),   /* few filters: scatter, rows */
         desc_of(2, 8, 8, 5, 3, 3, 2, TCONV_SSCB),    /* grouped, k = s */
         desc_of(1, 2, 1, 17, 9, 3, 1, TCONV_NCHW),   /* one filter: PIXELS tiles */
@@ -289,6 +290,7 @@ Test(alloc_fail, passes_allocate_nothing_after_their_first_call)
     cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
     const tconv_desc descs[] = {
         desc_of(2, 16, 24, 4, 4, 2, 1, TCONV_NCHW),
+        desc_of(2, 16, 24, 8, 4, 2, 1, TCONV_NCHW),
         desc_of(1, 32, 3, 6, 5, 2, 1, TCONV_NHWC),
         desc_of(2, 8, 8, 5, 3, 3, 2, TCONV_SSCB),
         desc_of(1, 2, 1, 17, 9, 3, 1, TCONV_NCHW),
