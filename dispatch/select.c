@@ -199,8 +199,14 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
          * run DCGAN 64->3 3.6x faster than the scalar CHANNELS tiles, px8x4
          * at 17 GFLOP/s in f32, but with their factor raised they take
          * every channel-heavy layer too, unmeasured: left at 1 for now.) */
+        /* A filled lane's share grows with NR (more FMAs per loaded input
+         * vector) up to 4; NR = 3 tiles (px64x3, px32x3) run at 0.89-0.92
+         * of an NR = 4 tile's rate a filled lane (AMD EPYC, pix2pix 128->3
+         * and DCGAN 64->3 in NCHW, 2026-12-06), where a straight line
+         * between NR = 1 and 4 would say 0.78. */
         const double width = isa == TCONV_ISA_AVX512 || isa == TCONV_ISA_SCALAR ? 1.0 : 1.35;
-        const double per_lane = width * (0.06 + 0.39 * (double)(k->nr < 4 ? k->nr : 4) / 4.0);
+        const double nr_share = k->nr >= 4 ? 1.0 : k->nr == 3 ? 0.9 : (double)k->nr / 4.0;
+        const double per_lane = width * (0.06 + 0.39 * nr_share);
         const double eff = per_lane * channels * tconv_tile_fill(p->in_w, k->mr);
         return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_PIXELS, 0));
     }

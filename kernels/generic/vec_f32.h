@@ -14,6 +14,9 @@ static inline float vzero(void) { return 0; }
 static inline float vload(const float *p) { return *p; }
 static inline float vloadu(const float *p) { return *p; }
 static inline float vbroadcast(const float *p) { return *p; }
+/* A register hint for the vector ISAs (see fwd_pixels.inc); nothing for
+ * scalar code. */
+static inline void vkeep(float *v) { (void)v; }
 /* acc + a * b (two roundings unless the compiler contracts it: fma() from
  * <math.h> would be a slow library call on targets without an FMA unit). */
 static inline float vadd(float a, float b) { return a + b; }

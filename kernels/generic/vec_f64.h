@@ -14,6 +14,9 @@ static inline double vzero(void) { return 0; }
 static inline double vload(const double *p) { return *p; }
 static inline double vloadu(const double *p) { return *p; }
 static inline double vbroadcast(const double *p) { return *p; }
+/* A register hint for the vector ISAs (see fwd_pixels.inc); nothing for
+ * scalar code. */
+static inline void vkeep(double *v) { (void)v; }
 /* acc + a * b (two roundings unless the compiler contracts it: fma() from
  * <math.h> would be a slow library call on targets without an FMA unit). */
 static inline double vadd(double a, double b) { return a + b; }

@@ -15,6 +15,10 @@ static inline float64x2_t vzero(void) { return vdupq_n_f64(0.0); }
 static inline float64x2_t vload(const double *p) { return vld1q_f64(p); }
 static inline float64x2_t vloadu(const double *p) { return vld1q_f64(p); }
 static inline float64x2_t vbroadcast(const double *p) { return vld1q_dup_f64(p); }
+/* Keeps v in a register: the compiler may not fold its load into the
+ * instructions that use it (it does when they are few, and then reloads
+ * it for each of them; see fwd_pixels.inc). Emits nothing. */
+static inline void vkeep(float64x2_t *v) { __asm__("" : "+w"(*v)); }
 /* acc + a * b, one rounding. */
 static inline float64x2_t vadd(float64x2_t a, float64x2_t b) { return vaddq_f64(a, b); }
 static inline float64x2_t vfma(float64x2_t acc, float64x2_t a, float64x2_t b)

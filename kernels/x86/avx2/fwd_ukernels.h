@@ -12,6 +12,7 @@ TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_4x24_avx2); /* rows not whole lines: n
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_12x8_avx2); /* rows not whole lines: no _nt */
 TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_1x32_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x4_avx2);
+TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x3_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x8_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x2_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x1_avx2);

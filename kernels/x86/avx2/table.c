@@ -12,6 +12,7 @@ static const tconv_fwd_ukernel entries[] = {
     {"f32_fwd_12x8_avx2", TCONV_F32, TCONV_UK_CHANNELS, 12, 8, tconv_f32_fwd_12x8_avx2, NULL, NULL, NULL},
     {"f32_fwd_1x32_avx2", TCONV_F32, TCONV_UK_CHANNELS, 1, 32, tconv_f32_fwd_1x32_avx2, NULL, NULL, tconv_f32_fwd_1x32_avx2_nt},
     {"f32_fwd_px16x4_avx2", TCONV_F32, TCONV_UK_PIXELS, 16, 4, NULL, tconv_f32_fwd_px16x4_avx2, NULL, NULL},
+    {"f32_fwd_px16x3_avx2", TCONV_F32, TCONV_UK_PIXELS, 16, 3, NULL, tconv_f32_fwd_px16x3_avx2, NULL, NULL},
     {"f32_fwd_px8x8_avx2", TCONV_F32, TCONV_UK_PIXELS, 8, 8, NULL, tconv_f32_fwd_px8x8_avx2, NULL, NULL},
     {"f32_fwd_px32x2_avx2", TCONV_F32, TCONV_UK_PIXELS, 32, 2, NULL, tconv_f32_fwd_px32x2_avx2, NULL, NULL},
     {"f32_fwd_px32x1_avx2", TCONV_F32, TCONV_UK_PIXELS, 32, 1, NULL, tconv_f32_fwd_px32x1_avx2, NULL, NULL},

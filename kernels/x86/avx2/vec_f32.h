@@ -16,6 +16,10 @@ static inline __m256 vzero(void) { return _mm256_setzero_ps(); }
 static inline __m256 vload(const float *p) { return _mm256_load_ps(p); }
 static inline __m256 vloadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline __m256 vbroadcast(const float *p) { return _mm256_broadcast_ss(p); }
+/* Keeps v in a register: the compiler may not fold its load into the
+ * instructions that use it (it does when they are few, and then reloads
+ * it for each of them; see fwd_pixels.inc). Emits nothing. */
+static inline void vkeep(__m256 *v) { __asm__("" : "+x"(*v)); }
 /* acc + a * b, one rounding. */
 static inline __m256 vadd(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 static inline __m256 vfma(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }

@@ -16,6 +16,10 @@ static inline __m256d vzero(void) { return _mm256_setzero_pd(); }
 static inline __m256d vload(const double *p) { return _mm256_load_pd(p); }
 static inline __m256d vloadu(const double *p) { return _mm256_loadu_pd(p); }
 static inline __m256d vbroadcast(const double *p) { return _mm256_broadcast_sd(p); }
+/* Keeps v in a register: the compiler may not fold its load into the
+ * instructions that use it (it does when they are few, and then reloads
+ * it for each of them; see fwd_pixels.inc). Emits nothing. */
+static inline void vkeep(__m256d *v) { __asm__("" : "+x"(*v)); }
 /* acc + a * b, one rounding. */
 static inline __m256d vadd(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
 static inline __m256d vfma(__m256d acc, __m256d a, __m256d b) { return _mm256_fmadd_pd(a, b, acc); }

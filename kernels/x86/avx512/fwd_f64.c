@@ -29,6 +29,18 @@
 #define UK_FN tconv_f64_fwd_px16x4_avx512
 #include "kernels/template/fwd_pixels.inc"
 
+/* PIXELS 32 and 16 pixels x 3 channels: 12 and 6 accumulators; for RGB
+ * outputs (the f32 tiles px64x3 and px32x3 in f64 vectors). */
+#define MR 32
+#define NR 3
+#define UK_FN tconv_f64_fwd_px32x3_avx512
+#include "kernels/template/fwd_pixels.inc"
+
+#define MR 16
+#define NR 3
+#define UK_FN tconv_f64_fwd_px16x3_avx512
+#include "kernels/template/fwd_pixels.inc"
+
 /* PIXELS 8 pixels x 8 channels: 8 accumulators + 1 input vector. */
 #define MR 8
 #define NR 8

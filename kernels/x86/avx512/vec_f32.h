@@ -16,6 +16,10 @@ static inline __m512 vzero(void) { return _mm512_setzero_ps(); }
 static inline __m512 vload(const float *p) { return _mm512_load_ps(p); }
 static inline __m512 vloadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline __m512 vbroadcast(const float *p) { return _mm512_set1_ps(*p); }
+/* Keeps v in a register: the compiler may not fold its load into the
+ * instructions that use it (it does when they are few, and then reloads
+ * it for each of them; see fwd_pixels.inc). Emits nothing. */
+static inline void vkeep(__m512 *v) { __asm__("" : "+v"(*v)); }
 /* acc + a * b, one rounding. */
 static inline __m512 vadd(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
 static inline __m512 vfma(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }

@@ -16,6 +16,10 @@ static inline __m512d vzero(void) { return _mm512_setzero_pd(); }
 static inline __m512d vload(const double *p) { return _mm512_load_pd(p); }
 static inline __m512d vloadu(const double *p) { return _mm512_loadu_pd(p); }
 static inline __m512d vbroadcast(const double *p) { return _mm512_set1_pd(*p); }
+/* Keeps v in a register: the compiler may not fold its load into the
+ * instructions that use it (it does when they are few, and then reloads
+ * it for each of them; see fwd_pixels.inc). Emits nothing. */
+static inline void vkeep(__m512d *v) { __asm__("" : "+v"(*v)); }
 /* acc + a * b, one rounding. */
 static inline __m512d vadd(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
 static inline __m512d vfma(__m512d acc, __m512d a, __m512d b) { return _mm512_fmadd_pd(a, b, acc); }
