@@ -36,6 +36,7 @@
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
+#include "kernels/transpose.h"
 
 
 static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
@@ -273,9 +274,9 @@ static void copy_x(void *arg, int64_t begin, int64_t end)
      * all channels stays in cache), not once per channel. */
     for (int64_t n = begin; n < end; n++)
         for (int64_t h = 0; h < p->in_h; h++)
-            for (int64_t c = 0; c < p->channels; c++)
-                tconv_copy_run(es, dst + (n * r->xn + h * r->xh + c * r->xc) * es, r->xw,
-                               r->x + tconv_x_index(p, n, c, h, 0) * es, p->x.w, p->in_w);
+            tconv_copy_runs(es, dst + (n * r->xn + h * r->xh) * es, r->xc, r->xw,
+                            r->x + tconv_x_index(p, n, 0, h, 0) * es, p->x.c, p->x.w, p->in_w,
+                            p->channels);
 }
 
 /* The tiles [begin, end) of the flat (group, filter block, tap, channel

@@ -24,6 +24,7 @@
 #include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/scratch.h"
+#include "kernels/transpose.h"
 
 struct tconv_bwd_wgemm {
     tconv_problem p;
@@ -237,9 +238,8 @@ static void copy_images(const run_ctx *r, int64_t begin, int64_t end, int dy)
     char *dst = dy ? r->dycopy : r->xcopy;
     for (int64_t n = begin; n < end; n++)
         for (int64_t row = 0; row < h; row++)
-            for (int64_t ch = 0; ch < c; ch++)
-                tconv_copy_run(es, dst + (((n * h + row) * w) * c + ch) * es, c,
-                               src + (n * st.n + row * st.h + ch * st.c) * es, st.w, w);
+            tconv_copy_runs(es, dst + ((n * h + row) * w) * c * es, 1, c,
+                            src + (n * st.n + row * st.h) * es, st.c, st.w, w, c);
 }
 static void copy_x(void *arg, int64_t begin, int64_t end) { copy_images(arg, begin, end, 0); }
 static void copy_dy(void *arg, int64_t begin, int64_t end) { copy_images(arg, begin, end, 1); }

@@ -13,6 +13,7 @@
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
 #include "kernels/scratch.h"
+#include "kernels/transpose.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
 #define TCONV_FWD_MAX_TILE 64

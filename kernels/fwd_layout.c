@@ -61,6 +61,34 @@ static void pad_planes(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* The same form from a channel-innermost x (NHWC), by padded rows [begin,
+ * end) of the flat (image, padded row) range: the row of every channel
+ * plane at once, so that x is transposed a row at a time (tconv_copy_runs)
+ * rather than walked once per channel. (Plane by plane stays the way for a
+ * planar x: each plane's rows are then one stream.) */
+static void pad_plane_rows(void *arg, int64_t begin, int64_t end)
+{
+    const layout_job *j = arg;
+    const tconv_fwd_driver *d = j->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, C = p->channels, W = p->in_w, plane = d->hp * d->wp;
+    const int64_t right = d->wp - W - d->pad_w; /* padding columns right of the image */
+    for (int64_t nu = begin; nu < end; nu++) {
+        const int64_t n = nu / d->hp, u = nu % d->hp, h = u - d->pad_h;
+        char *row = j->dst + (n * C * plane + u * d->wp) * es; /* channel 0's */
+        if (h < 0 || h >= p->in_h) {
+            for (int64_t c = 0; c < C; c++) zero_run(d, row + c * plane * es, d->wp);
+            continue;
+        }
+        for (int64_t c = 0; c < C; c++) {
+            zero_run(d, row + c * plane * es, d->pad_w);
+            zero_run(d, row + (c * plane + d->pad_w + W) * es, right);
+        }
+        tconv_copy_runs(es, row + d->pad_w * es, plane, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es,
+                        p->x.c, p->x.w, W, C);
+    }
+}
+
 /* Images [begin, end), padded into the NHWC [N][hp][wp][C] form (CHANNELS
  * family). */
 static void pad_images(void *arg, int64_t begin, int64_t end)
@@ -80,9 +108,8 @@ static void pad_images(void *arg, int64_t begin, int64_t end)
             if (p->x.c == 1 && p->x.w == C) /* NHWC: the row is one run */
                 copy_run(d, pixels, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
             else /* one run per channel, along the row */
-                for (int64_t c = 0; c < C; c++)
-                    copy_run(d, pixels + c * es, C, j->src + tconv_x_index(p, n, c, h, 0) * es,
-                             p->x.w, W);
+                tconv_copy_runs(es, pixels, 1, C, j->src + tconv_x_index(p, n, 0, h, 0) * es,
+                                p->x.c, p->x.w, W, C);
             zero_run(d, row + (d->pad_w + W) * C * es, right * C);
         }
         zero_run(d, image + (d->pad_h + p->in_h) * d->wp * C * es,
@@ -99,7 +126,10 @@ void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp)
 {
     layout_job j = {d, x, xp};
     if (d->uk->family == TCONV_UK_PIXELS)
-        tconv_parallel_ranges(d->p.batch * d->p.channels, 1, pad_planes, &j);
+        if (d->p.x.w == 1)
+            tconv_parallel_ranges(d->p.batch * d->p.channels, 1, pad_planes, &j);
+        else
+            tconv_parallel_ranges(d->p.batch * d->hp, 1, pad_plane_rows, &j);
     else
         tconv_parallel_ranges(d->p.batch, 1, pad_images, &j);
 }
@@ -114,9 +144,8 @@ static void unpack_rows(void *arg, int64_t begin, int64_t end)
     for (int64_t nh = begin; nh < end; nh++) {
         const int64_t n = nh / p->out_h, h = nh % p->out_h;
         const char *row = j->src + nh * p->out_w * F * es;
-        for (int64_t f = 0; f < F; f++)
-            copy_run(d, j->dst + tconv_y_index(p, n, f, h, 0) * es, p->y.w, row + f * es, F,
-                     p->out_w);
+        tconv_copy_runs(es, j->dst + tconv_y_index(p, n, 0, h, 0) * es, p->y.c, p->y.w, row, 1, F,
+                        p->out_w, F);
     }
 }
 
