@@ -1,5 +1,6 @@
 #include "dispatch/select.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,8 +99,9 @@ static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
  * efficiency: the kernel's share of the peak while it runs (tile fill, L1
  *             fit, loads per FMA, the family's own factor);
  * edge:       what does not scale with the FMAs: re-laying x for the kernel
- *             family (layout_cycles) and, in the scatter mode, adding each
- *             result to y.
+ *             family (layout_cycles), converting the gather CHANNELS
+ *             tiles' NHWC output to y's layout (unpack_cycles) and, in the
+ *             scatter mode, adding each result to y.
  *
  * Calibrated on the 2-vCPU Xeon of "Performance" (AVX-512, two zmm FMA
  * ports: 32 f32 lanes a cycle, 215 GFLOP/s; 48 KiB L1d, 2 MiB L2), single
@@ -114,10 +116,18 @@ static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
  *     kernel at ~0.8 of the peak with 8x32's 0.63 loads per FMA in f32,
  *     ~0.77 with f64's 14x16 (0.57);
  *   - re-laying x (NCHW -> NHWC for CHANNELS tiles, NHWC -> planar for
- *     PIXELS tiles): 2-3 cycles an element while x fits in L2, growing
- *     about in proportion beyond (pix2pix 128->3, 8 MiB: 5.5-8 cycles in
- *     f32 for CHANNELS tiles, ~20 for PIXELS tiles; 16 MiB in f64: 16-18);
- *     a plain padded copy ~0.3 of that;
+ *     PIXELS tiles) was 2-3 cycles an element while x fit in L2 and grew
+ *     in proportion beyond (5.5-8 in f32 on pix2pix 128->3, ~20 for
+ *     PIXELS tiles): the edges then copied one channel at a time. Since
+ *     they transpose in tiles (kernels/transpose.h, 2026-12-06, AMD EPYC)
+ *     it is ~0.5 a cycle in L2 and ~1-2 beyond (transpose_cycles), and
+ *     the CHANNELS tiles' NHWC output converted to NCHW, which the model
+ *     left out, counts too (unpack_cycles); so does scatter's adding into
+ *     NCHW planes (~10 cycles more a result). With these, DCGAN 64->3 in
+ *     NHWC moved from scatter to PIXELS tiles (0.136 -> 0.085 ms; f64
+ *     0.187 -> 0.163), U-Net 128->64 in NCHW from PIXELS to CHANNELS
+ *     tiles (48.7 -> 41 ms; under the AVX2 cap 77 -> 41), and f64 ENet
+ *     16->16 in NCHW the other way (3.5 -> 1.6 ms);
  *   - PIXELS tiles in NCHW: DCGAN 64->3 runs px32x4 at 64 GFLOP/s (0.30 of
  *     the peak), pix2pix 128->3 at 45, FSRCNN px64x1 at 26: after the copy,
  *     0.43-0.48 of the peak a filled lane with NR = 4, 0.15 with NR = 1.
@@ -141,21 +151,44 @@ static double fma_lanes(tconv_isa isa, tconv_dtype t)
     return 2.0 * (double)lanes(isa, t) * zmm_split;
 }
 
-/* Cycles per element of x to bring it into the form kernel family fam
- * reads (fwd_layout.c): none for CHANNELS tiles reading a dense NHWC x in
- * place (scatter mode, or gather with no padding), a padded copy when the
- * layout already matches (channel-innermost for CHANNELS, rows of one
- * channel for PIXELS), else a transposition: ~2 cycles while x fits in L2,
- * in proportion to its size beyond (capped at 8x), measured above. */
-static double layout_cycles(const tconv_problem *p, tconv_uk_family fam, int in_place)
+/* Cycles per element of a tensor of `bytes` transposed between NCHW and a
+ * channel-innermost form (kernels/transpose.h): ~0.5 while it fits in L2,
+ * growing with the square root of its size beyond, up to 2 (AMD EPYC with
+ * 1 MiB of L2, 2026-12-06: DCGAN 64->3's x, 256 KiB, 0.4-0.5 cycles;
+ * ENet 16 -> 16's y, 4 MiB, ~1; ENet 16 -> 19's y, 20 MiB, ~2). */
+static double transpose_cycles(double bytes)
 {
     const double l2 = (double)tconv_topology_get()->l2_bytes;
-    const double bytes = (double)p->x_elems * (double)tconv_dtype_size(p->dtype);
-    const double ratio = bytes <= l2 ? 1.0 : bytes >= 8.0 * l2 ? 8.0 : bytes / l2;
-    const double relayout = 2.5 * ratio;
+    const double growth = bytes <= l2 ? 1.0 : sqrt(bytes / l2);
+    return 0.5 * (growth < 4.0 ? growth : 4.0);
+}
+
+/* Cycles per element of x to bring it into the form kernel family fam
+ * reads (fwd_layout.c): none for CHANNELS tiles reading a dense NHWC x in
+ * place (scatter mode, or gather with no padding), a padded copy (~0.3 of
+ * a transposition) when the layout already matches (channel-innermost for
+ * CHANNELS, rows of one channel for PIXELS), else a transposition. */
+static double layout_cycles(const tconv_problem *p, tconv_uk_family fam, int in_place)
+{
+    const double relayout =
+        transpose_cycles((double)p->x_elems * (double)tconv_dtype_size(p->dtype));
     const int matches = fam == TCONV_UK_CHANNELS ? p->x.c == 1 : p->x.w == 1;
     if (!matches) return relayout;
     return in_place ? 0.0 : 0.3 * relayout;
+}
+
+/* Cycles per input pixel and group of converting the gather CHANNELS
+ * tiles' NHWC output to y's layout (fwd_layout.c): none when y is
+ * channel-innermost, else Fg x (outputs per input pixel) transposed
+ * elements. ENet's 16 -> 19 full conv writes 76 outputs per input pixel of
+ * 16 channels: its output conversion, not its input's, is what makes its
+ * CHANNELS tiles slower than PIXELS tiles in NCHW. */
+static double unpack_cycles(const tconv_problem *p)
+{
+    if (p->y.c == 1) return 0.0;
+    const double per_pixel = (double)p->fg * (double)(p->out_h * p->out_w) /
+                             (double)(p->in_h * p->in_w);
+    return per_pixel * transpose_cycles((double)p->y_elems * (double)tconv_dtype_size(p->dtype));
 }
 
 static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
@@ -183,7 +216,13 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
                            tconv_tile_fill(images, k->mr) * l1_fit(k, p) * load_bound(k, lanes_);
         const double useful = (double)ncols * (double)p->cg / L;
         const double computed = (double)(nblocks * k->nr) * (double)p->cg / L;
-        const double edge = 1.5 * (double)ncols + 12.0 * runs +
+        /* Adding into a y that is not channel-innermost (NCHW), the
+         * filters of a tap land in different planes: ~10 cycles more a
+         * result (pix2pix 128->3, AMD EPYC: scatter 3.4 ms in NHWC, 7.2 in
+         * NCHW, f32; 6.5 and 9.4-10.7 in f64). One filter's taps along a
+         * row (Fg = 1) stay a run in any layout. */
+        const double planes = p->y.c != 1 && p->fg > 1 ? 10.0 * (double)ncols : 0.0;
+        const double edge = 1.5 * (double)ncols + 12.0 * runs + planes +
                             (double)p->cg * layout_cycles(p, TCONV_UK_CHANNELS, 1);
         return useful / (computed / eff + edge);
     }
@@ -218,8 +257,8 @@ static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fw
     const int in_place = (p->k_h - 1) * p->dil_h < p->stride_h && (p->k_w - 1) * p->dil_w < p->stride_w;
     const double eff =
         0.95 * channels * tconv_tile_fill(pixels, k->mr) * load_bound(k, lanes_) * l1_fit(k, p);
-    return useful /
-           (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_CHANNELS, in_place));
+    return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_CHANNELS, in_place) +
+                     unpack_cycles(p));
 }
 
 /* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
