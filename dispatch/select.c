@@ -471,7 +471,11 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
 }
 
 /* Every kernel a backward plan for p may run, with its score (lower-ISA
- * tables compete with their CHANNELS and GEMM tiles, not PIXELS ones). */
+ * tables compete with their CHANNELS and GEMM tiles, not PIXELS ones, and
+ * in backward-data only: on an AMD EPYC, where ymm tiles run at the zmm
+ * rate, the AVX2 tiles this model picked for backward-weights were slower,
+ * ENet 16->19 16.9 ms against 9.4 for the AVX-512 GEMM tile, FCN-32s 64
+ * against 58; the model does not see what costs them there). */
 static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, tconv_pass pass,
                          const tconv_fwd_ukernel **out, double *scores, int max)
 {
@@ -481,6 +485,7 @@ static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, t
         for (int i = 0; t && i < t->count && count < max; i++) {
             const tconv_fwd_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || (a > 0 && k->family == TCONV_UK_PIXELS)) continue;
+            if (a > 0 && pass == TCONV_PASS_BWD_WEIGHTS) continue;
             const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype)) * isa_rate(isas[0], isas[a]);
             if (s <= 0.0) continue;
             out[count] = k;
