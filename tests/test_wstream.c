@@ -180,6 +180,61 @@ Test(wstream, same_bits_for_every_thread_count)
     unsetenv("TCONV_WSTREAM");
 }
 
+/* A few pixels (1, 2 or 4 in the batch; DCGAN's latent layer is 1):
+ * backward-data as dot products of weight rows and gathered columns where a
+ * tile's columns would be mostly empty (always at 1 pixel), against the
+ * reference in every layout, weight layout and dtype, with groups, and the
+ * same bits on 1 and 2 threads. */
+Test(wstream, few_pixels_as_dot_products)
+{
+    cr_assert_eq(setenv("TCONV_WSTREAM", "on", 1), 0);
+    const tconv_layout layouts[] = {TCONV_NCHW, TCONV_NHWC, TCONV_SSCB};
+    const tconv_weight_layout wls[] = {TCONV_W_IOHW, TCONV_W_MATLAB};
+    const tconv_dtype dtypes[] = {TCONV_F32, TCONV_F64};
+    const int64_t sizes[3][3] = {{1, 1, 1}, {2, 1, 1}, {1, 2, 2}}; /* batch, h, w */
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 2; c++)
+                for (int z = 0; z < 3; z++)
+                    for (int64_t groups = 1; groups <= 2; groups++) {
+                        tconv_desc d;
+                        tconv_desc_init(&d);
+                        d.layout = layouts[a];
+                        d.weight_layout = wls[b];
+                        d.dtype = dtypes[c];
+                        d.batch = sizes[z][0];
+                        d.in_h = sizes[z][1];
+                        d.in_w = sizes[z][2];
+                        d.groups = groups;
+                        d.channels = 7 * groups;
+                        d.filters = 37 * groups;
+                        d.filter_h = d.filter_w = 4;
+                        if (tconv_desc_check(&d) != TCONV_OK) continue; /* e.g. MATLAB weights with groups */
+                        const tu_shape s = tu_shape_of(&d);
+                        inputs in = random_inputs(&d, 11 + (uint64_t)(a * 100 + b * 10 + c + z * 1000));
+                        char info[1024], what[512];
+                        passes one = run_all(&d, 0, 1, in.x, in.w, in.bias, in.dy, info, sizeof info);
+                        passes two = run_all(&d, 0, 2, in.x, in.w, in.bias, in.dy, NULL, 0);
+                        passes ref = run_all(&d, TCONV_PLAN_REFERENCE, 1, in.x, in.w, in.bias, in.dy,
+                                             NULL, 0);
+                        tu_describe(&d, what, sizeof what);
+                        cr_assert(strstr(info, "bwd_data wstream") != NULL, "%s: %s", what, info);
+                        if (d.batch * d.in_h * d.in_w == 1)
+                            cr_assert(strstr(info, "/ dot /") != NULL, "%s: no dot products: %s",
+                                      what, info);
+                        const double e = tu_max_rel_diff(one.dx, ref.dx, tu_x_elems(&s));
+                        cr_assert(e <= tu_tolerance(d.dtype), "%s: dx differs from the reference by %g (%s)",
+                                  what, e, info);
+                        cr_assert(memcmp(one.dx, two.dx, (size_t)tu_x_elems(&s) * sizeof(double)) == 0,
+                                  "%s: dx differs on 2 threads", what);
+                        free_passes(&one);
+                        free_passes(&two);
+                        free_passes(&ref);
+                        free_inputs(&in);
+                    }
+    unsetenv("TCONV_WSTREAM");
+}
+
 /* The plan's info for a DCGAN-like layer: C -> F, k4 s2 pad 1, size x size
  * input, batch 1, weights in wl. */
 static void info_of(int64_t c, int64_t f, int64_t size, tconv_weight_layout wl, char *info,
