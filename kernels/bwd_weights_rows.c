@@ -216,13 +216,13 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
     int64_t row0, nrows;
-    char *temp; /* a later chunk's tile, added in after */
+    char *temp; /* unused here: later chunks add in the tiles themselves */
     tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, &temp);
     if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
         atomic_store(&((run_ctx *)r)->failed, 1);
         return;
     }
-    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64)));
+    char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64))) = {0}; /* rows past the block: read back by later chunks */
     const void *xrow[TCONV_BWD_MAX_TILE];
     void *yrow[TCONV_BWD_MAX_TILE];
     int64_t prev = -1;
@@ -248,11 +248,10 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
             const int64_t m = row / p->k_w, kw = row % p->k_w;
             const int64_t rw = kw * p->dil_w % p->stride_w, q0 = kw * p->dil_w / p->stride_w;
             xrow[i] = planes + ((m * p->stride_w + rw) * d->plane + q0) * es;
-            yrow[i] = i >= m_rows ? dummy : first ? acc + i * d->cgp * es : temp + i * nr * es;
+            yrow[i] = i >= m_rows ? dummy : acc + i * d->cgp * es;
         }
-        d->uk->channels(nr, nrows, list, p->in_w, xrow, zeros, yrow);
-        if (first) continue;
-        tconv_bwd_add_tile(es, acc, d->cgp, temp, nr, m_rows);
+        /* a later chunk starts from the accumulator (see bwd_weights.c) */
+        d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? zeros : NULL, yrow);
     }
 }
 
