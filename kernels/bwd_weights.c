@@ -319,8 +319,11 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
         char *acc = r->acc + (((g * d->taps + t) * p->cg + c0) * d->fgp + b * nr) * es;
         const char *xbase = r->xs + (g * p->cg + c0) * r->xc * es;
         if (d->pixels) {
+            /* PIXELS tiles always start from the bias: a later chunk's
+             * tile goes to a temporary, added in after */
             d->uk->pixels(m, nr, nrows, list, p->in_w, r->xw, xbase, zero_bias,
                           first ? acc : temp, first ? d->fgp : nr, 1);
+            if (!first) tconv_bwd_add_tile(es, acc, d->fgp, temp, nr, m);
         } else {
             /* A later chunk's tile starts from what the earlier ones left in
              * the accumulator (no bias: the tile loads it), rather than
@@ -332,10 +335,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
                 yrow[i] = i >= m ? dummy : acc + i * d->fgp * es;
             }
             d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? zero_bias : NULL, yrow);
-            continue;
         }
-        if (first) continue;
-        tconv_bwd_add_tile(es, acc, d->fgp, temp, nr, m);
     }
 }
 

@@ -41,16 +41,16 @@ static inline void tconv_bwd_chunk_range(int64_t chunk, int64_t chunk_rows, int6
 
 /* What a task of chunk `chunk` works with: the chunk's input rows [*row0,
  * *row0 + *nrows) of the batch's `rows`, and this thread's scratch, a tap
- * list of chunk_rows entries (returned) followed by one tile (*temp) that a
- * later chunk stores before adding it in. NULL when the thread has no
- * scratch. */
+ * list of chunk_rows entries (returned) followed by one tile (*temp, when
+ * temp is not NULL) that a later chunk stores before adding it in. NULL
+ * when the thread has no scratch. */
 static inline tconv_uk_tap *tconv_bwd_chunk_scratch(int64_t chunk, int64_t chunk_rows, int64_t rows,
                                                     int64_t *row0, int64_t *nrows, char **temp)
 {
     tconv_bwd_chunk_range(chunk, chunk_rows, rows, row0, nrows);
     tconv_uk_tap *list = tconv_thread_scratch((size_t)chunk_rows * sizeof *list +
                                               (size_t)(TCONV_BWD_MAX_TILE * TCONV_BWD_MAX_TILE * 8));
-    if (list) *temp = (char *)(list + chunk_rows);
+    if (list && temp) *temp = (char *)(list + chunk_rows);
     return list;
 }
 

@@ -216,8 +216,8 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
     int64_t row0, nrows;
-    char *temp; /* unused here: later chunks add in the tiles themselves */
-    tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, &temp);
+    /* (no temporary tile: a later chunk's tile adds into the accumulator) */
+    tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, NULL);
     if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
         atomic_store(&((run_ctx *)r)->failed, 1);
         return;
