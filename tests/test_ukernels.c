@@ -567,11 +567,15 @@ Test(ukernels, isa_coverage)
     int tested[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < n; i++)
         tested[built[params[i].table].isa] = 1;
+    /* Said on stderr (the test log), not with cr_log_warn: Criterion 2.4
+     * exits with status 1 after any warning, which would fail every run on a
+     * CPU without AVX-512 although nothing failed. */
     for (int t = 0; t < N_BUILT; t++)
         if (!tested[built[t].isa])
-            cr_log_warn("%s kernels are built but this CPU (best: %s) lacks the ISA: "
-                        "their %d kernels are NOT tested here",
-                        built[t].table->isa, tconv_isa_name(cpu), built[t].table->count);
+            fprintf(stderr,
+                    "test_ukernels: %s kernels are built but this CPU (best: %s) lacks the ISA: "
+                    "their %d kernels are NOT tested here\n",
+                    built[t].table->isa, tconv_isa_name(cpu), built[t].table->count);
 
     const int expect[4] = {
         [TCONV_ISA_SCALAR] = 1,
