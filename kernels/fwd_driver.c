@@ -299,8 +299,12 @@ void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
     if (d->mode == TCONV_FWD_SCATTER)
         snprintf(buf, n, "scatter %s columns=%lld", d->uk->name,
                  (long long)(d->p.k_h * d->p.k_w * d->p.fg));
+    else if (d->phase_group > 1 && d->phase_group < d->nphases)
+        snprintf(buf, n, "gather %s phases=%lld (%lld inner) taps/phase<=%lld",
+                 d->uk->name, (long long)d->nphases, (long long)d->phase_group,
+                 (long long)d->ntaps_max);
     else
         snprintf(buf, n, "gather %s phases=%lld%s taps/phase<=%lld", d->uk->name,
-                 (long long)d->nphases, d->phases_inner ? " (inner)" : "",
+                 (long long)d->nphases, d->phase_group > 1 ? " (inner)" : "",
                  (long long)d->ntaps_max);
 }

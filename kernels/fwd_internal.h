@@ -71,7 +71,9 @@ struct tconv_fwd_driver {
     int64_t hp, wp;     /* padded input height and width */
     int64_t ntaps_max;  /* most taps of any phase */
     int64_t nphases;
-    int phases_inner;   /* phases run inside one tile loop (fwd_driver.c) */
+    int64_t phase_group; /* phases run inside one tile loop, consecutive in phase order
+                            (fwd_gather.c): 1 (each phase on its own), a phase row
+                            or several, or all nphases */
     fwd_phase *phases;
     fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
     fwd_job *jobs;      /* gather mode: the run, in its single-thread order */

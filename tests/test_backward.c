@@ -153,23 +153,12 @@ Test(backward, random_configurations_default_choice)
     }
 }
 
-/* The first CHANNELS tile of dtype t in isa's table (a packing driver's). */
-static const char *first_channels_tile(tconv_isa isa, tconv_dtype t)
-{
-    for (int i = 0; tconv_kernel_name(isa, i); i++) {
-        const char *name = tconv_kernel_name(isa, i);
-        if (strncmp(name, t == TCONV_F64 ? "f64_fwd_" : "f32_fwd_", 8) == 0 && !strstr(name, "_px"))
-            return name;
-    }
-    return NULL;
-}
-
-/* first_channels_tile, and its NR read from the name ("f32_fwd_8x32_..."). */
+/* tu_first_channels_tile, which this ISA must have. */
 static const char *first_channels_tile_nr(tconv_isa isa, tconv_dtype t, int *nr)
 {
-    const char *tile = first_channels_tile(isa, t);
-    int mr = 0;
-    cr_assert(tile && sscanf(tile, "f%*d_fwd_%dx%d", &mr, nr) == 2, "tile %s", tile);
+    const char *tile = tu_first_channels_tile(isa, t, nr);
+    cr_assert(tile, "no CHANNELS tile of %s for %s", t == TCONV_F64 ? "f64" : "f32",
+              tconv_isa_name(isa));
     return tile;
 }
 
@@ -211,7 +200,7 @@ Test(backward, long_reductions_in_chunks)
                     d.filter_h = d.filter_w = shapes[i].k;
                     d.stride_h = d.stride_w = shapes[i].s;
                     d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = shapes[i].crop;
-                    const char *forced = packing ? first_channels_tile(isa, d.dtype) : NULL;
+                    const char *forced = packing ? first_channels_tile_nr(isa, d.dtype, NULL) : NULL;
                     cr_assert(!packing || forced, "no CHANNELS tile for %s", tconv_isa_name(isa));
                     if (forced) cr_assert_eq(setenv("TCONV_BWD_WEIGHTS_KERNEL", forced, 1), 0);
                     char info[1024];

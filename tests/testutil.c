@@ -273,3 +273,17 @@ tconv_desc tu_random_desc(tu_rng *r, const tu_combo *k, int64_t max_per_group)
         if (s.oh >= 1 && s.ow >= 1) return d;
     }
 }
+
+const char *tu_first_channels_tile(tconv_isa isa, tconv_dtype t, int *nr)
+{
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        int mr = 0, n = 0;
+        if (strncmp(name, t == TCONV_F64 ? "f64_fwd_" : "f32_fwd_", 8) != 0 || strstr(name, "_px") ||
+            sscanf(name, "f%*d_fwd_%dx%d", &mr, &n) != 2)
+            continue;
+        if (nr) *nr = n;
+        return name;
+    }
+    return NULL;
+}

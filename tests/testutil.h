@@ -83,4 +83,9 @@ tconv_status tu_run_backward_data(const tconv_plan *p, const tconv_desc *d, cons
 tconv_status tu_run_backward_weights(const tconv_plan *p, const tconv_desc *d, const double *x,
                                      const double *dy, double *dw, double *dbias);
 
+/* The first CHANNELS tile of dtype t in isa's kernel table (what a test
+ * forces to reach a driver path), and with nr not NULL its NR read from the
+ * name ("f32_fwd_8x32_avx512"); NULL if there is none. */
+const char *tu_first_channels_tile(tconv_isa isa, tconv_dtype t, int *nr);
+
 #endif
