@@ -160,7 +160,7 @@ typedef struct run_ctx {
     const char *x, *dy;
     char *dw, *dbias;
     char *dyp;         /* packed dy */
-    double *bias_part; /* [n][F]: each image's sum of dy */
+    double *bias_rows; /* [n][oh][F]: each dy row's sum (bwd_weights_common.h) */
     const char *xs;    /* x as the kernels read it */
     int64_t xn, xh, xw, xc; /* its strides (elements) of image, row, pixel, channel */
     char *acc;         /* [g][tap][c][fgp] */
@@ -177,8 +177,8 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
 
 /*
  * Packs the filters of block b of group g for image n, and sums each one's
- * dy over the whole image (bias-only positions of negative crops too), in
- * (oh, ow) order. The sweep goes along dy's rows with the block's filters
+ * dy along each row (bias-only rows and positions of negative crops too)
+ * into bias_rows, in the order of bwd_weights_common.h. The sweep goes along dy's rows with the block's filters
  * innermost: contiguous for NHWC, and for NCHW NR sequential streams, so no
  * layout makes it walk the image once per filter. Typed per element type:
  * this sweep touches all of dy.
@@ -199,7 +199,7 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
         if (ow1 > p->out_w) ow1 = p->out_w;                                                  \
         const int64_t v0 = ow0 + p->crop_left, v1 = ow1 > ow0 ? ow1 + p->crop_left : v0;     \
         double sum[TCONV_BWD_MAX_TILE] = {0};                                                \
-        const int bias = r->bias_part != NULL;                                               \
+        const int bias = r->bias_rows != NULL;                                               \
         /* Zeros only where no dy value goes: grid rows no dy row reaches. */               \
         for (int64_t u = 0; u < d->gh; u++)                                                  \
             if (u - p->crop_top < 0 || u - p->crop_top >= p->out_h)                          \
@@ -207,9 +207,12 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
         for (int64_t oh = 0; oh < p->out_h; oh++) {                                          \
             const T *row = (const T *)r->dy + tconv_y_index(p, n, f0, oh, 0);                \
             const int64_t u = oh + p->crop_top;                                              \
+            double *row_sums = bias ? r->bias_rows + (n * p->out_h + oh) * p->filters + f0 : NULL; \
+            for (int64_t j = 0; j < cols; j++) sum[j] = 0.0;                                 \
             if (u < 0 || u >= d->gh) { /* a bias-only row */                                 \
                 for (int64_t ow = 0; bias && ow < p->out_w; ow++)                            \
                     for (int64_t j = 0; j < cols; j++) sum[j] += (double)row[ow * yw + j * yc]; \
+                for (int64_t j = 0; bias && j < cols; j++) row_sums[j] = sum[j];             \
                 continue;                                                                    \
             }                                                                                \
             T *grow = slab + u * rowlen;                                                     \
@@ -217,7 +220,7 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
             for (int64_t v = 0; v < sw * d->qw; v++)                                         \
                 if (v < v0 || v >= v1) memset(grow + ((v % sw) * d->qw + v / sw) * nr, 0, (size_t)nr * sizeof(T)); \
             /* Grid column v goes to phase v % s_w, position v / s_w; the sum   */          \
-            /* runs in (oh, ow) order, as bwd_weights_rows.c's does.            */          \
+            /* runs along the row from ow = 0, as the other drivers' do.         */          \
             int64_t rw = v0 % sw, q = v0 / sw;                                               \
             for (int64_t ow = 0; ow < p->out_w; ow++) {                                      \
                 const T *src = row + ow * yw;                                                \
@@ -241,9 +244,8 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
                 for (int64_t j = cols; j < nr; j++) dst[j] = 0;                              \
                 if (++rw == sw) { rw = 0; q++; }                                             \
             }                                                                                \
+            for (int64_t j = 0; bias && j < cols; j++) row_sums[j] = sum[j];                 \
         }                                                                                    \
-        if (bias)                                                                            \
-            for (int64_t j = 0; j < cols; j++) r->bias_part[n * p->filters + f0 + j] = sum[j]; \
     }
 PACK_DY(float, pack_dy_f32)
 PACK_DY(double, pack_dy_f64)
@@ -402,7 +404,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
     const size_t sizes[4] = {(size_t)(packs * d->gh * p->stride_w * d->qw * d->nr * es),
                              (size_t)(p->groups * d->taps * p->cg * d->fgp * es),
                              d->x_in_place ? 0 : (size_t)((p->x_elems + d->mr) * es),
-                             dbias ? (size_t)(p->batch * p->filters) * sizeof(double) : 0};
+                             dbias ? (size_t)(p->batch * p->out_h * p->filters) * sizeof(double) : 0};
     size_t at[4];
     const size_t total = tconv_scratch_carve(sizes, at, 4);
     int kept = 0;
@@ -411,7 +413,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
     if (block) {
         r.dyp = block + at[0];
         r.acc = block + at[1];
-        r.bias_part = dbias ? (double *)(block + at[3]) : NULL;
+        r.bias_rows = dbias ? (double *)(block + at[3]) : NULL;
     }
     if (d->x_in_place) {
         r.xs = x;
@@ -449,7 +451,7 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
         else if (ok)
             tconv_parallel_ranges(p->groups * p->cg, 4, unpack_dw, &r);
         if (ok && dbias)
-            tconv_bwd_store_bias(p, r.bias_part, dbias);
+            tconv_bwd_store_bias(p, r.bias_rows, dbias);
     }
     tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;

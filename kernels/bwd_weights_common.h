@@ -73,12 +73,18 @@ static inline void tconv_bwd_add_tile(int64_t es, char *acc, int64_t acc_stride,
         }
 }
 
-/* dbias[f] = the sum over images of bias_part[n][f], in image order. */
-static inline void tconv_bwd_store_bias(const tconv_problem *p, const double *bias_part, void *dbias)
+/* dbias, in the one order every backward-weights driver and thread count
+ * shares, so that it has the same bits whichever runs: each dy row (n, oh)
+ * of each filter summed in double from ow = 0 on (the drivers, into
+ * bias_rows [n][oh][F], while they read dy), then the rows added in
+ * (image, row) order from the first (here). */
+static inline void tconv_bwd_store_bias(const tconv_problem *p, const double *bias_rows,
+                                        void *dbias)
 {
+    const int64_t rows = p->batch * p->out_h;
     for (int64_t f = 0; f < p->filters; f++) {
-        double sum = 0.0;
-        for (int64_t n = 0; n < p->batch; n++) sum += bias_part[n * p->filters + f];
+        double sum = bias_rows[f];
+        for (int64_t row = 1; row < rows; row++) sum += bias_rows[row * p->filters + f];
         tconv_elem_store(p->dtype, dbias, f, sum);
     }
 }

@@ -463,11 +463,7 @@ tconv_status tconv_bwd_wgemm_run(const tconv_bwd_wgemm *d, const void *x, const 
     }
     const int ok = !atomic_load(&r.failed);
     if (ok) tconv_parallel_ranges(p->groups * p->k_h * d->kwb * d->m, 16, unpack_dw, &r);
-    if (ok && dbias) { /* the row sums in (image, row) order, into the first */
-        for (int64_t row = 1; row < p->batch * p->out_h; row++)
-            for (int64_t f = 0; f < p->filters; f++) r.bias[f] += r.bias[row * p->filters + f];
-        for (int64_t f = 0; f < p->filters; f++) tconv_elem_store(p->dtype, dbias, f, r.bias[f]);
-    }
+    if (ok && dbias) tconv_bwd_store_bias(p, r.bias, dbias);
     tconv_scratch_give(d->scratch, block, kept);
     return ok ? TCONV_OK : TCONV_ENOMEM;
 }

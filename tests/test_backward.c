@@ -342,6 +342,72 @@ Test(backward, data_streaming_stores)
             }
 }
 
+/* dbias sums dy per filter in (image, oh, ow) order whichever driver and
+ * tile backward-weights runs (the packing drivers read dy a pixel's filters
+ * at a time or, channel-planar, a row of one filter and then sum eight
+ * filters side by side): the same bits for every kernel of the ISA, in
+ * every layout, with more filters than are summed side by side and with
+ * bias-only border positions (negative crops). */
+Test(backward, dbias_same_bits_for_every_kernel)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tu_rng r = {5151u};
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = (tconv_dtype)t;
+            d.layout = (tconv_layout)l;
+            d.batch = 2;
+            d.channels = 16;
+            d.filters = 11;
+            d.in_h = 6;
+            d.in_w = 7;
+            d.filter_h = d.filter_w = 4;
+            d.stride_h = d.stride_w = 3;
+            d.crop_top = d.crop_left = -1;
+            d.crop_bottom = 2;
+            d.crop_right = 1;
+            const tu_shape s = tu_shape_of(&d);
+            const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+            double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
+                   *dy = malloc((size_t)ny * sizeof *dy);
+            cr_assert(x && w && dy);
+            tu_fill(&r, x, nx);
+            tu_fill(&r, w, nw);
+            tu_fill(&r, dy, ny);
+            outputs first = {NULL, NULL, NULL};
+            char first_info[1024] = "", info[1024];
+            int kernels = 0, by_rows = 0, gemm = 0;
+            for (int i = 0; tconv_kernel_name(isa, i); i++) {
+                const char *name = tconv_kernel_name(isa, i);
+                if (strncmp(name, t == TCONV_F64 ? "f64_" : "f32_", 4) != 0) continue;
+                cr_assert_eq(setenv("TCONV_BWD_WEIGHTS_KERNEL", name, 1), 0);
+                outputs o = run_backward(&d, 0, x, w, dy, info, sizeof info);
+                unsetenv("TCONV_BWD_WEIGHTS_KERNEL");
+                kernels++;
+                by_rows += strstr(info, "filter rows=") != NULL;
+                const char *bw = strstr(info, "bwd_weights ");
+                gemm += bw && strstr(bw, "_bwdw_") != NULL;
+                if (!first.dbias) {
+                    first = o;
+                    snprintf(first_info, sizeof first_info, "%s", info);
+                    continue;
+                }
+                for (int64_t f = 0; f < s.f; f++)
+                    cr_assert(memcmp(&o.dbias[f], &first.dbias[f], sizeof(double)) == 0,
+                              "layout %d: dbias[%lld] %.17g with %s, %.17g with %s", l,
+                              (long long)f, o.dbias[f], info, first.dbias[f], first_info);
+                free_outputs(&o);
+            }
+            cr_assert(kernels > 1 && by_rows > 0 && gemm > 0,
+                      "%s: %d %s kernels, %d with the filters as rows, %d GEMM tiles",
+                      tconv_isa_name(isa), kernels, t == TCONV_F64 ? "f64" : "f32", by_rows, gemm);
+            free_outputs(&first);
+            free(x); free(w); free(dy);
+        }
+}
+
 /* Every output of both passes is computed by one task in a fixed order: the
  * same bits for 1, 2 and 5 threads. */
 Test(backward, same_bits_for_any_thread_count)
