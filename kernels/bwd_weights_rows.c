@@ -155,6 +155,9 @@ typedef struct run_ctx {
         /* the grid column of ow = 0; its phase and position */                              \
         const int64_t v0 = p->crop_left;                                                      \
         const int64_t rw0 = v0 > 0 ? v0 % sw : 0, q0 = v0 > 0 ? v0 / sw : 0;                 \
+        /* the grid columns dy covers: [vb, ve) */                                            \
+        const int64_t vb = v0 > 0 ? v0 : 0;                                                   \
+        const int64_t ve = v0 + p->out_w < d->gw ? v0 + p->out_w : d->gw;                     \
         for (int64_t oh = 0; oh < p->out_h; oh++) {                                           \
             const int64_t u = oh + p->crop_top;                                               \
             const int in_rows = u >= 0 && u < d->gh;                                          \
@@ -178,16 +181,18 @@ typedef struct run_ctx {
                 }                                                                             \
                 continue;                                                                     \
             }                                                                                 \
+            /* Phase plane rw takes the grid columns v = q * s_w + rw in    */               \
+            /* [vb, ve), i.e. dy columns ow = v - crop_left: one strided  */               \
+            /* read and one contiguous write per phase, no test an element. */             \
             for (int64_t m = 0; in_rows && m < fg; m++) {                                     \
                 const T *src = row + m * p->y.c;                                              \
-                T *dst = img + m * sw * d->plane + u * d->qw;                                 \
-                int64_t v = v0, rw = rw0, q = q0;                                             \
-                for (int64_t ow = 0; ow < p->out_w; ow++, v++) {                              \
-                    if (v >= 0 && v < d->gw) dst[rw * d->plane + q] = src[ow * p->y.w];       \
-                    if (v >= 0 && ++rw == sw) {                                               \
-                        rw = 0;                                                               \
-                        q++;                                                                  \
-                    }                                                                         \
+                for (int64_t rw = 0; rw < sw; rw++) {                                         \
+                    T *dst = img + (m * sw + rw) * d->plane + u * d->qw;                      \
+                    const int64_t qb = vb > rw ? (vb - rw + sw - 1) / sw : 0;                 \
+                    const int64_t qe = ve > rw ? (ve - rw + sw - 1) / sw : 0;                 \
+                    const T *s = src + (qb * sw + rw - p->crop_left) * p->y.w;                \
+                    const int64_t step = sw * p->y.w;                                         \
+                    for (int64_t q = qb; q < qe; q++, s += step) dst[q] = *s;                 \
                 }                                                                             \
             }                                                                                 \
             for (int64_t m0 = 0; sum && m0 < fg; m0 += SUM_FILTERS) {                         \
