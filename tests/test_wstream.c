@@ -180,6 +180,49 @@ Test(wstream, same_bits_for_every_thread_count)
     unsetenv("TCONV_WSTREAM");
 }
 
+/* Forward with more pixels than a tile holds: the weight rows go into
+ * panels, kc channels at a time. Enough channels for several chunks of kc
+ * (about 512 KB of panels each: 300 channels of 64 filters x 16 taps in
+ * f32 take three) and a partial last block, against the reference in the
+ * data and weight layouts the strategy runs, f32 and f64. */
+Test(wstream, forward_panels_over_channel_chunks)
+{
+    cr_assert_eq(setenv("TCONV_WSTREAM", "on", 1), 0);
+    const tconv_layout layouts[] = {TCONV_NCHW, TCONV_SSCB};
+    const tconv_weight_layout wls[] = {TCONV_W_IOHW, TCONV_W_MATLAB};
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int a = 0; a < 2; a++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = (tconv_dtype)t;
+            d.layout = layouts[a];
+            d.weight_layout = wls[a];
+            d.batch = 2;
+            d.channels = 300;
+            d.in_h = 3;
+            d.in_w = 3;
+            d.filters = 67;
+            d.filter_h = d.filter_w = 4;
+            d.stride_h = d.stride_w = 2;
+            d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = 1;
+            const tu_shape s = tu_shape_of(&d);
+            inputs in = random_inputs(&d, 300u + (uint64_t)(t * 2 + a));
+            char info[1024], what[512];
+            passes fast = run_all(&d, 0, 1, in.x, in.w, in.bias, in.dy, info, sizeof info);
+            passes ref = run_all(&d, TCONV_PLAN_REFERENCE, 1, in.x, in.w, in.bias, in.dy, NULL, 0);
+            tu_describe(&d, what, sizeof what);
+            cr_assert(strstr(info, "(weights per call: wstream") != NULL,
+                      "%s: the forward pass does not stream the weights: %s", what, info);
+            const double e = tu_max_rel_diff(fast.y, ref.y, tu_y_elems(&s));
+            cr_assert(e <= tu_tolerance(d.dtype), "%s: y differs from the reference by %g (%s)",
+                      what, e, info);
+            free_passes(&fast);
+            free_passes(&ref);
+            free_inputs(&in);
+        }
+    unsetenv("TCONV_WSTREAM");
+}
+
 /* A few pixels (1, 2 or 4 in the batch; DCGAN's latent layer is 1):
  * backward-data as dot products of weight rows and gathered columns where a
  * tile's columns would be mostly empty (always at 1 pixel), against the
