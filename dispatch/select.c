@@ -459,10 +459,18 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
      * of an NHWC x, over x) before their tiles run. */
     const double packing = 0.8;
     if (k->family == TCONV_UK_CHANNELS) {
-        const double tiles = tconv_bwd_weights_rows_fit(p, k)
-                                 ? tconv_bwd_weights_rows_fill(p, k)
-                                 : tconv_tile_fill(p->fg, k->nr) * tconv_tile_fill(p->cg, k->mr);
-        return packing * 0.95 * tiles * load_bound(k, lanes_);
+        if (!tconv_bwd_weights_rows_fit(p, k))
+            return packing * 0.95 * tconv_tile_fill(p->fg, k->nr) * tconv_tile_fill(p->cg, k->mr) *
+                   load_bound(k, lanes_);
+        /* With the filters as rows, each row of a tile reads dy from its
+         * own (filter, column phase) plane, Fg * s_w of them, and a
+         * chunk's reads scatter over as many: FCN-32s's k64 s32 layer (672
+         * planes) ran at 0.55 of the GEMM tiles' speed, FCN-8s's k16 s8
+         * (168) at ~1.0, its k4 s2 layers (42) at 1.1-1.3 (AMD EPYC, AVX2,
+         * NCHW, batch 16, 2026-12-06). Fitted to those three. */
+        const double planes = (double)(p->fg * p->stride_w);
+        return packing * 0.95 * tconv_bwd_weights_rows_fill(p, k) * load_bound(k, lanes_) /
+               (1.0 + planes / 1000.0);
     }
     const double vecs = (double)(k->mr >= lanes_ ? k->mr / lanes_ : 1);
     const double loads_per_fma = (vecs + (double)k->nr) / (vecs * (double)k->nr);
