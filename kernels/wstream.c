@@ -295,7 +295,14 @@ static void column_offsets(const tconv_wstream *s, int64_t g, int64_t j0, int64_
 }
 
 /* The NR columns from cols[b] of kc weight rows (a row every w.cg) into
- * panel b of buf, [b][c][NR], for b < nblocks: each row read in order. */
+ * panel b of buf, [b][c][NR], for b < nblocks: each row read in order,
+ * and the same columns PREFETCH_ROWS rows on prefetched. The weights come
+ * from memory (a training step reads them once), and each row's few KB
+ * are too short a stream for the hardware prefetchers to get going:
+ * prefetching made the forward pass 1.2-1.3x faster with the caches
+ * flushed before each call (DCGAN 512->256 2.8 -> 2.2 ms, pix2pix
+ * 1024->512 10.2 -> 8.5; AMD EPYC, AVX2; 2, 8 or 16 rows alike). */
+#define PREFETCH_ROWS 8
 static void pack_panels(const tconv_wstream *s, const char *rows, int64_t kc, int64_t nblocks,
                         const int64_t *cols, char *buf)
 {
@@ -303,6 +310,9 @@ static void pack_panels(const tconv_wstream *s, const char *rows, int64_t kc, in
     for (int64_t c = 0; c < kc; c++)
         for (int64_t b = 0; b < nblocks; b++) {
             const int64_t from = c * ld + cols[b], to = (b * kc + c) * nr;
+            if (c + PREFETCH_ROWS < kc)
+                for (int64_t k = 0; k < nr * s->es; k += 64)
+                    __builtin_prefetch(rows + (from + PREFETCH_ROWS * ld) * s->es + k);
             if (s->es == 8)
                 for (int64_t k = 0; k < nr; k++)
                     ((double *)buf)[to + k] = ((const double *)rows)[from + k];
