@@ -338,14 +338,18 @@ static void fwd_filters(void *arg, int64_t t0, int64_t t1)
     const tconv_problem *p = &s->p;
     const int64_t mr = s->gf->mr, nr = s->gf->nr, es = s->es;
     const int64_t tasks_per_group = (p->fg + s->fpt - 1) / s->fpt;
-    char *buf = tconv_thread_scratch((size_t)((s->kc * s->blocks * nr + s->blocks * s->qf * nr) * es) +
-                                     (size_t)s->blocks * sizeof(int64_t));
-    if (!buf) {
+    /* Each block's first column (jr), then the panels, then the tiles'
+     * accumulators: the int64_t first, where the scratch is aligned. */
+    const size_t cols_bytes = ((size_t)s->blocks * sizeof(int64_t) + 63) / 64 * 64;
+    char *scratch = tconv_thread_scratch(cols_bytes + (size_t)((s->kc * s->blocks * nr +
+                                                                s->blocks * s->qf * nr) * es));
+    if (!scratch) {
         atomic_store(&f->out_of_memory, 1);
         return;
     }
+    int64_t *first_col = (int64_t *)scratch;
+    char *buf = scratch + cols_bytes;                 /* [block][kc][NR] */
     char *acc = buf + s->kc * s->blocks * nr * es; /* [block][qf][NR] */
-    int64_t *first_col = (int64_t *)(acc + s->blocks * s->qf * nr * es); /* each block's jr */
     int64_t dh[WS_MAX_TILE], dw[WS_MAX_TILE], y_off[WS_MAX_TILE];
     for (int64_t t = t0; t < t1; t++) {
         const int64_t g = t / tasks_per_group, m0 = t % tasks_per_group * s->fpt;
