@@ -52,19 +52,29 @@ static outputs run_backward(const tconv_desc *d, unsigned flags, const double *x
     return o;
 }
 
+/* x, w and dy of shape s, filled from r in that order; the caller frees
+ * them. */
+static void random_tensors(const tu_shape *s, tu_rng *r, double **x, double **w, double **dy)
+{
+    const int64_t nx = tu_x_elems(s), nw = tu_w_elems(s), ny = tu_y_elems(s);
+    *x = malloc((size_t)nx * sizeof **x);
+    *w = malloc((size_t)nw * sizeof **w);
+    *dy = malloc((size_t)ny * sizeof **dy);
+    cr_assert(*x && *w && *dy);
+    tu_fill(r, *x, nx);
+    tu_fill(r, *w, nw);
+    tu_fill(r, *dy, ny);
+}
+
 /* The backward passes of d (default plan) against the reference plan; the
  * plan's info goes to info. */
 static void check_against_reference(const tconv_desc *d, uint64_t seed, char *info, size_t info_n)
 {
     const tu_shape s = tu_shape_of(d);
-    const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
+    const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s);
     tu_rng r = {seed};
-    double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
-           *dy = malloc((size_t)ny * sizeof *dy);
-    cr_assert(x && w && dy);
-    tu_fill(&r, x, nx);
-    tu_fill(&r, w, nw);
-    tu_fill(&r, dy, ny);
+    double *x, *w, *dy;
+    random_tensors(&s, &r, &x, &w, &dy);
     outputs fast = run_backward(d, 0, x, w, dy, info, info_n);
     outputs ref = run_backward(d, TCONV_PLAN_REFERENCE, x, w, dy, NULL, 0);
     char what[512];
@@ -369,13 +379,8 @@ Test(backward, dbias_same_bits_for_every_kernel)
             d.crop_bottom = 2;
             d.crop_right = 1;
             const tu_shape s = tu_shape_of(&d);
-            const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
-            double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
-                   *dy = malloc((size_t)ny * sizeof *dy);
-            cr_assert(x && w && dy);
-            tu_fill(&r, x, nx);
-            tu_fill(&r, w, nw);
-            tu_fill(&r, dy, ny);
+            double *x, *w, *dy;
+            random_tensors(&s, &r, &x, &w, &dy);
             outputs first = {NULL, NULL, NULL};
             char first_info[1024] = "", info[1024];
             int kernels = 0, by_rows = 0, gemm = 0;
@@ -418,13 +423,9 @@ Test(backward, same_bits_for_any_thread_count)
         tconv_desc d = tu_random_desc(&r, &k, 24);
         d.batch = 4;
         const tu_shape s = tu_shape_of(&d);
-        const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s), ny = tu_y_elems(&s);
-        double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w),
-               *dy = malloc((size_t)ny * sizeof *dy);
-        cr_assert(x && w && dy);
-        tu_fill(&r, x, nx);
-        tu_fill(&r, w, nw);
-        tu_fill(&r, dy, ny);
+        const int64_t nx = tu_x_elems(&s), nw = tu_w_elems(&s);
+        double *x, *w, *dy;
+        random_tensors(&s, &r, &x, &w, &dy);
         cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
         outputs one = run_backward(&d, 0, x, w, dy, NULL, 0);
         static const int counts[] = {2, 5};
