@@ -178,10 +178,11 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
 /*
  * Packs the filters of block b of group g for image n, and sums each one's
  * dy along each row (bias-only rows and positions of negative crops too)
- * into bias_rows, in the order of bwd_weights_common.h. The sweep goes along dy's rows with the block's filters
- * innermost: contiguous for NHWC, and for NCHW NR sequential streams, so no
- * layout makes it walk the image once per filter. Typed per element type:
- * this sweep touches all of dy.
+ * into bias_rows, in the order of bwd_weights_common.h. The sweep goes
+ * along dy's rows with the block's filters innermost: as they lie for
+ * NHWC, transposed a piece of a row at a time otherwise, so no layout
+ * makes it walk the image once per filter. Typed per element type: this
+ * sweep touches all of dy.
  */
 #define PIECE 32 /* pixels of a row at a time */
 #define PACK_DY(T, NAME)                                                                     \
