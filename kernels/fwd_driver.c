@@ -13,6 +13,7 @@
 #include "kernels/checked.h"
 #include "kernels/fwd_internal.h"
 #include "kernels/scratch.h"
+#include "kernels/transpose.h"
 
 
 void *tconv_alloc_aligned(size_t n)
@@ -85,7 +86,8 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
     d->nphases = p->stride_h * p->stride_w;
     d->phases = calloc((size_t)d->nphases, sizeof *d->phases);
     d->taps = calloc((size_t)(p->k_h * p->k_w), sizeof *d->taps);
-    if (!d->phases || !d->taps) {
+    d->tap_of_col = calloc((size_t)(p->k_h * p->k_w), sizeof *d->tap_of_col);
+    if (!d->phases || !d->taps || !d->tap_of_col) {
         tconv_fwd_driver_destroy(d);
         return TCONV_ENOMEM;
     }
@@ -103,6 +105,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_uke
                 if ((kh * p->dil_h) % p->stride_h != rh) continue;
                 for (int64_t kw = 0; kw < p->k_w; kw++) {
                     if ((kw * p->dil_w) % p->stride_w != rw) continue;
+                    if (tconv_w_taps_adjacent(p)) d->tap_of_col[kh * p->w.kh + kw * p->w.kw] = next;
                     fwd_tap *t = &d->taps[next++];
                     t->kh = kh;
                     t->kw = kw;
@@ -156,6 +159,7 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
     tconv_scratch_delete(d->run_scratch);
     free(d->phases);
     free(d->taps);
+    free(d->tap_of_col);
     free(d->jobs);
     free(d);
 }
@@ -174,62 +178,94 @@ size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d)
     return (size_t)(d->p.groups * d->nblocks * d->nr);
 }
 
-/* Packing's share of the threads: the (group, block) pairs [begin, end). */
+/* What the packing tasks share. */
 typedef struct pack_ctx {
     const tconv_fwd_driver *d;
     const char *w, *bias;
     char *packed_w, *packed_bias;
 } pack_ctx;
 
+/* Channels a chunk of pack_chunks takes at a time, and tap columns. */
+#define PACK_BUFFER_BYTES 16384
+static void pack_chunk_sizes(const tconv_fwd_driver *d, int64_t *nch, int64_t *ncol)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t row = d->nr * d->esize, taps = p->k_h * p->k_w;
+    *nch = max64(1, min64(p->cg, PACK_BUFFER_BYTES / (taps * row)));
+    *ncol = PACK_BUFFER_BYTES / (*nch * row);
+}
+
+/* Chunks [begin, end) of the flat (group, chunk of channels) range, for
+ * weights with filters before channels (W_IOHW, W_MATLAB, where each
+ * (channel, filter) pair's taps are adjacent: tconv_w_taps_adjacent).
+ * Block by block, each channel's cols x taps matrix (cols <= NR filters) is
+ * transposed into a buffer on the stack, [tap column][channel][NR] (padded
+ * with zeros), and each tap column's rows go to its tap's place in one
+ * copy. So the weights are read in order, the chunk's channels one stream
+ * each, and the packed blocks written along their rows. Block after block
+ * over all channels, gathering NR filters k_h * k_w apart into each row one
+ * element at a time, took three times as long as copying the weights
+ * (pix2pix 1024 -> 256: 16 MB, 6 ms a pass on an EPYC core). */
+static void pack_chunks(void *arg, int64_t begin, int64_t end)
+{
+    const pack_ctx *r = arg;
+    const tconv_fwd_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->esize, nr = d->nr, taps = p->k_h * p->k_w, row = nr * es;
+    int64_t nch, chunk;
+    pack_chunk_sizes(d, &nch, &chunk);
+    const int64_t chunks = (p->cg + nch - 1) / nch;
+    _Alignas(64) char buf[PACK_BUFFER_BYTES];
+    for (int64_t gk = begin; gk < end; gk++) {
+        const int64_t g = gk / chunks, c0 = gk % chunks * nch, n = min64(nch, p->cg - c0);
+        for (int64_t b = 0; b < d->nblocks; b++) {
+            const int64_t cols = min64(nr, p->fg - b * nr);
+            for (int64_t col0 = 0; col0 < taps; col0 += chunk) {
+                const int64_t ncol = min64(chunk, taps - col0);
+                for (int64_t c = 0; c < n; c++) {
+                    const char *src = r->w + tconv_w_index(p, g * p->cg + c0 + c, b * nr, 0, 0) * es;
+                    tconv_transpose(es, buf + c * row, nch * nr, src + col0 * es, p->w.m, cols, ncol);
+                    if (cols < nr)
+                        for (int64_t k = 0; k < ncol; k++)
+                            memset(buf + (k * nch + c) * row + cols * es, 0, (size_t)((nr - cols) * es));
+                }
+                for (int64_t col = 0; col < ncol; col++)
+                    memcpy(r->packed_w + (packed_w_offset(d, g, b, d->tap_of_col[col0 + col]) +
+                                          c0 * nr) * es,
+                           buf + col * nch * row, (size_t)(n * row));
+            }
+        }
+    }
+}
+
+/* Blocks [begin, end) of the flat (group, block) range, for weights whose
+ * channels are contiguous (W_OHWI): a transpose of each tap's NR x Cg
+ * weights into Cg rows of NR, a cache line of channels at a time, so that
+ * the rows it stores (NR of them per line read) are whole in L1 before the
+ * next line is read. */
 static void pack_blocks(void *arg, int64_t begin, int64_t end)
 {
     const pack_ctx *r = arg;
     const tconv_fwd_driver *d = r->d;
     const tconv_problem *p = &d->p;
-    const int64_t es = d->esize, taps = p->k_h * p->k_w;
+    const int64_t es = d->esize, taps = p->k_h * p->k_w, line = 64 / es;
     for (int64_t gb = begin; gb < end; gb++) {
         const int64_t g = gb / d->nblocks, b = gb % d->nblocks, m0 = b * d->nr;
         const int64_t cols = min64(d->nr, p->fg - m0);
-        if (p->w.cg == 1) {
-            /* Channels contiguous (W_OHWI): a transpose of each tap's NR x
-             * Cg weights into Cg rows of NR, a cache line of channels at a
-             * time, so that the rows it stores (NR of them per line read)
-             * are whole in L1 before the next line is read. */
-            const int64_t line = 64 / es;
-            for (int64_t t = 0; t < taps; t++) {
-                char *block = r->packed_w + packed_w_offset(d, g, b, t) * es;
-                const char *src = r->w + tconv_w_index(p, g * p->cg, m0, d->taps[t].kh,
-                                                       d->taps[t].kw) * es;
-                for (int64_t c0 = 0; c0 < p->cg; c0 += line) {
-                    const int64_t n = min64(line, p->cg - c0);
-                    for (int64_t j = 0; j < cols; j++)
-                        tconv_copy_run(es, block + (c0 * d->nr + j) * es, d->nr,
-                                       src + (j * p->w.m + c0) * es, 1, n);
-                    if (cols < d->nr)
-                        for (int64_t c = c0; c < c0 + n; c++)
-                            memset(block + (c * d->nr + cols) * es, 0,
-                                   (size_t)((d->nr - cols) * es));
-                }
+        for (int64_t t = 0; t < taps; t++) {
+            char *block = r->packed_w + packed_w_offset(d, g, b, t) * es;
+            const char *src = r->w + tconv_w_index(p, g * p->cg, m0, d->taps[t].kh,
+                                                   d->taps[t].kw) * es;
+            for (int64_t c0 = 0; c0 < p->cg; c0 += line) {
+                const int64_t n = min64(line, p->cg - c0);
+                for (int64_t j = 0; j < cols; j++)
+                    tconv_copy_run(es, block + (c0 * d->nr + j) * es, d->nr,
+                                   src + (j * p->w.m + c0) * es, 1, n);
+                if (cols < d->nr)
+                    for (int64_t c = c0; c < c0 + n; c++)
+                        memset(block + (c * d->nr + cols) * es, 0, (size_t)((d->nr - cols) * es));
             }
-        } else {
-            /* Filters before channels (W_IOHW, W_MATLAB): channel by
-             * channel, all taps, so that the few cache lines holding the
-             * NR filters' taps of one channel come from memory once and
-             * from L1 for every other tap. */
-            for (int64_t c = 0; c < p->cg; c++)
-                for (int64_t t = 0; t < taps; t++) {
-                    char *row = r->packed_w + (packed_w_offset(d, g, b, t) +
-                                               c * d->nr) * es;
-                    tconv_copy_run(es, row, 1,
-                                   r->w + tconv_w_index(p, g * p->cg + c, m0, d->taps[t].kh,
-                                                        d->taps[t].kw) * es,
-                                   p->w.m, cols);
-                    if (cols < d->nr) memset(row + cols * es, 0, (size_t)((d->nr - cols) * es));
-                }
         }
-        char *bias_row = r->packed_bias + gb * d->nr * es;
-        memset(bias_row, 0, (size_t)(d->nr * es));
-        if (r->bias) memcpy(bias_row, r->bias + (g * p->fg + m0) * es, (size_t)(cols * es));
     }
 }
 
@@ -240,8 +276,25 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
         tconv_fwd_scatter_pack(d, w, bias, packed_w, packed_bias);
         return;
     }
+    const tconv_problem *p = &d->p;
     pack_ctx r = {d, w, bias, packed_w, packed_bias};
-    tconv_parallel_ranges(d->p.groups * d->nblocks, 1, pack_blocks, &r);
+    if (p->w.cg == 1) {
+        tconv_parallel_ranges(p->groups * d->nblocks, 1, pack_blocks, &r);
+    } else {
+        int64_t nch, ncol;
+        pack_chunk_sizes(d, &nch, &ncol);
+        tconv_parallel_ranges(p->groups * ((p->cg + nch - 1) / nch), 1, pack_chunks, &r);
+    }
+    /* Each block's NR biases (zeros past the group's filters). */
+    const int64_t es = d->esize;
+    for (int64_t gb = 0; gb < p->groups * d->nblocks; gb++) {
+        const int64_t g = gb / d->nblocks, m0 = gb % d->nblocks * d->nr;
+        char *bias_row = (char *)packed_bias + gb * d->nr * es;
+        memset(bias_row, 0, (size_t)(d->nr * es));
+        if (bias)
+            memcpy(bias_row, (const char *)bias + (g * p->fg + m0) * es,
+                   (size_t)(min64(d->nr, p->fg - m0) * es));
+    }
 }
 
 tconv_status tconv_fwd_driver_run_packing(const tconv_fwd_driver *d, const void *x, const void *w,

@@ -76,6 +76,8 @@ struct tconv_fwd_driver {
                             or several, or all nphases */
     fwd_phase *phases;
     fwd_tap *taps;      /* k_h * k_w, grouped by phase (the packed order) */
+    int64_t *tap_of_col; /* weights with adjacent taps (tconv_w_taps_adjacent): the
+                            packed tap of tap column kh * w.kh + kw * w.kw */
     fwd_job *jobs;      /* gather mode: the run, in its single-thread order */
     int64_t njobs;
     tconv_scratch *scratch; /* the weights packed per call (tconv_fwd_driver_run_packing), kept

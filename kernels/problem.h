@@ -66,4 +66,26 @@ static inline int64_t tconv_w_index(const tconv_problem *p, int64_t c, int64_t m
     return g * p->w.g + cg * p->w.cg + m * p->w.m + kh * p->w.kh + kw * p->w.kw;
 }
 
+/* Whether the taps of one (channel, filter) pair fill k_h * k_w adjacent
+ * elements, row by row (W_IOHW) or column by column (W_MATLAB): then the
+ * taps of a few filters or channels are a small matrix, and reordering
+ * weights is a transposition of it (tap (kh, kw) in its column
+ * kh * w.kh + kw * w.kw). */
+static inline int tconv_w_taps_adjacent(const tconv_problem *p)
+{
+    return (p->w.kw == 1 && p->w.kh == p->k_w) || (p->w.kh == 1 && p->w.kw == p->k_h);
+}
+
+/* The tap of tap column col, with adjacent taps (tconv_w_taps_adjacent). */
+static inline void tconv_w_tap_of_col(const tconv_problem *p, int64_t col, int64_t *kh, int64_t *kw)
+{
+    if (p->w.kw == 1) {
+        *kh = col / p->k_w;
+        *kw = col - *kh * p->k_w;
+    } else {
+        *kw = col / p->k_h;
+        *kh = col - *kw * p->k_h;
+    }
+}
+
 #endif /* TCONV_KERNELS_PROBLEM_H */

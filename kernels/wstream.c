@@ -50,8 +50,7 @@ static inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * 
 int tconv_wstream_layout_ok(const tconv_problem *p)
 {
     const int64_t kk = p->k_h * p->k_w;
-    return p->w.m == kk && p->w.cg >= p->fg * kk &&
-           ((p->w.kw == 1 && p->w.kh == p->k_w) || (p->w.kh == 1 && p->w.kw == p->k_h));
+    return p->w.m == kk && p->w.cg >= p->fg * kk && tconv_w_taps_adjacent(p);
 }
 
 /* The tap t of a column as (kh, kw). */
