@@ -34,6 +34,7 @@
 
 #include <tconv.h>
 
+#include "tempdir.h"
 #include "tune/measure.h" /* tconv_tune_set_clock */
 
 /* ---- the failing allocator ---------------------------------------------- */
@@ -248,8 +249,8 @@ static void require_isa(void)
 static void use_fresh_cache(void)
 {
     require_isa();
-    char dir[] = "/tmp/tconv-test-alloc-XXXXXX";
-    cr_assert(mkdtemp(dir), "mkdtemp");
+    char dir[TU_TEMP_DIR_SIZE];
+    cr_assert_eq(tu_temp_dir("tconv-test-alloc", dir), 0, "mkdtemp");
     char path[256];
     snprintf(path, sizeof path, "%s/cache.txt", dir);
     cr_assert_eq(setenv("TCONV_CACHE", path, 1), 0);

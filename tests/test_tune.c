@@ -22,14 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tempdir.h"
 #include "testutil.h"
 
 static char cache_path[512];
 
 static void use_fresh_cache(void)
 {
-    char dir[] = "/tmp/tconv-test-tune-XXXXXX";
-    cr_assert(mkdtemp(dir), "mkdtemp");
+    char dir[TU_TEMP_DIR_SIZE];
+    cr_assert_eq(tu_temp_dir("tconv-test-tune", dir), 0, "mkdtemp");
     snprintf(cache_path, sizeof cache_path, "%s/cache.txt", dir);
     cr_assert_eq(setenv("TCONV_CACHE", cache_path, 1), 0);
     /* keep the tests quick: measuring past the heuristic choice is capped */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "tconv.h"
+#include "tempdir.h"
 
 extern char **environ;
 
@@ -38,12 +39,11 @@ static const char *tune_exe(void)
     return p;
 }
 
-static char tmpdir[64];
+static char tmpdir[TU_TEMP_DIR_SIZE];
 
 static void make_tmpdir(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tconv-test-cli-XXXXXX");
-    cr_assert(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+    cr_assert_eq(tu_temp_dir("tconv-test-cli", tmpdir), 0, "mkdtemp: %s", strerror(errno));
 }
 
 /* Runs tconv-tune with args (NULL-terminated, without argv[0]) and

@@ -25,6 +25,8 @@
 
 #include <tconv.h>
 
+#include "tempdir.h"
+
 #define PROCESSES 4
 #define THREADS 8
 #define SHARED 3 /* configurations every process and thread tunes */
@@ -123,8 +125,8 @@ static int count_lines(const char *path, const char *needle, int *fwd_lines)
 
 Test(tune_concurrent, processes_and_threads_share_one_cache, .timeout = 600)
 {
-    char dir[] = "/tmp/tconv-test-tune-concurrent-XXXXXX";
-    cr_assert(mkdtemp(dir) != NULL, "mkdtemp");
+    char dir[TU_TEMP_DIR_SIZE];
+    cr_assert_eq(tu_temp_dir("tconv-test-tune-concurrent", dir), 0, "mkdtemp");
     char cache[256], exported[256];
     snprintf(cache, sizeof cache, "%s/cache.txt", dir);
     snprintf(exported, sizeof exported, "%s/exported.txt", dir);

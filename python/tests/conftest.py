@@ -1,15 +1,19 @@
 """Shared setup of the Python package's tests.
 
-The tuning cache goes to a temporary file (tconv decides its path once per
-process, so before tconv is imported), and the run ends with one line
-"N passed, N failed, N skipped" that scripts/criterion_summary.py adds to the
-total of scripts/test.sh.
+The tuning cache goes to a temporary directory, removed at exit (tconv
+decides the cache's path once per process, so before tconv is imported),
+and the run ends with one line "N passed, N failed, N skipped" that
+scripts/criterion_summary.py adds to the total of scripts/test.sh.
 """
+import atexit
 import os
+import shutil
 import tempfile
 import zlib
 
-os.environ["TCONV_CACHE"] = os.path.join(tempfile.mkdtemp(prefix="tconv-pytest-"), "cache.txt")
+_cache_dir = tempfile.mkdtemp(prefix="tconv-pytest-")
+atexit.register(shutil.rmtree, _cache_dir, ignore_errors=True)  # nothing left in /tmp
+os.environ["TCONV_CACHE"] = os.path.join(_cache_dir, "cache.txt")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
