@@ -9,7 +9,7 @@
 
 #include "dispatch/buffers.h"
 #include "dispatch/desc.h"
-#include "dispatch/error.h"
+#include "runtime/error.h"
 
 static const char *act_name(tconv_activation act)
 {

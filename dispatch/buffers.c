@@ -2,7 +2,7 @@
 
 #include <stdint.h>
 
-#include "dispatch/error.h"
+#include "runtime/error.h"
 
 static int overlap(const tconv_buffer *a, const tconv_buffer *b)
 {

@@ -2,7 +2,7 @@
  * Checks on the buffers a call receives: required pointers present, and no
  * output sharing memory with another buffer of the same call (tconv's
  * kernels read inputs while writing outputs, so any overlap would corrupt
- * results). Used by the passes (plan.c) and the SGDM step (layer.c).
+ * results). Used by the passes (api/plan.c) and the SGDM step (api/layer.c).
  */
 #ifndef TCONV_DISPATCH_BUFFERS_H
 #define TCONV_DISPATCH_BUFFERS_H

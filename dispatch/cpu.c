@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/error.h"
+#include "runtime/error.h"
 #include "tconv.h"
 
 #if defined(__x86_64__) || defined(_M_X64)

@@ -7,9 +7,9 @@
  */
 #include <stddef.h>
 
-#include "kernels/checked.h"
 #include "dispatch/desc.h"
-#include "dispatch/error.h"
+#include "runtime/checked.h"
+#include "runtime/error.h"
 
 /* Order of the crop fields in the arrays below: top, bottom, left, right. */
 static void store_crops(tconv_desc *d, tconv_crop_mode mode, const int64_t c[4])

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernels/checked.h"
 #include "dispatch/activation.h"
-#include "dispatch/error.h"
+#include "runtime/checked.h"
+#include "runtime/error.h"
 
 void tconv_desc_init(tconv_desc *d)
 {

@@ -1,7 +1,7 @@
 /*
  * Validation of a tconv_desc and its translation into the tconv_problem the
  * kernels read. Shared by tconv_desc_* (desc.c), the crop helpers (crop.c)
- * and plan creation (plan.c).
+ * and plan creation (api/plan.c).
  */
 #ifndef TCONV_DISPATCH_DESC_H
 #define TCONV_DISPATCH_DESC_H

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/error.h"
 #include "dispatch/fma_rate.h"
-#include "dispatch/topology.h"
 #include "kernels/bwd_weights_gemm.h"
 #include "kernels/bwd_weights_rows.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "kernels/wstream.h"
+#include "runtime/error.h"
+#include "runtime/topology.h"
 #include "tconv.h"
 
 static const tconv_impl ref_f32 = {
@@ -58,7 +58,7 @@ const char *tconv_kernel_name(tconv_isa isa, int index)
  * L1 they no longer fit beside the weight rows and the prefetchers fall
  * behind: on U-Net's 1024-channel layer 6x64 runs at 111 GFLOP/s, 8x32 at
  * 109, 14x32 at 87 and 28x16 at 23 (an EPYC with 32 KiB L1d: 24 KiB is the
- * edge, 64 KiB the cliff). L1's size comes from hwloc (dispatch/topology.c).
+ * edge, 64 KiB the cliff). L1's size comes from hwloc (runtime/topology.c).
  */
 static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
 {

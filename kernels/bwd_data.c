@@ -16,15 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/error.h"
-#include "dispatch/threads.h"
-#include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
-#include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
-#include "kernels/scratch.h"
 #include "kernels/transpose.h"
+#include "runtime/checked.h"
+#include "runtime/error.h"
+#include "runtime/scratch.h"
+#include "runtime/threads.h"
+#include "runtime/topology.h"
 
 /* The fewest tiles that a channel block's weights serve each time they are
  * brought into L2 (a band, a block of pixel tiles). The first tile reads

@@ -26,7 +26,7 @@
  *   the driver hands the pass to bwd_weights_rows.c (filters as tile rows).
  *
  * Both drivers pack per call (training weights change every step) into a
- * scratch block kept between calls (kernels/scratch.h); a call that finds
+ * scratch block kept between calls (runtime/scratch.h); a call that finds
  * it in use by another allocates its own, so concurrent calls on one driver
  * are safe.
  */
@@ -35,9 +35,9 @@
 
 #include <stddef.h>
 
-#include "kernels/checked.h"
 #include "kernels/problem.h"
 #include "kernels/ukernel.h"
+#include "runtime/checked.h"
 
 /* Largest MR and NR the drivers hold (pointer arrays on the stack). */
 #define TCONV_BWD_MAX_TILE 64

@@ -10,12 +10,12 @@
 
 #include <stdint.h>
 
-#include "dispatch/topology.h"
-#include "dispatch/threads.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/elem.h"
-#include "kernels/ukernel.h"
 #include "kernels/problem.h"
+#include "kernels/ukernel.h"
+#include "runtime/threads.h"
+#include "runtime/topology.h"
 
 /* Input rows per chunk: as many as fill about half of L2 at row_bytes each
  * (the rows' x and the part of dy one tile reads), but at least 256 pixels

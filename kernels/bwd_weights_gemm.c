@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/threads.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/bwd_weights_common.h"
 #include "kernels/bwd_weights_gemm.h"
-#include "kernels/checked.h"
 #include "kernels/elem.h"
-#include "kernels/scratch.h"
 #include "kernels/transpose.h"
+#include "runtime/checked.h"
+#include "runtime/scratch.h"
+#include "runtime/threads.h"
 
 struct tconv_bwd_wgemm {
     tconv_problem p;

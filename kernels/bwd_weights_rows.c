@@ -16,16 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/threads.h"
-#include "dispatch/topology.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/bwd_weights_common.h"
 #include "kernels/bwd_weights_rows.h"
-#include "kernels/checked.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
-#include "kernels/scratch.h"
 #include "kernels/transpose.h"
+#include "runtime/checked.h"
+#include "runtime/scratch.h"
+#include "runtime/threads.h"
+#include "runtime/topology.h"
 
 
 /* Zeros: the kernels' bias argument (whole vectors, 64-byte aligned), and

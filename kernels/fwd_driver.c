@@ -9,18 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/threads.h"
-#include "kernels/checked.h"
 #include "kernels/fwd_internal.h"
-#include "kernels/scratch.h"
 #include "kernels/transpose.h"
+#include "runtime/checked.h"
+#include "runtime/scratch.h"
+#include "runtime/threads.h"
 
-
-void *tconv_alloc_aligned(size_t n)
-{
-    const size_t rounded = (n + 63) / 64 * 64;
-    return aligned_alloc(64, rounded ? rounded : 64);
-}
 
 static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
 {

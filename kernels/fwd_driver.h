@@ -55,7 +55,7 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
 /* y = forward(x) with packed weights. Its scratch (the padded input, the
  * NHWC output when y is not NHWC, the threads' pieces) is one block the
  * driver keeps between calls, so a run allocates nothing once it has grown
- * (kernels/scratch.h: a concurrent call on the same driver allocates a
+ * (runtime/scratch.h: a concurrent call on the same driver allocates a
  * block of its own); TCONV_ENOMEM if it cannot be had. */
 tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, const void *packed_w,
                                   const void *packed_bias, void *y);
@@ -68,8 +68,5 @@ tconv_status tconv_fwd_driver_run_packing(const tconv_fwd_driver *d, const void 
 
 /* A short description, e.g. "gather f32_fwd_14x32_avx512 phases=4 taps/phase<=4". */
 void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n);
-
-/* 64-byte aligned allocation of n bytes (n rounded up); NULL on failure. */
-void *tconv_alloc_aligned(size_t n);
 
 #endif /* TCONV_KERNELS_FWD_DRIVER_H */

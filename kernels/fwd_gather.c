@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/threads.h"
-#include "dispatch/topology.h"
 #include "kernels/fwd_internal.h"
+#include "runtime/threads.h"
+#include "runtime/topology.h"
 
 /* Where the kernels write: a base and element strides per logical index. */
 typedef struct out_view {
@@ -287,7 +287,7 @@ static int64_t region_work(const tconv_fwd_driver *d, const fwd_phase *ph, int b
  * holds the inputs and outputs streaming through), every tile runs all
  * output-channel blocks while its inputs are in L1 (the input is read
  * once); otherwise one block runs over all tiles at a time, so its weights
- * stay cached. L2's size comes from hwloc (dispatch/topology.c). */
+ * stay cached. L2's size comes from hwloc (runtime/topology.c). */
 static int64_t weights_resident_bytes(void)
 {
     return tconv_topology_get()->l2_bytes / 2;

@@ -12,8 +12,8 @@
 #include "kernels/activation.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
-#include "kernels/scratch.h"
 #include "kernels/transpose.h"
+#include "runtime/scratch.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
 #define TCONV_FWD_MAX_TILE 64

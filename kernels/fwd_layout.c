@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "dispatch/threads.h"
 #include "kernels/fwd_internal.h"
+#include "runtime/threads.h"
 
 static void copy_run(const tconv_fwd_driver *d, char *dst, int64_t dst_stride, const char *src,
                      int64_t src_stride, int64_t count)

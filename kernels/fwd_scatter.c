@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "dispatch/threads.h"
 #include "kernels/fwd_internal.h"
+#include "runtime/threads.h"
 
 /*
  * Consecutive columns whose output positions step evenly: the filters of one

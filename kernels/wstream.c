@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/threads.h"
-#include "kernels/checked.h"
 #include "kernels/elem.h"
-#include "kernels/scratch.h"
+#include "runtime/checked.h"
+#include "runtime/scratch.h"
+#include "runtime/threads.h"
 
 #define WS_MAX_TILE 64
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite, as CI runs it:
+#   0. no include points up the library's layers (scripts/check-includes.sh);
 #   1. a release build with warnings as errors, its Criterion tests;
 #   2. install into a staging prefix and build programs against it with
 #      `pkg-config --cflags --libs tconv` and with CMake's find_package(tconv); the MATLAB/Octave
@@ -40,6 +41,9 @@ x86_64)
 aarch64) suites+=(--suite neon) ;;
 esac
 echo "test.sh: instruction-set suites: ${suites[*]}"
+
+step "include layers (ARCHITECTURE.md)"
+bash scripts/check-includes.sh
 
 step "release build (-Werror)"
 rm -rf build-ci

@@ -208,7 +208,7 @@ typedef struct app_job {
 
 /* Runs all three passes of a plan again and again from one application
  * thread, checking every result: the backward drivers' kept scratch blocks
- * (kernels/scratch.h) must serve concurrent calls too. */
+ * (runtime/scratch.h) must serve concurrent calls too. */
 static void *app_thread(void *arg)
 {
     app_job *j = arg;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch/error.h"
+#include "runtime/error.h"
 #include "tune/cache_file.h"
 #include "tune/fingerprint.h"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dispatch/error.h" /* TCONV_PRINTF */
+#include "runtime/error.h" /* TCONV_PRINTF */
 
 static int failf(char *why, size_t n, const char *fmt, ...) TCONV_PRINTF(3, 4);
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dispatch/error.h"
-#include "dispatch/topology.h"
+#include "runtime/error.h"
+#include "runtime/topology.h"
 #include "tconv.h"
 
 #if defined(__x86_64__) || defined(__i386__)

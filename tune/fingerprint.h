@@ -8,7 +8,7 @@
  * (tconv_cpu_isa(), not the cap: a run with TCONV_ISA=avx2 must not
  * invalidate the host's whole file; the tuner puts the ISA in use in each
  * key instead), the L1d, L2 and L3 sizes and the physical core count
- * (dispatch/topology.h). Identical machines of a fleet share it, which is
+ * (runtime/topology.h). Identical machines of a fleet share it, which is
  * what lets tconv_cache_import() move a tuned file between them. The host
  * name is deliberately not part of it.
  *

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "dispatch/error.h"
 #include "kernels/elem.h"
+#include "runtime/error.h"
 #include "tune/tuner.h"
 
 /* ---- budget ------------------------------------------------------------- */

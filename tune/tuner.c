@@ -16,6 +16,7 @@
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
 #include "kernels/ref/ref.h"
+#include "runtime/scratch.h" /* tconv_alloc_aligned */
 #include "tune/measure.h"
 
 /* ---- values ------------------------------------------------------------- */

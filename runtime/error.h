@@ -3,8 +3,8 @@
  * records a message naming the field and value in this thread's last-error
  * buffer, through tconv_fail().
  */
-#ifndef TCONV_DISPATCH_ERROR_H
-#define TCONV_DISPATCH_ERROR_H
+#ifndef TCONV_RUNTIME_ERROR_H
+#define TCONV_RUNTIME_ERROR_H
 
 #include "tconv.h"
 
@@ -24,4 +24,4 @@ tconv_status tconv_fail(tconv_status s, const char *fmt, ...) TCONV_PRINTF(2, 3)
  * process, print their own, which also say what is used instead.) */
 void tconv_warn_env(const char *var, const char *value, const char *accepted);
 
-#endif /* TCONV_DISPATCH_ERROR_H */
+#endif /* TCONV_RUNTIME_ERROR_H */

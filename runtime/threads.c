@@ -1,11 +1,11 @@
 /*
- * The thread pool and the parallel-for of dispatch/threads.h, and the public
+ * The thread pool and the parallel-for of runtime/threads.h, and the public
  * thread controls (tconv_set_num_threads, tconv_get_num_threads,
  * tconv_set_parallel_for).
  *
  * The pool is created on first use with (threads - 1) workers: the calling
  * thread is the last worker of every job. Worker i is bound to physical core
- * i (hwloc, dispatch/topology.c); the caller is the application's thread and
+ * i (hwloc, runtime/topology.c); the caller is the application's thread and
  * is left where the OS put it. A job hands out task indices from an atomic
  * counter, so a worker that finishes early takes more, and a worker that
  * comes late finds nothing left (results do not depend on who runs what,
@@ -22,7 +22,7 @@
  * Exit and dlclose: a destructor stops and joins the workers, so nothing
  * is left running or leaked.
  */
-#include "dispatch/threads.h"
+#include "runtime/threads.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,9 +32,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dispatch/error.h"
-#include "dispatch/topology.h"
-#include "kernels/fwd_driver.h" /* tconv_alloc_aligned */
+#include "runtime/error.h"
+#include "runtime/scratch.h" /* tconv_alloc_aligned */
+#include "runtime/topology.h"
 #include "tconv.h"
 
 #define MAX_THREADS 1024

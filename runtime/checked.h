@@ -2,8 +2,8 @@
  * Overflow-checked int64_t arithmetic for validation. Each returns 1 and
  * stores the result when it fits, 0 when it overflows (nothing stored).
  */
-#ifndef TCONV_KERNELS_CHECKED_H
-#define TCONV_KERNELS_CHECKED_H
+#ifndef TCONV_RUNTIME_CHECKED_H
+#define TCONV_RUNTIME_CHECKED_H
 
 #include <stdint.h>
 
@@ -31,4 +31,4 @@ static inline int tconv_mul_ok(int64_t a, int64_t b, int64_t *r)
     return 1;
 }
 
-#endif /* TCONV_KERNELS_CHECKED_H */
+#endif /* TCONV_RUNTIME_CHECKED_H */

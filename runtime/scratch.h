@@ -1,15 +1,20 @@
 /*
- * A driver's reusable scratch memory: one block kept between calls, so that
+ * Aligned memory: tconv_alloc_aligned, and a driver's reusable scratch
+ * memory: one block kept between calls, so that
  * a training loop, which runs the same passes over and over, does not fault
  * in fresh pages for its packed operands on every call (4-13% of a small
  * layer's backward pass here). A call that finds the block held by another
  * (concurrent passes on one plan) allocates a block of its own and frees it
  * after, so calls stay independent.
  */
-#ifndef TCONV_KERNELS_SCRATCH_H
-#define TCONV_KERNELS_SCRATCH_H
+#ifndef TCONV_RUNTIME_SCRATCH_H
+#define TCONV_RUNTIME_SCRATCH_H
 
 #include <stddef.h>
+
+/* 64-byte aligned allocation of n bytes (n rounded up); NULL on failure;
+ * freed with free(). */
+void *tconv_alloc_aligned(size_t n);
 
 typedef struct tconv_scratch tconv_scratch;
 
@@ -29,4 +34,4 @@ void tconv_scratch_give(tconv_scratch *s, void *block, int kept);
  * (0 when it would overflow size_t). */
 size_t tconv_scratch_carve(const size_t *sizes, size_t *offsets, int n);
 
-#endif /* TCONV_KERNELS_SCRATCH_H */
+#endif /* TCONV_RUNTIME_SCRATCH_H */

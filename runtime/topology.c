@@ -1,4 +1,4 @@
-#include "dispatch/topology.h"
+#include "runtime/topology.h"
 
 #include <hwloc.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "dispatch/error.h"
+#include "runtime/error.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -1,11 +1,16 @@
-/* A driver's reusable scratch block (kernels/scratch.h). */
-#include "kernels/scratch.h"
+/* Aligned allocation and a driver's reusable scratch block (runtime/scratch.h). */
+#include "runtime/scratch.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "kernels/fwd_driver.h" /* tconv_alloc_aligned */
+
+void *tconv_alloc_aligned(size_t n)
+{
+    const size_t rounded = (n + 63) / 64 * 64;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
 
 struct tconv_scratch {
     atomic_int busy; /* a call holds buf */

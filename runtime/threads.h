@@ -8,8 +8,8 @@
  * is computed, in a fixed order, by one task), so results are bit for bit
  * the same for every thread count.
  */
-#ifndef TCONV_DISPATCH_THREADS_H
-#define TCONV_DISPATCH_THREADS_H
+#ifndef TCONV_RUNTIME_THREADS_H
+#define TCONV_RUNTIME_THREADS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,4 +37,4 @@ int tconv_parallel_width(void);
  * until the thread's next call. NULL if it cannot be allocated. */
 void *tconv_thread_scratch(size_t bytes);
 
-#endif /* TCONV_DISPATCH_THREADS_H */
+#endif /* TCONV_RUNTIME_THREADS_H */

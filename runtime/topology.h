@@ -10,8 +10,8 @@
  * 480 MiB L3), so the sizes are clamped to ranges real CPUs have; when hwloc
  * fails the values are conservative defaults and from_hwloc is 0.
  */
-#ifndef TCONV_DISPATCH_TOPOLOGY_H
-#define TCONV_DISPATCH_TOPOLOGY_H
+#ifndef TCONV_RUNTIME_TOPOLOGY_H
+#define TCONV_RUNTIME_TOPOLOGY_H
 
 #include <stdint.h>
 
@@ -33,4 +33,4 @@ const tconv_topology *tconv_topology_get(void);
  * possible here (no hwloc topology, or the OS refused). */
 int tconv_topology_bind_core(int index);
 
-#endif /* TCONV_DISPATCH_TOPOLOGY_H */
+#endif /* TCONV_RUNTIME_TOPOLOGY_H */

@@ -11,9 +11,9 @@
 
 #include "dispatch/buffers.h"
 #include "dispatch/desc.h"
-#include "dispatch/error.h"
 #include "kernels/init/initializers.h"
 #include "kernels/train/sgdm.h"
+#include "runtime/error.h"
 #include "tconv.h"
 
 #define KIND_NAMES                                                                          \
