@@ -30,13 +30,14 @@ _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 
 
 def _dtype_name(name, t):
-    if t.dtype not in _DTYPES:
+    dtype = _DTYPES.get(t.dtype)
+    if dtype is None:
         raise TypeError(f"tconv.torch: {name} has dtype {t.dtype}; tconv runs float32 and "
                         "float64 (half precision, bfloat16, complex and integer tensors are "
                         "not supported)")
-    if t.device.type != "cpu":
+    if not t.is_cpu:  # (t.device builds an object per call: slower on small layers)
         raise ValueError(f"tconv.torch: {name} is on {t.device}; tconv runs on the CPU")
-    return _DTYPES[t.dtype]
+    return dtype
 
 
 def _is_channels_last(x):
@@ -73,6 +74,31 @@ def _empty(shape, dtype, nhwc=False):
     return torch.from_numpy(np.empty(shape, _NUMPY_DTYPES[dtype]))
 
 
+# The Layer of each configuration met, so that a call after the first only
+# looks it up (building one checks and converts every argument: about half
+# of a small layer's Python time per call). Bounded like the plan cache.
+_layers = {}
+_LAYERS_MAX = 256
+
+
+def _layer(x, weight, dtype, nhwc, stride, padding, output_padding, groups, dilation):
+    key = (x.shape, weight.shape, dtype, nhwc, stride, padding, output_padding, groups, dilation)
+    try:
+        layer = _layers.get(key)
+    except TypeError:  # an unhashable argument (a list): Layer says what it takes
+        key, layer = None, None
+    if layer is None:
+        n, c, h, w = x.shape
+        layer = Layer((n, h, w, c) if nhwc else (n, c, h, w), weight.shape, dtype, stride,
+                      padding, output_padding, groups, dilation,
+                      layout="NHWC" if nhwc else "NCHW", weight_layout="IOHW")
+        if key is not None:
+            if len(_layers) >= _LAYERS_MAX:
+                _layers.clear()
+            _layers[key] = layer
+    return layer
+
+
 class _ConvTranspose2dFunction(torch.autograd.Function):
     """y = conv_transpose2d(x, weight, bias) with tconv's three passes."""
 
@@ -87,10 +113,7 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
         fmt = torch.channels_last if nhwc else torch.contiguous_format
         x = x.contiguous(memory_format=fmt)  # no copy when it already is
         weight = weight.contiguous()
-        n, c, h, w = x.shape
-        layer = Layer((n, h, w, c) if nhwc else (n, c, h, w), weight.shape, dtype, stride,
-                      padding, output_padding, groups, dilation,
-                      layout="NHWC" if nhwc else "NCHW", weight_layout="IOHW")
+        layer = _layer(x, weight, dtype, nhwc, stride, padding, output_padding, groups, dilation)
         plan = layer.plan()
         y_shape = layer.y_shape
         y = _empty((y_shape[0], y_shape[3], y_shape[1], y_shape[2]) if nhwc else y_shape,
