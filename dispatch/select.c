@@ -103,7 +103,7 @@ static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
  *             tiles' NHWC output to y's layout (unpack_cycles) and, in the
  *             scatter mode, adding each result to y.
  *
- * Calibrated on the 2-vCPU Xeon of "Performance" (AVX-512, two zmm FMA
+ * Calibrated on the 2-vCPU Xeon of bench/README.md (AVX-512, two zmm FMA
  * ports: 32 f32 lanes a cycle, 215 GFLOP/s; 48 KiB L1d, 2 MiB L2), single
  * thread, from the few-filter layers of bench/layers.c (DCGAN 64->3 at
  * batch 1 and 16, pix2pix 128->3, FSRCNN 56->1) in NCHW and NHWC, f32 and
@@ -555,7 +555,7 @@ int tconv_select_bwd_forced(tconv_pass pass)
  * pixels of the batch), so below a few hundred pixels it outweighs the
  * arithmetic it serves: 10 of pix2pix 1024->512's 13 ms forward (Q = 16).
  * Reading the weights in place wins where Q is at most TCONV_WSTREAM_MAX_PIXELS
- * (measured on the suite's batch-1 layers, see the README); the kernels are
+ * (measured on the suite's batch-1 layers, see kernels/README.md); the kernels are
  * those with the best filled tile per role: pixels x columns (forward),
  * channels x pixels (backward-data), channels x columns (backward-weights).
  */

@@ -55,7 +55,7 @@ expect 2 "got '12x'" "$generator" 12x
 expect 2 "unexpected argument 'extra'" "$generator" 1 "$tmp/a.png" extra
 expect 2 "usage: dcgan_generator" "$generator" --bogus
 
-# A short run of the demo: every line the README shows.
+# A short run of the demo: every line its write-up shows (README, bench/README.md).
 out=$("$layer" --runs 3 --threads 1 1 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] || fail "dcgan_layer --runs 3 --threads 1 1: exit $rc: $out"

@@ -55,7 +55,7 @@ def _array(t, nhwc):
 # Outputs of 4 MiB or more are allocated by numpy, which asks the kernel for
 # transparent huge pages (madvise) where PyTorch 1.13 takes 4 KiB pages: a
 # fresh 32 MB weight gradient then costs 3.2 ms of page faults instead of
-# 10.7 ms on the Xeon of the README, against 4 ms for the whole
+# 10.7 ms on the 2-vCPU Xeon of bench/README.md, against 4 ms for the whole
 # backward-weights pass of pix2pix's 1024->512 layer. The tensors are
 # ordinary CPU tensors (torch.from_numpy shares the memory).
 _HUGE_PAGE_BYTES = 1 << 22
