@@ -454,7 +454,7 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
                tconv_tile_fill(p->batch * p->in_h * p->in_w, k->mr) * load_bound(k, lanes_) * fit /
                (1.0 + 0.5 * loads_per_fma);
     }
-    if (k->family == TCONV_UK_GEMM) return tconv_bwd_wgemm_score(p, k, lanes_);
+    if (k->family == TCONV_UK_GEMM) return tconv_bwd_weights_gemm_score(p, k, lanes_);
     /* The packing drivers pass over dy once more (and, for CHANNELS tiles
      * of an NHWC x, over x) before their tiles run. */
     const double packing = 0.8;

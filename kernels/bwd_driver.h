@@ -12,7 +12,8 @@
  *   that grid, else copied there once with zeros where the crop removed
  *   positions).
  *
- * backward-weights (bwd_weights.c): for each tap, dw_tap (Cg x Fg) = x^T
+ * backward-weights (bwd_weights.c, one of three strategies; the packed one,
+ *   bwd_weights_packed.c): for each tap, dw_tap (Cg x Fg) = x^T
  *   dy_tap, a GEMM whose K is every input pixel of the batch. dy is packed
  *   once per call into filter blocks of NR, split by column phase so that
  *   the pixels a tap reads along an input row are consecutive; the bias
@@ -23,7 +24,8 @@
  *   K is cut into chunks of input rows that stay in L2; threads split the
  *   output tiles of each chunk, and each tile adds its chunks in order, so
  *   the result is the same bits for every thread count. With few filters,
- *   the driver hands the pass to bwd_weights_rows.c (filters as tile rows).
+ *   the pass runs with the filters as tile rows (bwd_weights_rows.c); on
+ *   the GEMM tiles, in place (bwd_weights_gemm.c).
  *
  * Both drivers pack per call (training weights change every step) into a
  * scratch block kept between calls (runtime/scratch.h); a call that finds

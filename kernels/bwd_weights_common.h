@@ -1,9 +1,10 @@
 /*
- * What the two backward-weights drivers (bwd_weights.c: filters as lanes,
- * bwd_weights_rows.c: filters as rows) share: how the reduction over input
- * rows is cut into chunks, how a later chunk's tile is added into the
- * accumulator, and how the images' bias sums become dbias. Both cut and add
- * the same way, so both give the same bits for every thread count.
+ * What the backward-weights strategies (bwd_weights.c: packed, filters as
+ * lanes; filters as rows; in place on the GEMM tiles) share: how the
+ * reduction over input rows is cut into chunks, how a later chunk's tile is
+ * added into the accumulator, and how the images' bias sums become dbias.
+ * All cut and add the same way, so all give the same bits for every thread
+ * count.
  */
 #ifndef TCONV_KERNELS_BWD_WEIGHTS_COMMON_H
 #define TCONV_KERNELS_BWD_WEIGHTS_COMMON_H

@@ -23,10 +23,11 @@
 #include "kernels/elem.h"
 #include "kernels/transpose.h"
 #include "runtime/checked.h"
+#include "runtime/intmath.h"
 #include "runtime/scratch.h"
 #include "runtime/threads.h"
 
-struct tconv_bwd_wgemm {
+struct tconv_bwd_weights_gemm {
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
     int64_t es, mr, nr;
@@ -46,12 +47,6 @@ struct tconv_bwd_wgemm {
     tconv_scratch *scratch;
 };
 
-static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
-
 /* Folding needs the k_w taps of a pixel to be k_w * Fg contiguous dy values
  * (true of dy channel-innermost, as read or as copied). */
 static int foldable(const tconv_problem *p) { return p->groups == 1 && p->dil_w == 1 && p->k_w > 1; }
@@ -61,15 +56,15 @@ static int foldable(const tconv_problem *p) { return p->groups == 1 && p->dil_w 
 static int64_t fold_edges(const tconv_problem *p, int64_t *iwa, int64_t *iwb, int64_t *edge_iw)
 {
     const int64_t sw = p->stride_w, cl = p->crop_left;
-    *iwa = clamp(ceil_div(cl, sw), 0, p->in_w);
-    *iwb = clamp(floor_div(p->out_w - p->k_w + cl, sw) + 1, *iwa, p->in_w);
+    *iwa = clamp64(ceil_div64(cl, sw), 0, p->in_w);
+    *iwb = clamp64(floor_div64(p->out_w - p->k_w + cl, sw) + 1, *iwa, p->in_w);
     /* The columns some tap of which lands in dy, 0 < iw*sw - cl + k_w and
      * iw*sw - cl < out_w, are the interval [lo, hi); the edges are those
      * outside [iwa, iwb): at most two intervals, found without a loop over
      * in_w (which the planner's scoring calls this for, for any in_w). */
-    const int64_t lo = max_i64(floor_div(cl - p->k_w, sw) + 1, 0);
-    const int64_t hi = min_i64(ceil_div(p->out_w + cl, sw), p->in_w);
-    const int64_t part[2][2] = {{lo, min_i64(hi, *iwa)}, {max_i64(lo, *iwb), hi}};
+    const int64_t lo = max64(floor_div64(cl - p->k_w, sw) + 1, 0);
+    const int64_t hi = min64(ceil_div64(p->out_w + cl, sw), p->in_w);
+    const int64_t part[2][2] = {{lo, min64(hi, *iwa)}, {max64(lo, *iwb), hi}};
     int64_t count = 0;
     for (int k = 0; k < 2; k++)
         for (int64_t iw = part[k][0]; iw < part[k][1]; iw++) {
@@ -111,7 +106,7 @@ static shape_choice choose_shape(const tconv_problem *p, const tconv_fwd_ukernel
     return best;
 }
 
-double tconv_bwd_wgemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk, int64_t lanes)
+double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk, int64_t lanes)
 {
     if (uk->family != TCONV_UK_GEMM || uk->dtype != p->dtype) return 0.0;
     const shape_choice s = choose_shape(p, uk);
@@ -136,15 +131,15 @@ double tconv_bwd_wgemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk
     return 0.95 * s.fill * bound * copies * pages * runs;
 }
 
-tconv_status tconv_bwd_wgemm_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                    tconv_bwd_wgemm **out)
+tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                    tconv_bwd_weights_gemm **out)
 {
     *out = NULL;
     if (uk->family != TCONV_UK_GEMM || uk->dtype != p->dtype || uk->mr < 1 || uk->nr < 1)
         return TCONV_EUNSUPPORTED;
     const shape_choice s = choose_shape(p, uk);
     if (s.fill <= 0.0) return TCONV_EUNSUPPORTED;
-    tconv_bwd_wgemm *d = calloc(1, sizeof *d);
+    tconv_bwd_weights_gemm *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
@@ -190,14 +185,14 @@ tconv_status tconv_bwd_wgemm_create(const tconv_problem *p, const tconv_fwd_uker
     d->thread_bytes = 2 * runs + (size_t)(d->max_runs * d->ld * d->es) + (size_t)(d->mr * d->nr * d->es);
     d->scratch = tconv_scratch_new();
     if (!d->scratch) {
-        tconv_bwd_wgemm_destroy(d);
+        tconv_bwd_weights_gemm_destroy(d);
         return TCONV_ENOMEM;
     }
     *out = d;
     return TCONV_OK;
 }
 
-void tconv_bwd_wgemm_destroy(tconv_bwd_wgemm *d)
+void tconv_bwd_weights_gemm_destroy(tconv_bwd_weights_gemm *d)
 {
     if (!d) return;
     tconv_scratch_delete(d->scratch);
@@ -205,7 +200,7 @@ void tconv_bwd_wgemm_destroy(tconv_bwd_wgemm *d)
     free(d);
 }
 
-void tconv_bwd_wgemm_describe(const tconv_bwd_wgemm *d, char *buf, size_t n)
+void tconv_bwd_weights_gemm_describe(const tconv_bwd_weights_gemm *d, char *buf, size_t n)
 {
     snprintf(buf, n, "%s %s rows, %lldx%lld per tap%s%s%s chunks=%lldx%lld rows", d->uk->name,
              d->x_rows ? "channels" : "filters", (long long)d->m, (long long)d->n,
@@ -214,7 +209,7 @@ void tconv_bwd_wgemm_describe(const tconv_bwd_wgemm *d, char *buf, size_t n)
 }
 
 typedef struct run_ctx {
-    const tconv_bwd_wgemm *d;
+    const tconv_bwd_weights_gemm *d;
     const char *x, *dy; /* the caller's */
     char *dw, *acc, *xcopy, *dycopy;
     double *bias;       /* [n][oh][F], or NULL */
@@ -254,7 +249,7 @@ static void copy_dy(void *arg, int64_t begin, int64_t end) { copy_images(arg, be
 static int64_t build_runs(const run_ctx *r, int64_t g, int64_t kh, int64_t kb, int64_t row0,
                           int64_t nrows, tconv_uk_run *runs, char *pad)
 {
-    const tconv_bwd_wgemm *d = r->d;
+    const tconv_bwd_weights_gemm *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, sw = p->stride_w, cl = p->crop_left;
     const int64_t kw = kb * d->fold; /* the block's first tap column */
@@ -271,8 +266,8 @@ static int64_t build_runs(const run_ctx *r, int64_t g, int64_t kh, int64_t kb, i
             iw1 = d->iwb;
         } else {
             const int64_t off = kw * p->dil_w - cl; /* ow = iw*s_w + off */
-            iw0 = clamp(ceil_div(-off, sw), 0, p->in_w);
-            iw1 = clamp(floor_div(p->out_w - 1 - off, sw) + 1, iw0, p->in_w);
+            iw0 = clamp64(ceil_div64(-off, sw), 0, p->in_w);
+            iw1 = clamp64(floor_div64(p->out_w - 1 - off, sw) + 1, iw0, p->in_w);
         }
         if (iw1 > iw0) {
             const char *xa = xrow + iw0 * r->xw * es;
@@ -313,8 +308,8 @@ static int64_t block_start(int64_t b, int64_t size, int64_t total)
     {                                                                                        \
         const tconv_problem *p = &r->d->p;                                                   \
         const int64_t sh = p->stride_h, ct = p->crop_top, F = p->filters;                    \
-        const int64_t lo = ih == 0 ? 0 : clamp(ih * sh - ct, 0, p->out_h);                   \
-        const int64_t hi = ih == p->in_h - 1 ? p->out_h : clamp((ih + 1) * sh - ct, lo, p->out_h); \
+        const int64_t lo = ih == 0 ? 0 : clamp64(ih * sh - ct, 0, p->out_h);                   \
+        const int64_t hi = ih == p->in_h - 1 ? p->out_h : clamp64((ih + 1) * sh - ct, lo, p->out_h); \
         for (int64_t oh = lo; oh < hi; oh++) {                                               \
             double *sum = r->bias + (n * p->out_h + oh) * F;                                 \
             const T *row = (const T *)r->ys + n * r->yn + oh * r->yh;                        \
@@ -335,7 +330,7 @@ BIAS_ROWS(double, bias_rows_f64)
 static void run_items(void *arg, int64_t begin, int64_t end)
 {
     run_ctx *r = arg;
-    const tconv_bwd_wgemm *d = r->d;
+    const tconv_bwd_weights_gemm *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
@@ -392,7 +387,7 @@ static void run_items(void *arg, int64_t begin, int64_t end)
 static void unpack_dw(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
-    const tconv_bwd_wgemm *d = r->d;
+    const tconv_bwd_weights_gemm *d = r->d;
     const tconv_problem *p = &d->p;
     for (int64_t row = begin; row < end; row++) {
         const int64_t i = row % d->m, gkk = row / d->m;
@@ -421,7 +416,7 @@ static void operand(const void *base, int copied, tconv_data_strides st, int64_t
     *sn = copied ? h * w * c : st.n;
 }
 
-tconv_status tconv_bwd_wgemm_run(const tconv_bwd_wgemm *d, const void *x, const void *dy, void *dw,
+tconv_status tconv_bwd_weights_gemm_run(const tconv_bwd_weights_gemm *d, const void *x, const void *dy, void *dw,
                                  void *dbias)
 {
     const tconv_problem *p = &d->p;

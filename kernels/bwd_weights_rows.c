@@ -32,7 +32,7 @@
  * the source of the zero channels past Cg. */
 static const double zeros[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
-struct tconv_bwd_wrows {
+struct tconv_bwd_weights_rows {
     tconv_problem p;
     const tconv_fwd_ukernel *uk;
     int64_t es, mr, nr;
@@ -56,19 +56,19 @@ double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_fwd_ukern
 int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *uk)
 {
     if (uk->family != TCONV_UK_CHANNELS) return 0;
-    /* bwd_weights.c's tiles */
+    /* bwd_weights_packed.c's tiles */
     const double lanes = tconv_tile_fill(p->cg, uk->mr) * tconv_tile_fill(p->fg, uk->nr);
     return tconv_bwd_weights_rows_fill(p, uk) > 1.1 * lanes;
 }
 
-tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
-                                    tconv_bwd_wrows **out)
+tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+                                    tconv_bwd_weights_rows **out)
 {
     *out = NULL;
     if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
         uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_BWD_MAX_TILE)
         return TCONV_EUNSUPPORTED;
-    tconv_bwd_wrows *d = calloc(1, sizeof *d);
+    tconv_bwd_weights_rows *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
@@ -109,20 +109,20 @@ tconv_status tconv_bwd_wrows_create(const tconv_problem *p, const tconv_fwd_uker
     return TCONV_OK;
 }
 
-void tconv_bwd_wrows_destroy(tconv_bwd_wrows *d)
+void tconv_bwd_weights_rows_destroy(tconv_bwd_weights_rows *d)
 {
     if (d) tconv_scratch_delete(d->scratch);
     free(d);
 }
 
-void tconv_bwd_wrows_describe(const tconv_bwd_wrows *d, char *buf, size_t n)
+void tconv_bwd_weights_rows_describe(const tconv_bwd_weights_rows *d, char *buf, size_t n)
 {
     snprintf(buf, n, "%s filter rows=%lld chunks=%lldx%lld rows", d->uk->name,
              (long long)d->rows_n, (long long)d->nchunks, (long long)d->chunk_rows);
 }
 
 typedef struct run_ctx {
-    const tconv_bwd_wrows *d;
+    const tconv_bwd_weights_rows *d;
     const char *x, *dy;
     char *dw;
     char *dyp, *xp, *acc;
@@ -147,7 +147,7 @@ typedef struct run_ctx {
 #define PACK_DY(T, NAME)                                                                      \
     static void NAME(const run_ctx *r, int64_t g, int64_t n)                                  \
     {                                                                                         \
-        const tconv_bwd_wrows *d = r->d;                                                      \
+        const tconv_bwd_weights_rows *d = r->d;                                                      \
         const tconv_problem *p = &d->p;                                                       \
         const int64_t sw = p->stride_w, fg = p->fg;                                           \
         T *img = (T *)r->dyp + (g * p->batch + n) * d->img;                                   \
@@ -215,7 +215,7 @@ PACK_DY(double, pack_dy_f64)
 static void pack(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
-    const tconv_bwd_wrows *d = r->d;
+    const tconv_bwd_weights_rows *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, nr = d->nr, W = p->in_w;
     for (int64_t t = begin; t < end; t++) {
@@ -250,7 +250,7 @@ static void pack(void *arg, int64_t begin, int64_t end)
 static void run_tiles(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
-    const tconv_bwd_wrows *d = r->d;
+    const tconv_bwd_weights_rows *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
@@ -289,7 +289,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
             xrow[i] = planes + ((m * p->stride_w + rw) * d->plane + q0) * es;
             yrow[i] = i >= m_rows ? dummy : acc + i * d->cgp * es;
         }
-        /* a later chunk starts from the accumulator (see bwd_weights.c) */
+        /* a later chunk starts from the accumulator (see bwd_weights_packed.c) */
         d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? zeros : NULL, yrow);
     }
 }
@@ -299,7 +299,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
 static void unpack_dw(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
-    const tconv_bwd_wrows *d = r->d;
+    const tconv_bwd_weights_rows *d = r->d;
     const tconv_problem *p = &d->p;
     for (int64_t row = begin; row < end; row++) {
         const int64_t mk = row % d->rows_n, gk = row / d->rows_n;
@@ -310,7 +310,7 @@ static void unpack_dw(void *arg, int64_t begin, int64_t end)
     }
 }
 
-tconv_status tconv_bwd_wrows_run(const tconv_bwd_wrows *d, const void *x, const void *dy, void *dw,
+tconv_status tconv_bwd_weights_rows_run(const tconv_bwd_weights_rows *d, const void *x, const void *dy, void *dw,
                                  void *dbias)
 {
     const tconv_problem *p = &d->p;

@@ -15,16 +15,6 @@
 #include "runtime/scratch.h"
 #include "runtime/threads.h"
 
-
-static int64_t floor_div(int64_t a, int64_t b) /* b > 0 */
-{
-    const int64_t q = a / b;
-    return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
-static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-
-
 /* The q range of residue r in one dimension, and its compute region given
  * the phase's smallest and largest tap offsets (no taps: empty region). */
 static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t out, int64_t in,
@@ -32,8 +22,8 @@ static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t o
                         int64_t *c0, int64_t *c1)
 {
     /* o = q*stride + r - crop_begin in [0, out) */
-    *q0 = ceil_div(crop_begin - r, stride);
-    *q1 = floor_div(crop_begin + out - 1 - r, stride) + 1;
+    *q0 = ceil_div64(crop_begin - r, stride);
+    *q1 = floor_div64(crop_begin + out - 1 - r, stride) + 1;
     if (*q1 < *q0) *q1 = *q0;
     if (ntaps == 0) {
         *c0 = *c1 = *q0;

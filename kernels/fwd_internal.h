@@ -13,6 +13,7 @@
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
 #include "kernels/transpose.h"
+#include "runtime/intmath.h"
 #include "runtime/scratch.h"
 
 /* Largest MR and NR the driver supports (pointer arrays on the stack). */
@@ -86,8 +87,6 @@ struct tconv_fwd_driver {
                                    work block), kept between calls */
 };
 
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Whether the kernels can read x in place (CHANNELS family, dense
  * channel-innermost input, no padding needed). */

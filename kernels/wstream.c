@@ -16,6 +16,7 @@
 
 #include "kernels/elem.h"
 #include "runtime/checked.h"
+#include "runtime/intmath.h"
 #include "runtime/scratch.h"
 #include "runtime/threads.h"
 
@@ -42,10 +43,6 @@ struct tconv_wstream {
     int64_t cgp, jp; /* backward-weights: Cg and J rounded up to its MR and NR */
     tconv_scratch *scratch;
 };
-
-static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 int tconv_wstream_layout_ok(const tconv_problem *p)
 {
@@ -134,19 +131,19 @@ tconv_status tconv_wstream_create(const tconv_problem *p, const tconv_fwd_ukerne
     /* Every scratch buffer's size must be indexable: checked once here. */
     int64_t bytes;
     if (!tconv_mul_ok(p->batch, p->in_h * p->in_w, &s.q) ||
-        !tconv_mul_ok(round_up(s.q, gemm_fwd->mr), p->channels, &bytes) ||
-        !tconv_mul_ok(round_up(s.q, channels->nr), j + p->cg, &bytes) ||
+        !tconv_mul_ok(round_up64(s.q, gemm_fwd->mr), p->channels, &bytes) ||
+        !tconv_mul_ok(round_up64(s.q, channels->nr), j + p->cg, &bytes) ||
         !tconv_mul_ok(bytes, p->groups * s.es, &bytes) ||
-        !tconv_mul_ok(s.q, round_up(p->cg, gemm_bwdw->mr) + round_up(j, gemm_bwdw->nr), &bytes) ||
+        !tconv_mul_ok(s.q, round_up64(p->cg, gemm_bwdw->mr) + round_up64(j, gemm_bwdw->nr), &bytes) ||
         !tconv_mul_ok(bytes, p->groups * s.es, &bytes))
         return TCONV_EOVERFLOW;
-    s.qf = round_up(s.q, gemm_fwd->mr);
-    s.qd = round_up(s.q, channels->nr);
+    s.qf = round_up64(s.q, gemm_fwd->mr);
+    s.qd = round_up64(s.q, channels->nr);
     s.bd_copy = channels->mr > 16;
     s.bd_span = (256 << 10) / (channels->mr * s.es);
     s.bd_span = s.bd_span < 1 ? 1 : s.bd_span > j ? j : s.bd_span;
-    s.cgp = round_up(p->cg, gemm_bwdw->mr);
-    s.jp = round_up(j, gemm_bwdw->nr);
+    s.cgp = round_up64(p->cg, gemm_bwdw->mr);
+    s.jp = round_up64(j, gemm_bwdw->nr);
 
     tconv_wstream *d = malloc(sizeof *d);
     if (!d) return TCONV_ENOMEM;
