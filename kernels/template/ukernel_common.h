@@ -15,10 +15,6 @@
 #define TCONV_UK_FWD_CHANNELS_PROTO(fn)                                                      \
     void fn(int64_t n, int64_t ntaps, const tconv_uk_tap *taps, int64_t kc,                \
             const void *const *x, const void *bias, void *const *y)
-/* A CHANNELS tile and its streaming-store twin (ISAs with VEC_STREAM). */
-#define TCONV_UK_FWD_CHANNELS_NT_PROTOS(fn)                                                  \
-    TCONV_UK_FWD_CHANNELS_PROTO(fn);                                                         \
-    TCONV_UK_FWD_CHANNELS_PROTO(fn##_nt)
 #define TCONV_UK_FWD_PIXELS_PROTO(fn)                                                        \
     void fn(int64_t m, int64_t n, int64_t ntaps, const tconv_uk_tap *taps, int64_t kc,     \
             int64_t x_chan_stride, const void *x, const void *bias, void *y,               \
@@ -38,9 +34,6 @@
 #define UK_UNROLL
 #endif
 
-/* a##b after expanding both (UK_CAT(UK_FN, _nt)). */
-#define UK_CAT_(a, b) a##b
-#define UK_CAT(a, b) UK_CAT_(a, b)
 
 /* A hint to fetch the cache line at p (never faults, whatever p is). */
 #if defined(__GNUC__)

@@ -13,6 +13,7 @@
 #define MR 6
 #define NR 16
 #define UK_FN tconv_f32_fwd_6x16_avx2
+#define UK_FN_NT tconv_f32_fwd_6x16_avx2_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 4x24: 12 accumulators + 3 weights + 1 broadcast (all 16). */
@@ -69,4 +70,5 @@
 #define MR 1
 #define NR 32
 #define UK_FN tconv_f32_fwd_1x32_avx2
+#define UK_FN_NT tconv_f32_fwd_1x32_avx2_nt
 #include "kernels/template/fwd_channels.inc"

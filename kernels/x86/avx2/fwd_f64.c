@@ -9,6 +9,7 @@
 #define MR 6
 #define NR 8
 #define UK_FN tconv_f64_fwd_6x8_avx2
+#define UK_FN_NT tconv_f64_fwd_6x8_avx2_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 4x12: 12 accumulators + 3 weights + 1 broadcast. */
@@ -44,4 +45,5 @@
 #define MR 1
 #define NR 16
 #define UK_FN tconv_f64_fwd_1x16_avx2
+#define UK_FN_NT tconv_f64_fwd_1x16_avx2_nt
 #include "kernels/template/fwd_channels.inc"

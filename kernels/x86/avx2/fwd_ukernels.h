@@ -7,19 +7,23 @@
 
 #include "kernels/template/ukernel_common.h"
 
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_6x16_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x16_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x16_avx2_nt); /* its streaming-store twin */
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_4x24_avx2); /* rows not whole lines: no _nt */
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_12x8_avx2); /* rows not whole lines: no _nt */
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_1x32_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x32_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x32_avx2_nt); /* its streaming-store twin */
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x4_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x3_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px8x8_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x2_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x1_avx2);
 
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_6x8_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x8_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x8_avx2_nt); /* its streaming-store twin */
 TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_4x12_avx2); /* rows not whole lines: no _nt */
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_1x16_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x16_avx2);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x16_avx2_nt); /* its streaming-store twin */
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px8x4_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x2_avx2);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x1_avx2);

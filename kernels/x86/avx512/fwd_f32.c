@@ -17,6 +17,7 @@
 #define MR 14
 #define NR 32
 #define UK_FN tconv_f32_fwd_14x32_avx512
+#define UK_FN_NT tconv_f32_fwd_14x32_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 6x64: 24 accumulators + 4 weights; fewer broadcasts per FMA, for
@@ -24,6 +25,7 @@
 #define MR 6
 #define NR 64
 #define UK_FN tconv_f32_fwd_6x64_avx512
+#define UK_FN_NT tconv_f32_fwd_6x64_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 28x16: 28 accumulators + 1 weight + 1 broadcast; for <= 16
@@ -31,6 +33,7 @@
 #define MR 28
 #define NR 16
 #define UK_FN tconv_f32_fwd_28x16_avx512
+#define UK_FN_NT tconv_f32_fwd_28x16_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 8x32 (default): 16 accumulators + 2 weights; 8 input streams.
@@ -40,6 +43,7 @@
 #define MR 8
 #define NR 32
 #define UK_FN tconv_f32_fwd_8x32_avx512
+#define UK_FN_NT tconv_f32_fwd_8x32_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* PIXELS 32 pixels x 4 channels (default): 8 accumulators + 2 input vectors. */
@@ -90,4 +94,5 @@
 #define MR 1
 #define NR 64
 #define UK_FN tconv_f32_fwd_1x64_avx512
+#define UK_FN_NT tconv_f32_fwd_1x64_avx512_nt
 #include "kernels/template/fwd_channels.inc"

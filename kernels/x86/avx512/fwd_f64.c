@@ -9,18 +9,21 @@
 #define MR 14
 #define NR 16
 #define UK_FN tconv_f64_fwd_14x16_avx512
+#define UK_FN_NT tconv_f64_fwd_14x16_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 6x32: 24 accumulators + 4 weights. */
 #define MR 6
 #define NR 32
 #define UK_FN tconv_f64_fwd_6x32_avx512
+#define UK_FN_NT tconv_f64_fwd_6x32_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* CHANNELS 8x16: 16 accumulators; for tiles with few pixels. */
 #define MR 8
 #define NR 16
 #define UK_FN tconv_f64_fwd_8x16_avx512
+#define UK_FN_NT tconv_f64_fwd_8x16_avx512_nt
 #include "kernels/template/fwd_channels.inc"
 
 /* PIXELS 16 pixels x 4 channels (default): 8 accumulators + 2 input vectors. */
@@ -68,4 +71,5 @@
 #define MR 1
 #define NR 32
 #define UK_FN tconv_f64_fwd_1x32_avx512
+#define UK_FN_NT tconv_f64_fwd_1x32_avx512_nt
 #include "kernels/template/fwd_channels.inc"

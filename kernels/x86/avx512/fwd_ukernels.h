@@ -7,11 +7,16 @@
 
 #include "kernels/template/ukernel_common.h"
 
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_14x32_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_6x64_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_28x16_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_8x32_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f32_fwd_1x64_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_14x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_14x32_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x64_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_6x64_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_28x16_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_28x16_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_8x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_8x32_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x64_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f32_fwd_1x64_avx512_nt); /* its streaming-store twin */
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x4_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px64x3_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px32x3_avx512);
@@ -19,10 +24,14 @@ TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px16x8_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px64x2_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f32_fwd_px64x1_avx512);
 
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_14x16_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_6x32_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_8x16_avx512);
-TCONV_UK_FWD_CHANNELS_NT_PROTOS(tconv_f64_fwd_1x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_14x16_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_14x16_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_6x32_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_8x16_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_8x16_avx512_nt); /* its streaming-store twin */
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x32_avx512);
+TCONV_UK_FWD_CHANNELS_PROTO(tconv_f64_fwd_1x32_avx512_nt); /* its streaming-store twin */
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x4_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px32x3_avx512);
 TCONV_UK_FWD_PIXELS_PROTO(tconv_f64_fwd_px16x3_avx512);
