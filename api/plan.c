@@ -150,22 +150,22 @@ static tconv_fwd_choice choose_fwd(const tconv_desc *d, const tconv_problem *p, 
 /* The microkernel of a backward pass, chosen as choose_fwd chooses the
  * forward one (tune/tuner_bwd.c measures; TCONV_BWD_DATA_KERNEL or
  * TCONV_BWD_WEIGHTS_KERNEL keeps tuning out of that pass). */
-static const tconv_fwd_ukernel *choose_bwd(const tconv_desc *d, const tconv_problem *p,
+static const tconv_ukernel *choose_bwd(const tconv_desc *d, const tconv_problem *p,
                                            tconv_pass pass, tconv_isa isa, const tuning *t,
                                            const char **how)
 {
-    const tconv_fwd_ukernel *choice = tconv_select_bwd(p, pass, isa);
+    const tconv_ukernel *choice = tconv_select_bwd(p, pass, isa);
     *how = HOW_HEURISTIC;
     if (!choice || t->rigor == TCONV_TUNE_NONE || tconv_select_bwd_forced(pass)) return choice;
     char key[256], value[TCONV_CACHE_VALUE_SIZE];
-    const tconv_fwd_ukernel *cached;
+    const tconv_ukernel *cached;
     if (cached_value(d, p, pass, isa, t, key, sizeof key, value, sizeof value) &&
         tconv_tune_decode_bwd(value, p, pass, isa, &cached)) {
         *how = HOW_FROM_CACHE;
         return cached;
     }
     if (!measures(t, pass)) return choice;
-    const tconv_fwd_ukernel *best;
+    const tconv_ukernel *best;
     double gflops = 0.0;
     int measured = 0;
     if (tconv_tune_measure_bwd(p, pass, isa, t->rigor == TCONV_TUNE_EXHAUSTIVE,
@@ -217,9 +217,9 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");
         }
         /* The backward passes likewise: a kernel for each, or the reference. */
-        const tconv_fwd_ukernel *bd =
+        const tconv_ukernel *bd =
             choose_bwd(d, &problem, TCONV_PASS_BWD_DATA, isa, &tune, &p->bwd_data_how);
-        const tconv_fwd_ukernel *bw =
+        const tconv_ukernel *bw =
             choose_bwd(d, &problem, TCONV_PASS_BWD_WEIGHTS, isa, &tune, &p->bwd_weights_how);
         if ((bd && tconv_bwd_data_driver_create(&problem, bd, &p->bwd_data) == TCONV_ENOMEM) ||
             (bw && tconv_bwd_weights_driver_create(&problem, bw, &p->bwd_weights) ==
@@ -227,7 +227,7 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             tconv_plan_destroy(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the backward passes");
         }
-        const tconv_fwd_ukernel *ws[3];
+        const tconv_ukernel *ws[3];
         if (tconv_select_wstream(&problem, isa, ws) &&
             tconv_wstream_create(&problem, ws[0], ws[1], ws[2], tconv_select_act(isa), &p->ws) ==
                 TCONV_ENOMEM) {

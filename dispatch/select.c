@@ -27,20 +27,20 @@ const tconv_impl *tconv_select_ref(const tconv_problem *p)
     return p->dtype == TCONV_F64 ? &ref_f64 : &ref_f32;
 }
 
-const tconv_fwd_ukernel_table *tconv_select_table(tconv_isa isa)
+const tconv_ukernel_table *tconv_select_table(tconv_isa isa)
 {
     switch (isa) {
 #if TCONV_HAVE_SCALAR
-    case TCONV_ISA_SCALAR: return &tconv_fwd_ukernels_scalar;
+    case TCONV_ISA_SCALAR: return &tconv_ukernels_scalar;
 #endif
 #if TCONV_HAVE_AVX2
-    case TCONV_ISA_AVX2: return &tconv_fwd_ukernels_avx2;
+    case TCONV_ISA_AVX2: return &tconv_ukernels_avx2;
 #endif
 #if TCONV_HAVE_AVX512
-    case TCONV_ISA_AVX512: return &tconv_fwd_ukernels_avx512;
+    case TCONV_ISA_AVX512: return &tconv_ukernels_avx512;
 #endif
 #if TCONV_HAVE_NEON
-    case TCONV_ISA_NEON: return &tconv_fwd_ukernels_neon;
+    case TCONV_ISA_NEON: return &tconv_ukernels_neon;
 #endif
     default: return NULL;
     }
@@ -48,7 +48,7 @@ const tconv_fwd_ukernel_table *tconv_select_table(tconv_isa isa)
 
 const char *tconv_kernel_name(tconv_isa isa, int index)
 {
-    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
+    const tconv_ukernel_table *t = tconv_select_table(isa);
     return t && index >= 0 && index < t->count ? t->entries[index].name : NULL;
 }
 
@@ -60,7 +60,7 @@ const char *tconv_kernel_name(tconv_isa isa, int index)
  * 109, 14x32 at 87 and 28x16 at 23 (an EPYC with 32 KiB L1d: 24 KiB is the
  * edge, 64 KiB the cliff). L1's size comes from hwloc (runtime/topology.c).
  */
-static double l1_fit(const tconv_fwd_ukernel *k, const tconv_problem *p)
+static double l1_fit(const tconv_ukernel *k, const tconv_problem *p)
 {
     const double l1 = (double)tconv_topology_get()->l1d_bytes;
     const double bytes = (double)k->mr * (double)p->cg * (double)tconv_dtype_size(p->dtype);
@@ -80,7 +80,7 @@ static int64_t lanes(tconv_isa isa, tconv_dtype t)
  * MR * NR/lanes FMAs. Past ~0.75 loads per FMA it is bound by loads: 28x16
  * (1.03) and AVX2 12x8 (1.08) run at ~0.7 of 8x32 and 6x16; 1xNR tiles
  * (1.25) only pay off where taller tiles would compute thrown-away rows. */
-static double load_bound(const tconv_fwd_ukernel *k, int64_t lanes_)
+static double load_bound(const tconv_ukernel *k, int64_t lanes_)
 {
     const double nv = (double)(k->nr >= lanes_ ? k->nr / lanes_ : 1);
     const double loads_per_fma = (nv + (double)k->mr) / ((double)k->mr * nv);
@@ -191,7 +191,7 @@ static double unpack_cycles(const tconv_problem *p)
     return per_pixel * transpose_cycles((double)p->y_elems * (double)tconv_dtype_size(p->dtype));
 }
 
-static double score(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
+static double score(const tconv_ukernel *k, const tconv_problem *p, tconv_fwd_mode mode,
                     tconv_isa isa)
 {
     const int64_t lanes_ = lanes(isa, p->dtype);
@@ -278,9 +278,9 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
 {
     int count = 0;
     for (int a = 0; a < n; a++) {
-        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        const tconv_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count; i++) {
-            const tconv_fwd_ukernel *k = &t->entries[i];
+            const tconv_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || k->family == TCONV_UK_GEMM) continue;
             for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
                 if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
@@ -328,9 +328,9 @@ static void check_kernel_env(const char *var, const char *name, tconv_isa isa, i
     char accepted[4096] = "the name of a microkernel for this ISA:";
     size_t len = strlen(accepted);
     for (int a = 0; a < n; a++) {
-        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        const tconv_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count; i++) {
-            const tconv_fwd_ukernel *k = &t->entries[i];
+            const tconv_ukernel *k = &t->entries[i];
             if (forward && k->family == TCONV_UK_GEMM) continue;
             if (strcmp(k->name, name) == 0) return;
             if (len + strlen(k->name) + 2 < sizeof accepted)
@@ -343,6 +343,15 @@ static void check_kernel_env(const char *var, const char *name, tconv_isa isa, i
 /* The index of the best-scoring candidate among cand[0..n) whose kernel is
  * named kernel (NULL: any) and whose mode is *mode (NULL: any), or -1. A
  * later candidate must score clearly higher to win. */
+/*
+ * The default among scored candidates: the one with the best score, where
+ * a candidate must beat every one before it by 5% to be preferred. The
+ * candidates come in their ISA table's order (kernels/<isa>/table.c), which
+ * lists each dtype's and family's tiles in order of preference: within 5%
+ * of each other's score, the earlier tile wins, and the first is what a
+ * layer gets when the scores cannot tell them apart. Backward passes choose the same way
+ * (tconv_select_bwd_candidates).
+ */
 static int best_of(const tconv_fwd_choice *cand, const double *scores, int n, const char *kernel,
                    const tconv_fwd_mode *mode)
 {
@@ -434,7 +443,7 @@ int tconv_select_forced(void)
  *     unlike the forward PIXELS tiles) x NR broadcast filters, which fill
  *     few-filter layers that NR >= 16 would leave mostly empty.
  */
-static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tconv_pass pass,
+static double score_bwd(const tconv_ukernel *k, const tconv_problem *p, tconv_pass pass,
                         int64_t lanes_)
 {
     if (pass == TCONV_PASS_BWD_DATA) {
@@ -485,13 +494,13 @@ static double score_bwd(const tconv_fwd_ukernel *k, const tconv_problem *p, tcon
  * ENet 16->19 16.9 ms against 9.4 for the AVX-512 GEMM tile, FCN-32s 64
  * against 58; the model does not see what costs them there). */
 static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, tconv_pass pass,
-                         const tconv_fwd_ukernel **out, double *scores, int max)
+                         const tconv_ukernel **out, double *scores, int max)
 {
     int count = 0;
     for (int a = 0; a < n; a++) {
-        const tconv_fwd_ukernel_table *t = tconv_select_table(isas[a]);
+        const tconv_ukernel_table *t = tconv_select_table(isas[a]);
         for (int i = 0; t && i < t->count && count < max; i++) {
-            const tconv_fwd_ukernel *k = &t->entries[i];
+            const tconv_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || (a > 0 && k->family == TCONV_UK_PIXELS)) continue;
             if (a > 0 && pass == TCONV_PASS_BWD_WEIGHTS) continue;
             const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype)) * isa_rate(isas[0], isas[a]);
@@ -510,11 +519,11 @@ static const char *bwd_env(tconv_pass pass)
 }
 
 int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
-                                const tconv_fwd_ukernel **out, int max)
+                                const tconv_ukernel **out, int max)
 {
     tconv_isa isas[2];
     double scores[TCONV_TUNE_MAX_CANDIDATES];
-    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const tconv_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
     const int n = enumerate_bwd(isas, isas_of(isa, isas), p, pass, cand, scores,
                                 TCONV_TUNE_MAX_CANDIDATES);
     /* The first clearly best (a later kernel must beat an earlier one by 5%),
@@ -529,9 +538,9 @@ int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_i
     return count;
 }
 
-const tconv_fwd_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa)
+const tconv_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa)
 {
-    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const tconv_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
     const int n = tconv_select_bwd_candidates(p, pass, isa, cand, TCONV_TUNE_MAX_CANDIDATES);
     const char *forced = bwd_env(pass);
     check_kernel_env(pass == TCONV_PASS_BWD_DATA ? "TCONV_BWD_DATA_KERNEL"
@@ -561,14 +570,14 @@ int tconv_select_bwd_forced(tconv_pass pass)
  */
 #define TCONV_WSTREAM_MAX_PIXELS 64
 
-static const tconv_fwd_ukernel *best_tile(const tconv_fwd_ukernel_table *t, tconv_dtype dtype,
+static const tconv_ukernel *best_tile(const tconv_ukernel_table *t, tconv_dtype dtype,
                                           tconv_uk_family family, int64_t rows, int64_t cols,
                                           int64_t min_nr, int64_t lanes_)
 {
-    const tconv_fwd_ukernel *best = NULL;
+    const tconv_ukernel *best = NULL;
     double best_score = 0.0;
     for (int i = 0; t && i < t->count; i++) {
-        const tconv_fwd_ukernel *k = &t->entries[i];
+        const tconv_ukernel *k = &t->entries[i];
         if (k->dtype != dtype || k->family != family || k->nr > min_nr) continue;
         const double s = tconv_tile_fill(rows, k->mr) * tconv_tile_fill(cols, k->nr) *
                          load_bound(k, lanes_);
@@ -580,7 +589,7 @@ static const tconv_fwd_ukernel *best_tile(const tconv_fwd_ukernel_table *t, tcon
     return best;
 }
 
-int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_fwd_ukernel *uks[3])
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3])
 {
     const char *env = getenv("TCONV_WSTREAM");
     const int forced_on = env && strcmp(env, "on") == 0;
@@ -593,7 +602,7 @@ int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_fwd_
         return 0;
     const int64_t q = p->batch * p->in_h * p->in_w, cols = p->fg * p->k_h * p->k_w;
     if (!forced_on && q > TCONV_WSTREAM_MAX_PIXELS) return 0;
-    const tconv_fwd_ukernel_table *t = tconv_select_table(isa);
+    const tconv_ukernel_table *t = tconv_select_table(isa);
     const int64_t l = lanes(isa, p->dtype);
     uks[0] = best_tile(t, p->dtype, TCONV_UK_GEMM, q, cols, cols, l);
     uks[1] = best_tile(t, p->dtype, TCONV_UK_CHANNELS, p->cg, q, INT64_MAX, l);

@@ -12,11 +12,11 @@
 const tconv_impl *tconv_select_ref(const tconv_problem *p);
 
 /* The kernel table built for isa, or NULL when this build has none. */
-const tconv_fwd_ukernel_table *tconv_select_table(tconv_isa isa);
+const tconv_ukernel_table *tconv_select_table(tconv_isa isa);
 
 /* How the forward pass of a problem runs: a microkernel and a driver mode. */
 typedef struct tconv_fwd_choice {
-    const tconv_fwd_ukernel *uk; /* NULL: no kernel (the reference runs) */
+    const tconv_ukernel *uk; /* NULL: no kernel (the reference runs) */
     tconv_fwd_mode mode;
 } tconv_fwd_choice;
 
@@ -53,12 +53,12 @@ typedef enum tconv_pass {
  * (CHANNELS only for backward-data); NULL when the ISA has none (the
  * reference runs). TCONV_BWD_DATA_KERNEL and TCONV_BWD_WEIGHTS_KERNEL force
  * a kernel by name (ignored when it is not a candidate). */
-const tconv_fwd_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa);
+const tconv_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa);
 
 /* The candidates of a backward pass for the tuner: tconv_select_bwd's
  * unforced choice first, then the others by score; at most max. */
 int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
-                                const tconv_fwd_ukernel **out, int max);
+                                const tconv_ukernel **out, int max);
 
 /* Whether the environment forces the kernel of this backward pass. */
 int tconv_select_bwd_forced(tconv_pass pass);
@@ -69,6 +69,6 @@ int tconv_select_bwd_forced(tconv_pass pass);
  * backward-weights GEMM tile. Yes for layers whose weights can be read in
  * place and whose batch holds few pixels, unless a kernel variable forces a
  * kernel; TCONV_WSTREAM=on (whenever the layout allows) or off overrides. */
-int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_fwd_ukernel *uks[3]);
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3]);
 
 #endif /* TCONV_DISPATCH_SELECT_H */

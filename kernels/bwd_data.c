@@ -41,7 +41,7 @@ static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_data_driver {
     tconv_problem p;
-    const tconv_fwd_ukernel *uk;
+    const tconv_ukernel *uk;
     int64_t es, mr, nr;
     int64_t cblocks; /* ceil(Cg / NR) */
     int64_t taps;    /* k_h * k_w */
@@ -67,7 +67,7 @@ struct tconv_bwd_data_driver {
  * GFLOP/s. TCONV_STREAM_STORES=on|off overrides the size rule (testing,
  * CPUs where streaming is slow); it cannot make a tile stream that has no
  * streaming twin or a pass that stores dx more than once. */
-static int stream_dx(const tconv_problem *p, const tconv_fwd_ukernel *uk, int possible)
+static int stream_dx(const tconv_problem *p, const tconv_ukernel *uk, int possible)
 {
     const char *env = getenv("TCONV_STREAM_STORES");
     const int on = env && strcmp(env, "on") == 0, off = env && strcmp(env, "off") == 0;
@@ -80,7 +80,7 @@ static int stream_dx(const tconv_problem *p, const tconv_fwd_ukernel *uk, int po
     return p->x_elems * tconv_dtype_size(p->dtype) > l3 / 2;
 }
 
-tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                           tconv_bwd_data_driver **out)
 {
     *out = NULL;

@@ -51,7 +51,7 @@ typedef struct tconv_bwd_weights_driver tconv_bwd_weights_driver;
  * TCONV_EUNSUPPORTED for another family or a tile the driver cannot hold,
  * TCONV_EOVERFLOW when its buffers could not be indexed (the caller then
  * runs the reference), TCONV_ENOMEM. */
-tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                           tconv_bwd_data_driver **out);
 void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d);
 /* dx = backward_data(dy, w); TCONV_ENOMEM when scratch cannot be allocated. */
@@ -61,7 +61,7 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n);
 
 /* Plans backward-weights of p with microkernel uk (either family). */
-tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_driver **out);
 void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d);
 /* dw = backward_weights(x, dy), dbias = sum of dy (dbias may be NULL). */

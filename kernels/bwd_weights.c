@@ -28,7 +28,7 @@ struct tconv_bwd_weights_driver {
     tconv_bwd_weights_packed *packed;
 };
 
-tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_driver **out)
 {
     *out = NULL;

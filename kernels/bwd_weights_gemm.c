@@ -29,7 +29,7 @@
 
 struct tconv_bwd_weights_gemm {
     tconv_problem p;
-    const tconv_fwd_ukernel *uk;
+    const tconv_ukernel *uk;
     int64_t es, mr, nr;
     int x_rows;          /* x is the broadcast side (M = Cg); else dy is (M = ld) */
     int64_t fold;        /* tap columns per dy operand row: k_w or 1 */
@@ -84,7 +84,7 @@ typedef struct shape_choice {
  * run per edge pixel (a copy of its few dy values, a kernel call of one
  * step: about a pixel's time more), counted in its fill, and must win by 5%;
  * at equal fill x is the broadcast side. */
-static shape_choice choose_shape(const tconv_problem *p, const tconv_fwd_ukernel *uk)
+static shape_choice choose_shape(const tconv_problem *p, const tconv_ukernel *uk)
 {
     shape_choice best = {1, 1, 0.0};
     for (int fold = 0; fold <= foldable(p); fold++) {
@@ -106,7 +106,7 @@ static shape_choice choose_shape(const tconv_problem *p, const tconv_fwd_ukernel
     return best;
 }
 
-double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk, int64_t lanes)
+double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel *uk, int64_t lanes)
 {
     if (uk->family != TCONV_UK_GEMM || uk->dtype != p->dtype) return 0.0;
     const shape_choice s = choose_shape(p, uk);
@@ -131,7 +131,7 @@ double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_fwd_uker
     return 0.95 * s.fill * bound * copies * pages * runs;
 }
 
-tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_ukernel *uk,
                                     tconv_bwd_weights_gemm **out)
 {
     *out = NULL;

@@ -40,11 +40,11 @@ typedef struct tconv_bwd_weights_gemm tconv_bwd_weights_gemm;
 /* The estimated share of the FMA peak of GEMM kernel uk (lanes per vector)
  * on backward-weights of p with its best orientation and folding; 0 when it
  * cannot run p (both sides of the product narrower than the tile). */
-double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_fwd_ukernel *uk, int64_t lanes);
+double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel *uk, int64_t lanes);
 
 /* As tconv_bwd_weights_driver_create/run/describe (kernels/bwd_driver.h),
  * for a GEMM kernel: TCONV_EUNSUPPORTED when it cannot run p. */
-tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_ukernel *uk,
                                     tconv_bwd_weights_gemm **out);
 void tconv_bwd_weights_gemm_destroy(tconv_bwd_weights_gemm *d);
 tconv_status tconv_bwd_weights_gemm_run(const tconv_bwd_weights_gemm *d, const void *x, const void *dy, void *dw,

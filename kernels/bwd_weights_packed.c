@@ -22,7 +22,7 @@ static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_weights_packed {
     tconv_problem p;
-    const tconv_fwd_ukernel *uk;
+    const tconv_ukernel *uk;
     int pixels;         /* PIXELS family: MR channels as a vector, x channel-innermost */
     int64_t es, mr, nr;
     int64_t taps;       /* k_h * k_w */
@@ -36,7 +36,7 @@ struct tconv_bwd_weights_packed {
     tconv_scratch *scratch; /* packed dy, accumulator, x copy, bias sums: kept between calls */
 };
 
-tconv_status tconv_bwd_weights_packed_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_packed_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_packed **out)
 {
     *out = NULL;

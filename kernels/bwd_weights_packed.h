@@ -35,7 +35,7 @@ typedef struct tconv_bwd_weights_packed tconv_bwd_weights_packed;
 
 /* As tconv_bwd_weights_driver_create/run/describe (kernels/bwd_driver.h),
  * for a CHANNELS or PIXELS kernel. */
-tconv_status tconv_bwd_weights_packed_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_packed_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_packed **out);
 void tconv_bwd_weights_packed_destroy(tconv_bwd_weights_packed *d);
 tconv_status tconv_bwd_weights_packed_run(const tconv_bwd_weights_packed *d, const void *x,

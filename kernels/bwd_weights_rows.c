@@ -34,7 +34,7 @@ static const double zeros[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
 
 struct tconv_bwd_weights_rows {
     tconv_problem p;
-    const tconv_fwd_ukernel *uk;
+    const tconv_ukernel *uk;
     int64_t es, mr, nr;
     int64_t rows_n;     /* Fg * k_w: tile rows (m, kw) per kh */
     int64_t rblocks;    /* ceil(rows_n / MR) */
@@ -48,12 +48,12 @@ struct tconv_bwd_weights_rows {
     tconv_scratch *scratch; /* dyp, xp, acc and the bias sums, kept between calls */
 };
 
-double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_fwd_ukernel *uk)
+double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_ukernel *uk)
 {
     return tconv_tile_fill(p->fg * p->k_w, uk->mr) * tconv_tile_fill(p->cg, uk->nr);
 }
 
-int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *uk)
+int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_ukernel *uk)
 {
     if (uk->family != TCONV_UK_CHANNELS) return 0;
     /* bwd_weights_packed.c's tiles */
@@ -61,7 +61,7 @@ int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *
     return tconv_bwd_weights_rows_fill(p, uk) > 1.1 * lanes;
 }
 
-tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_ukernel *uk,
                                     tconv_bwd_weights_rows **out)
 {
     *out = NULL;

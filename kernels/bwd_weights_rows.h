@@ -29,13 +29,13 @@ typedef struct tconv_bwd_weights_rows tconv_bwd_weights_rows;
 /* Whether backward-weights of p with CHANNELS kernel uk fills its tiles
  * better (by 10%) with the filters as rows than with them as lanes: the
  * rule bwd_weights.c chooses by and dispatch/select.c scores by. */
-int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_fwd_ukernel *uk);
+int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_ukernel *uk);
 /* The fill of uk's tiles with the filters as rows (0..1). */
-double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_fwd_ukernel *uk);
+double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_ukernel *uk);
 
 /* As tconv_bwd_weights_driver_create/run/describe (kernels/bwd_driver.h),
  * for a CHANNELS kernel. */
-tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_ukernel *uk,
                                     tconv_bwd_weights_rows **out);
 void tconv_bwd_weights_rows_destroy(tconv_bwd_weights_rows *d);
 tconv_status tconv_bwd_weights_rows_run(const tconv_bwd_weights_rows *d, const void *x, const void *dy, void *dw,

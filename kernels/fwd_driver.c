@@ -35,7 +35,7 @@ static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t o
     if (*c1 < *c0) *c1 = *c0;
 }
 
-tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                      tconv_fwd_mode mode, const tconv_act_impl *act,
                                      tconv_fwd_driver **out)
 {

@@ -38,7 +38,7 @@ typedef enum tconv_fwd_mode { TCONV_FWD_GATHER = 0, TCONV_FWD_SCATTER = 1 } tcon
  * mode (SCATTER needs a CHANNELS kernel), applying p's activation with act.
  * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
  * falls back to the reference), TCONV_ENOMEM on allocation failure. */
-tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_fwd_ukernel *uk,
+tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                      tconv_fwd_mode mode, const tconv_act_impl *act,
                                      tconv_fwd_driver **out);
 void tconv_fwd_driver_destroy(tconv_fwd_driver *d);

@@ -60,7 +60,7 @@ typedef struct fwd_job {
 
 struct tconv_fwd_driver {
     tconv_problem p;
-    const tconv_fwd_ukernel *uk;
+    const tconv_ukernel *uk;
     const tconv_act_impl *act;  /* the activation's table for the plan's ISA */
     int64_t esize;      /* bytes per element */
     int64_t nr, mr;

@@ -1,6 +1,6 @@
 /*
  * The microkernel contract. Each ISA folder registers its kernels in one
- * table of tconv_fwd_ukernel entries (named for the forward pass, whose two
+ * table of tconv_ukernel entries (named for the forward pass, whose two
  * families the backward passes reuse: kernels/bwd_driver.h); the drivers do
  * everything else: phase decomposition, padding, packing, blocking and
  * edges. A microkernel only multiplies and adds a register tile.
@@ -106,7 +106,7 @@ typedef void (*tconv_uk_fwd_pixels_fn)(int64_t m, int64_t n, int64_t ntaps,
 typedef void (*tconv_uk_gemm_fn)(int64_t nruns, const tconv_uk_run *runs, int64_t a_stride,
                                  int64_t b_stride, void *c, int64_t ldc, int accumulate);
 
-typedef struct tconv_fwd_ukernel {
+typedef struct tconv_ukernel {
     const char *name;       /* e.g. "f32_fwd_14x32_avx512" (function tconv_f32_fwd_14x32_avx512) */
     tconv_dtype dtype;
     tconv_uk_family family;
@@ -120,7 +120,7 @@ typedef struct tconv_fwd_ukernel {
      * nor keep it in cache. For outputs much larger than the caches; the
      * caller runs tconv_uk_stream_fence() before anyone reads them. */
     tconv_uk_fwd_channels_fn channels_nt;
-} tconv_fwd_ukernel;
+} tconv_ukernel;
 
 /* Orders a thread's streaming stores before its later stores (its task's
  * end, which the thread pool publishes). */
@@ -140,17 +140,17 @@ static inline double tconv_tile_fill(int64_t used, int64_t size)
 
 /* A table of one ISA's kernels, in order of preference within each dtype and
  * family (the first entry of a dtype and family is the default choice). */
-typedef struct tconv_fwd_ukernel_table {
+typedef struct tconv_ukernel_table {
     const char *isa;        /* "scalar", "avx2", "avx512", "neon" */
-    const tconv_fwd_ukernel *entries;
+    const tconv_ukernel *entries;
     int count;
-} tconv_fwd_ukernel_table;
+} tconv_ukernel_table;
 
 /* One table per ISA built into this library (kernels/<isa>/table.c). Only
  * the dispatcher references the ones for SIMD ISAs, behind TCONV_HAVE_*. */
-extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_scalar;
-extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx2;
-extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx512;
-extern const tconv_fwd_ukernel_table tconv_fwd_ukernels_neon;
+extern const tconv_ukernel_table tconv_ukernels_scalar;
+extern const tconv_ukernel_table tconv_ukernels_avx2;
+extern const tconv_ukernel_table tconv_ukernels_avx512;
+extern const tconv_ukernel_table tconv_ukernels_neon;
 
 #endif /* TCONV_KERNELS_UKERNEL_H */

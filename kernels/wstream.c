@@ -24,7 +24,7 @@
 
 struct tconv_wstream {
     tconv_problem p;
-    const tconv_fwd_ukernel *gf, *ch, *gw; /* forward, backward-data, backward-weights */
+    const tconv_ukernel *gf, *ch, *gw; /* forward, backward-data, backward-weights */
     const tconv_act_impl *act;
     int64_t es;     /* bytes per element */
     int64_t kk;     /* taps, k_h * k_w */
@@ -94,13 +94,13 @@ static pixel_at pixel(const tconv_problem *p, int64_t q, int64_t nq)
     return a;
 }
 
-tconv_status tconv_wstream_create(const tconv_problem *p, const tconv_fwd_ukernel *gemm_fwd,
-                                  const tconv_fwd_ukernel *channels,
-                                  const tconv_fwd_ukernel *gemm_bwdw, const tconv_act_impl *act,
+tconv_status tconv_wstream_create(const tconv_problem *p, const tconv_ukernel *gemm_fwd,
+                                  const tconv_ukernel *channels,
+                                  const tconv_ukernel *gemm_bwdw, const tconv_act_impl *act,
                                   tconv_wstream **out)
 {
     *out = NULL;
-    const tconv_fwd_ukernel *uks[3] = {gemm_fwd, channels, gemm_bwdw};
+    const tconv_ukernel *uks[3] = {gemm_fwd, channels, gemm_bwdw};
     const tconv_uk_family fam[3] = {TCONV_UK_GEMM, TCONV_UK_CHANNELS, TCONV_UK_GEMM};
     for (int i = 0; i < 3; i++)
         if (!uks[i] || uks[i]->family != fam[i] || uks[i]->dtype != p->dtype ||

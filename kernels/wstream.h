@@ -58,9 +58,9 @@ int tconv_wstream_layout_ok(const tconv_problem *p);
  * accepts, a tile is too large, or a row holds fewer than gemm_fwd's NR
  * columns; TCONV_EOVERFLOW when its buffers could not be indexed;
  * TCONV_ENOMEM. */
-tconv_status tconv_wstream_create(const tconv_problem *p, const tconv_fwd_ukernel *gemm_fwd,
-                                  const tconv_fwd_ukernel *channels,
-                                  const tconv_fwd_ukernel *gemm_bwdw, const tconv_act_impl *act,
+tconv_status tconv_wstream_create(const tconv_problem *p, const tconv_ukernel *gemm_fwd,
+                                  const tconv_ukernel *channels,
+                                  const tconv_ukernel *gemm_bwdw, const tconv_act_impl *act,
                                   tconv_wstream **out);
 void tconv_wstream_destroy(tconv_wstream *s);
 

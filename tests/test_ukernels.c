@@ -42,19 +42,19 @@
 
 typedef struct built_table {
     tconv_isa isa;
-    const tconv_fwd_ukernel_table *table;
+    const tconv_ukernel_table *table;
 } built_table;
 
 static const built_table built[] = {
-    {TCONV_ISA_SCALAR, &tconv_fwd_ukernels_scalar},
+    {TCONV_ISA_SCALAR, &tconv_ukernels_scalar},
 #if TCONV_HAVE_AVX2
-    {TCONV_ISA_AVX2, &tconv_fwd_ukernels_avx2},
+    {TCONV_ISA_AVX2, &tconv_ukernels_avx2},
 #endif
 #if TCONV_HAVE_AVX512
-    {TCONV_ISA_AVX512, &tconv_fwd_ukernels_avx512},
+    {TCONV_ISA_AVX512, &tconv_ukernels_avx512},
 #endif
 #if TCONV_HAVE_NEON
-    {TCONV_ISA_NEON, &tconv_fwd_ukernels_neon},
+    {TCONV_ISA_NEON, &tconv_ukernels_neon},
 #endif
 };
 #define N_BUILT ((int)(sizeof built / sizeof built[0]))
@@ -230,7 +230,7 @@ static void check_value(const char *kname, const char *what, tconv_dtype dt, con
 
 /* accumulate: bias NULL, y[i][0..n) holding random values to add to;
  * stream: run the entry's channels_nt, with every y row 64-byte aligned */
-static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int64_t n,
+static void check_channels_case(const tconv_ukernel *k, const input *in, int64_t n,
                                 int64_t ntaps, int64_t kc, int accumulate, int stream, tu_rng *r)
 {
     const tconv_dtype dt = k->dtype;
@@ -316,7 +316,7 @@ static void check_channels_case(const tconv_fwd_ukernel *k, const input *in, int
     free_taps(&tc);
 }
 
-static int check_channels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+static int check_channels(const tconv_ukernel *k, const input *in, tu_rng *r)
 {
     int cases = 0;
     /* Every n, with random depth; every third case accumulates (bias NULL). */
@@ -345,7 +345,7 @@ static int check_channels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r
 /* PIXELS                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void check_pixels_case(const tconv_fwd_ukernel *k, const input *in, int64_t m, int64_t n,
+static void check_pixels_case(const tconv_ukernel *k, const input *in, int64_t m, int64_t n,
                               int64_t ntaps, int64_t kc, tu_rng *r)
 {
     const tconv_dtype dt = k->dtype;
@@ -412,7 +412,7 @@ static void check_pixels_case(const tconv_fwd_ukernel *k, const input *in, int64
     free_taps(&tc);
 }
 
-static int check_pixels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+static int check_pixels(const tconv_ukernel *k, const input *in, tu_rng *r)
 {
     int cases = 0;
     /* Every m x n, with random depth. */
@@ -441,7 +441,7 @@ static int check_pixels(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
  * stored or added (accumulate) at a row pitch ldc >= NR inside a sentinel
  * buffer. Every element of the MR x NR tile must be the sum, (+ its prior
  * value), and nothing between or around the rows may change. */
-static void check_gemm_case(const tconv_fwd_ukernel *k, const input *in, int64_t nruns,
+static void check_gemm_case(const tconv_ukernel *k, const input *in, int64_t nruns,
                             int64_t a_stride, int64_t b_stride, int accumulate, tu_rng *r)
 {
     const tconv_dtype dt = k->dtype;
@@ -495,7 +495,7 @@ static void check_gemm_case(const tconv_fwd_ukernel *k, const input *in, int64_t
     free(cbuf);
 }
 
-static int check_gemm(const tconv_fwd_ukernel *k, const input *in, tu_rng *r)
+static int check_gemm(const tconv_ukernel *k, const input *in, tu_rng *r)
 {
     static const int64_t strides[] = {1, 3, 16, 64, 130, 1024};
     const int ns = (int)(sizeof strides / sizeof strides[0]);
@@ -539,7 +539,7 @@ ParameterizedTestParameters(ukernels, fwd)
 
 ParameterizedTest(uk_param *p, ukernels, fwd)
 {
-    const tconv_fwd_ukernel *k = &built[p->table].table->entries[p->entry];
+    const tconv_ukernel *k = &built[p->table].table->entries[p->entry];
     /* A fixed seed per kernel name: failures reproduce exactly. */
     uint64_t seed = 0x5eed;
     for (const char *s = k->name; *s; s++)
@@ -598,14 +598,14 @@ Test(ukernels, isa_coverage)
 Test(ukernels, tables)
 {
     for (int t = 0; t < N_BUILT; t++) {
-        const tconv_fwd_ukernel_table *tab = built[t].table;
+        const tconv_ukernel_table *tab = built[t].table;
         cr_assert_str_eq(tab->isa, tconv_isa_name(built[t].isa));
         cr_assert_gt(tab->count, 0, "%s: empty table", tab->isa);
         int seen[2][3] = {{0, 0, 0}, {0, 0, 0}};
         static const char *const prefix[] = {"fwd_", "fwd_px", "bwdw_"};
         static const char *const families[] = {"CHANNELS", "PIXELS", "GEMM"};
         for (int e = 0; e < tab->count; e++) {
-            const tconv_fwd_ukernel *k = &tab->entries[e];
+            const tconv_ukernel *k = &tab->entries[e];
             cr_assert(k->family >= TCONV_UK_CHANNELS && k->family <= TCONV_UK_GEMM,
                       "%s: family %d", k->name, (int)k->family);
             char want[96];

@@ -50,15 +50,15 @@ tconv_status tconv_tune_measure(const tconv_problem *p, tconv_isa isa, int exhau
  * back: 0 when the value names no candidate of `pass` for p on isa (a
  * kernel of another ISA or dtype, a PIXELS kernel for backward-data, or
  * text that is not such a value). */
-void tconv_tune_encode_bwd(const tconv_fwd_ukernel *uk, char *buf, size_t n);
+void tconv_tune_encode_bwd(const tconv_ukernel *uk, char *buf, size_t n);
 int tconv_tune_decode_bwd(const char *value, const tconv_problem *p, tconv_pass pass,
-                          tconv_isa isa, const tconv_fwd_ukernel **out);
+                          tconv_isa isa, const tconv_ukernel **out);
 
 /* Measures the candidates of backward pass `pass` (TCONV_PASS_BWD_DATA or
  * TCONV_PASS_BWD_WEIGHTS) for p on isa, as tconv_tune_measure does. */
 tconv_status tconv_tune_measure_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
                                     int exhaustive, double budget_s,
-                                    const tconv_fwd_ukernel **best, double *gflops,
+                                    const tconv_ukernel **best, double *gflops,
                                     int *measured);
 
 /* Seconds one tuned plan may spend measuring each pass beyond its analytic

@@ -19,18 +19,18 @@
 
 /* ---- values ------------------------------------------------------------- */
 
-void tconv_tune_encode_bwd(const tconv_fwd_ukernel *uk, char *buf, size_t n)
+void tconv_tune_encode_bwd(const tconv_ukernel *uk, char *buf, size_t n)
 {
     snprintf(buf, n, "kernel=%s", uk->name);
 }
 
 int tconv_tune_decode_bwd(const char *value, const tconv_problem *p, tconv_pass pass,
-                          tconv_isa isa, const tconv_fwd_ukernel **out)
+                          tconv_isa isa, const tconv_ukernel **out)
 {
     char kernel[64];
     int end = 0;
     if (sscanf(value, "kernel=%63s%n", kernel, &end) != 1 || value[end] != '\0') return 0;
-    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const tconv_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
     const int n = tconv_select_bwd_candidates(p, pass, isa, cand, TCONV_TUNE_MAX_CANDIDATES);
     for (int i = 0; i < n; i++)
         if (strcmp(cand[i]->name, kernel) == 0) {
@@ -50,7 +50,7 @@ int tconv_tune_decode_bwd(const char *value, const tconv_problem *p, tconv_pass 
 typedef struct bwd_tuning {
     const tconv_problem *p;
     tconv_pass pass;
-    const tconv_fwd_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
+    const tconv_ukernel *cand[TCONV_TUNE_MAX_CANDIDATES];
     void *x, *w, *dy;      /* inputs: dy and w (data), x and dy (weights) */
     void *dx, *dw, *dbias; /* outputs: dx (data), dw and dbias (weights) */
 } bwd_tuning;
@@ -245,7 +245,7 @@ static int make_data(bwd_tuning *t)
 
 tconv_status tconv_tune_measure_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
                                     int exhaustive, double budget,
-                                    const tconv_fwd_ukernel **best, double *gflops,
+                                    const tconv_ukernel **best, double *gflops,
                                     int *measured)
 {
     *measured = 0;

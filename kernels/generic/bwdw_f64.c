@@ -7,7 +7,7 @@
  * at least as wide as itself: 9 rows fit FSRCNN's 9 (tap, filter) pairs,
  * 12 DCGAN's and pix2pix's 3 filters x 4 taps.
  */
-#include "kernels/generic/fwd_ukernels.h"
+#include "kernels/generic/ukernels.h"
 #include "kernels/generic/vec_f64.h"
 
 #define MR 4

@@ -4,7 +4,7 @@
  * registers and leave the compiler room to vectorize the tile at its
  * baseline (SSE2 on x86-64); 2x4 suits small register files.
  */
-#include "kernels/generic/fwd_ukernels.h"
+#include "kernels/generic/ukernels.h"
 #include "kernels/generic/vec_f64.h"
 
 /* CHANNELS 4x8 (default). */

@@ -1,6 +1,6 @@
 /*
  * Shared by the microkernel templates (fwd_channels.inc, fwd_pixels.inc, bwdw_gemm.inc) and
- * the per-ISA declaration headers (kernels/<isa>/fwd_ukernels.h).
+ * the per-ISA declaration headers (kernels/<isa>/ukernels.h).
  */
 #ifndef TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H
 #define TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H

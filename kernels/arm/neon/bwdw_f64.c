@@ -7,7 +7,7 @@
  * at least as wide as itself: 9 rows fit FSRCNN's 9 (tap, filter) pairs,
  * 12 DCGAN's and pix2pix's 3 filters x 4 taps.
  */
-#include "kernels/arm/neon/fwd_ukernels.h"
+#include "kernels/arm/neon/ukernels.h"
 #include "kernels/arm/neon/vec_f64.h"
 
 #define MR 6

@@ -5,7 +5,7 @@
  * accumulators, NR/4 weight vectors and the broadcasts (ld1r), which the
  * core can keep a few ahead: MR * NR/4 + NR/4 + 2..4 <= 32.
  */
-#include "kernels/arm/neon/fwd_ukernels.h"
+#include "kernels/arm/neon/ukernels.h"
 #include "kernels/arm/neon/vec_f32.h"
 
 /* CHANNELS 12x8 (default): 24 accumulators + 2 weights + broadcasts. */

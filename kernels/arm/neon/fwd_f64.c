@@ -2,7 +2,7 @@
  * AArch64 NEON f64 forward microkernels, instantiated from kernels/template/.
  * Same register budget as fwd_f32.c with 2 lanes per q register.
  */
-#include "kernels/arm/neon/fwd_ukernels.h"
+#include "kernels/arm/neon/ukernels.h"
 #include "kernels/arm/neon/vec_f64.h"
 
 /* CHANNELS 6x8 (default): 24 accumulators + 4 weights + broadcasts. */

@@ -1,12 +1,13 @@
 /*
- * The AArch64 NEON forward microkernels, in order of preference within each
- * dtype and family (the first is the default choice).
+ * The AArch64 NEON microkernels, in order of preference within each
+ * dtype and family: dispatch/select.c (best_of) takes the earlier of two
+ * tiles whose scores are within 5%, so the first is the default choice.
  */
 #include <stddef.h>
 
-#include "kernels/arm/neon/fwd_ukernels.h"
+#include "kernels/arm/neon/ukernels.h"
 
-static const tconv_fwd_ukernel entries[] = {
+static const tconv_ukernel entries[] = {
     {"f32_fwd_12x8_neon", TCONV_F32, TCONV_UK_CHANNELS, 12, 8, tconv_f32_fwd_12x8_neon, NULL, NULL, NULL},
     {"f32_fwd_6x16_neon", TCONV_F32, TCONV_UK_CHANNELS, 6, 16, tconv_f32_fwd_6x16_neon, NULL, NULL, NULL},
     {"f32_fwd_8x8_neon", TCONV_F32, TCONV_UK_CHANNELS, 8, 8, tconv_f32_fwd_8x8_neon, NULL, NULL, NULL},
@@ -40,5 +41,5 @@ static const tconv_fwd_ukernel entries[] = {
     {"f64_bwdw_16x2_neon", TCONV_F64, TCONV_UK_GEMM, 16, 2, NULL, NULL, tconv_f64_bwdw_16x2_neon, NULL},
 };
 
-const tconv_fwd_ukernel_table tconv_fwd_ukernels_neon = {
+const tconv_ukernel_table tconv_ukernels_neon = {
     "neon", entries, (int)(sizeof entries / sizeof entries[0])};

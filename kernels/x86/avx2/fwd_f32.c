@@ -6,7 +6,7 @@
  * broadcast, but vbroadcastss takes its operand from memory, so no scalar
  * register is needed): MR * NR/8 + NR/8 + 1 <= 16.
  */
-#include "kernels/x86/avx2/fwd_ukernels.h"
+#include "kernels/x86/avx2/ukernels.h"
 #include "kernels/x86/avx2/vec_f32.h"
 
 /* CHANNELS 6x16 (default): 12 accumulators + 2 weights + 1 broadcast. */

@@ -2,7 +2,7 @@
  * AVX2 + FMA f64 forward microkernels, instantiated from kernels/template/.
  * Same register budget as fwd_f32.c with 4 lanes per ymm.
  */
-#include "kernels/x86/avx2/fwd_ukernels.h"
+#include "kernels/x86/avx2/ukernels.h"
 #include "kernels/x86/avx2/vec_f64.h"
 
 /* CHANNELS 6x8 (default): 12 accumulators + 2 weights + 1 broadcast. */

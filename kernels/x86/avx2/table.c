@@ -1,12 +1,13 @@
 /*
- * The AVX2 + FMA forward microkernels, in order of preference within each
- * dtype and family (the first is the default choice).
+ * The AVX2 + FMA microkernels, in order of preference within each
+ * dtype and family: dispatch/select.c (best_of) takes the earlier of two
+ * tiles whose scores are within 5%, so the first is the default choice.
  */
 #include <stddef.h>
 
-#include "kernels/x86/avx2/fwd_ukernels.h"
+#include "kernels/x86/avx2/ukernels.h"
 
-static const tconv_fwd_ukernel entries[] = {
+static const tconv_ukernel entries[] = {
     {"f32_fwd_6x16_avx2", TCONV_F32, TCONV_UK_CHANNELS, 6, 16, tconv_f32_fwd_6x16_avx2, NULL, NULL, tconv_f32_fwd_6x16_avx2_nt},
     {"f32_fwd_4x24_avx2", TCONV_F32, TCONV_UK_CHANNELS, 4, 24, tconv_f32_fwd_4x24_avx2, NULL, NULL, NULL},
     {"f32_fwd_12x8_avx2", TCONV_F32, TCONV_UK_CHANNELS, 12, 8, tconv_f32_fwd_12x8_avx2, NULL, NULL, NULL},
@@ -38,5 +39,5 @@ static const tconv_fwd_ukernel entries[] = {
     {"f64_bwdw_8x4_avx2", TCONV_F64, TCONV_UK_GEMM, 8, 4, NULL, NULL, tconv_f64_bwdw_8x4_avx2, NULL},
 };
 
-const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx2 = {
+const tconv_ukernel_table tconv_ukernels_avx2 = {
     "avx2", entries, (int)(sizeof entries / sizeof entries[0])};

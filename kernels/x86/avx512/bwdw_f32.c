@@ -7,7 +7,7 @@
  * at least as wide as itself: 9 rows fit FSRCNN's 9 (tap, filter) pairs,
  * 12 DCGAN's and pix2pix's 3 filters x 4 taps.
  */
-#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/ukernels.h"
 #include "kernels/x86/avx512/vec_f32.h"
 
 #define MR 12

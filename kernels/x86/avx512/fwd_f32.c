@@ -7,7 +7,7 @@
  * MR * NR/16 + NR/16 + 1 <= 32. At least 8 independent accumulators hide
  * the FMA latency (4 cycles x 2 ports).
  */
-#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/ukernels.h"
 #include "kernels/x86/avx512/vec_f32.h"
 
 /* CHANNELS 14x32: 28 accumulators + 2 weights + 1 broadcast; 28 FMAs per 16

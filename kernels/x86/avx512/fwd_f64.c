@@ -2,7 +2,7 @@
  * AVX-512F f64 forward microkernels, instantiated from kernels/template/.
  * Same register budget as fwd_f32.c with 8 lanes per zmm.
  */
-#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/ukernels.h"
 #include "kernels/x86/avx512/vec_f64.h"
 
 /* CHANNELS 14x16 (default): 28 accumulators + 2 weights. */

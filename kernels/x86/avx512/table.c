@@ -1,12 +1,13 @@
 /*
- * The AVX-512F forward microkernels, in order of preference within each
- * dtype and family (the first is the default choice).
+ * The AVX-512F microkernels, in order of preference within each
+ * dtype and family: dispatch/select.c (best_of) takes the earlier of two
+ * tiles whose scores are within 5%, so the first is the default choice.
  */
 #include <stddef.h>
 
-#include "kernels/x86/avx512/fwd_ukernels.h"
+#include "kernels/x86/avx512/ukernels.h"
 
-static const tconv_fwd_ukernel entries[] = {
+static const tconv_ukernel entries[] = {
     {"f32_fwd_8x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 8, 32, tconv_f32_fwd_8x32_avx512, NULL, NULL, tconv_f32_fwd_8x32_avx512_nt},
     {"f32_fwd_6x64_avx512", TCONV_F32, TCONV_UK_CHANNELS, 6, 64, tconv_f32_fwd_6x64_avx512, NULL, NULL, tconv_f32_fwd_6x64_avx512_nt},
     {"f32_fwd_14x32_avx512", TCONV_F32, TCONV_UK_CHANNELS, 14, 32, tconv_f32_fwd_14x32_avx512, NULL, NULL, tconv_f32_fwd_14x32_avx512_nt},
@@ -48,5 +49,5 @@ static const tconv_fwd_ukernel entries[] = {
     {"f64_bwdw_12x8_avx512", TCONV_F64, TCONV_UK_GEMM, 12, 8, NULL, NULL, tconv_f64_bwdw_12x8_avx512, NULL},
 };
 
-const tconv_fwd_ukernel_table tconv_fwd_ukernels_avx512 = {
+const tconv_ukernel_table tconv_ukernels_avx512 = {
     "avx512", entries, (int)(sizeof entries / sizeof entries[0])};

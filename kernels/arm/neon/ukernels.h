@@ -1,9 +1,10 @@
 /*
- * The AArch64 NEON forward microkernels (kernels/arm/neon/fwd_f32.c,
- * fwd_f64.c), registered in tconv_fwd_ukernels_neon (table.c).
+ * The AArch64 NEON microkernels: forward CHANNELS and PIXELS tiles
+ * (kernels/arm/neon/fwd_f32.c, fwd_f64.c) and backward-weights GEMM tiles
+ * (bwdw_f32.c, bwdw_f64.c), registered in tconv_ukernels_neon (table.c).
  */
-#ifndef TCONV_KERNELS_ARM_NEON_FWD_UKERNELS_H
-#define TCONV_KERNELS_ARM_NEON_FWD_UKERNELS_H
+#ifndef TCONV_KERNELS_ARM_NEON_UKERNELS_H
+#define TCONV_KERNELS_ARM_NEON_UKERNELS_H
 
 #include "kernels/template/ukernel_common.h"
 

@@ -1,9 +1,10 @@
 /*
- * The AVX2 + FMA forward microkernels (kernels/x86/avx2/fwd_f32.c, fwd_f64.c),
- * registered in tconv_fwd_ukernels_avx2 (table.c).
+ * The AVX2 + FMA microkernels: forward CHANNELS and PIXELS tiles
+ * (kernels/x86/avx2/fwd_f32.c, fwd_f64.c) and backward-weights GEMM tiles
+ * (bwdw_f32.c, bwdw_f64.c), registered in tconv_ukernels_avx2 (table.c).
  */
-#ifndef TCONV_KERNELS_X86_AVX2_FWD_UKERNELS_H
-#define TCONV_KERNELS_X86_AVX2_FWD_UKERNELS_H
+#ifndef TCONV_KERNELS_X86_AVX2_UKERNELS_H
+#define TCONV_KERNELS_X86_AVX2_UKERNELS_H
 
 #include "kernels/template/ukernel_common.h"
 

@@ -1,9 +1,10 @@
 /*
- * The AVX-512F forward microkernels (kernels/x86/avx512/fwd_f32.c, fwd_f64.c),
- * registered in tconv_fwd_ukernels_avx512 (table.c).
+ * The AVX-512F microkernels: forward CHANNELS and PIXELS tiles
+ * (kernels/x86/avx512/fwd_f32.c, fwd_f64.c) and backward-weights GEMM tiles
+ * (bwdw_f32.c, bwdw_f64.c), registered in tconv_ukernels_avx512 (table.c).
  */
-#ifndef TCONV_KERNELS_X86_AVX512_FWD_UKERNELS_H
-#define TCONV_KERNELS_X86_AVX512_FWD_UKERNELS_H
+#ifndef TCONV_KERNELS_X86_AVX512_UKERNELS_H
+#define TCONV_KERNELS_X86_AVX512_UKERNELS_H
 
 #include "kernels/template/ukernel_common.h"
 

@@ -1,9 +1,10 @@
 /*
- * The portable C forward microkernels (kernels/generic/fwd_f32.c,
- * fwd_f64.c), registered in tconv_fwd_ukernels_scalar (table.c).
+ * The portable C microkernels: forward CHANNELS and PIXELS tiles
+ * (kernels/generic/fwd_f32.c, fwd_f64.c) and backward-weights GEMM tiles
+ * (bwdw_f32.c, bwdw_f64.c), registered in tconv_ukernels_scalar (table.c).
  */
-#ifndef TCONV_KERNELS_GENERIC_FWD_UKERNELS_H
-#define TCONV_KERNELS_GENERIC_FWD_UKERNELS_H
+#ifndef TCONV_KERNELS_GENERIC_UKERNELS_H
+#define TCONV_KERNELS_GENERIC_UKERNELS_H
 
 #include "kernels/template/ukernel_common.h"
 
