@@ -42,4 +42,38 @@
 #define UK_PREFETCH(p) ((void)(p))
 #endif
 
+/*
+ * Each ISA declares its kernels once, as the rows of one list in its
+ * ukernels.h (TCONV_UKERNELS_<ISA>(X, X_NT)), in order of preference:
+ *   X(FAMILY, DTYPE, MR, NR, fn)              a kernel
+ *   X_NT(FAMILY, DTYPE, MR, NR, fn, fn_nt)    a CHANNELS kernel and its
+ *                                             streaming-store twin
+ * (FAMILY: CHANNELS, PIXELS or GEMM; DTYPE: F32 or F64). The prototypes
+ * (TCONV_UK_DECLARE) and the table rows (TCONV_UK_ENTRY) come from it; the
+ * instantiation (the ISA's fwd_<dtype>.c and bwdw_<dtype>.c: MR, NR and
+ * UK_FN before a template)
+ * defines each name. The kernel checker (tests/test_ukernels.c) runs every
+ * row at its MR and NR with guard regions, so a row whose tile disagrees
+ * with its instantiation fails there.
+ */
+#define TCONV_UK_PROTO_CHANNELS TCONV_UK_FWD_CHANNELS_PROTO
+#define TCONV_UK_PROTO_PIXELS TCONV_UK_FWD_PIXELS_PROTO
+#define TCONV_UK_PROTO_GEMM TCONV_UK_GEMM_PROTO
+#define TCONV_UK_DECLARE(fam_, dt_, mr_, nr_, fn) TCONV_UK_PROTO_##fam_(fn);
+#define TCONV_UK_DECLARE_NT(fam_, dt_, mr_, nr_, fn, fn_nt)                                     \
+    TCONV_UK_PROTO_##fam_(fn);                                                                  \
+    TCONV_UK_PROTO_##fam_(fn_nt);
+
+/* The field of tconv_ukernel that holds a family's function. */
+#define TCONV_UK_SLOT_CHANNELS channels
+#define TCONV_UK_SLOT_PIXELS pixels
+#define TCONV_UK_SLOT_GEMM gemm
+/* A table row; its name is the function's without "tconv_". */
+#define TCONV_UK_ENTRY(fam_, dt_, mr_, nr_, fn)                                                 \
+    {.name = #fn + 6, .dtype = TCONV_##dt_, .family = TCONV_UK_##fam_, .mr = (mr_),            \
+     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn)},
+#define TCONV_UK_ENTRY_NT(fam_, dt_, mr_, nr_, fn, fn_nt)                                       \
+    {.name = #fn + 6, .dtype = TCONV_##dt_, .family = TCONV_UK_##fam_, .mr = (mr_),            \
+     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn), .channels_nt = (fn_nt)},
+
 #endif /* TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H */
