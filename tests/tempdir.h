@@ -27,18 +27,20 @@ static char tu_temp_dirs[TU_TEMP_DIRS_MAX][TU_TEMP_DIR_SIZE];
 static int tu_temp_dir_count;
 static pid_t tu_temp_dir_owner;
 
-/* Removes path and, for a directory, everything under it (no links followed). */
+/* Removes path and, for a directory, everything under it (no links
+ * followed; a directory a test made read-only is made writable first). */
 static inline void tu_remove_tree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0) return;
     if (S_ISDIR(st.st_mode)) {
+        chmod(path, 0755);
         DIR *dir = opendir(path);
         if (dir) {
             struct dirent *e;
             while ((e = readdir(dir))) {
                 if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char child[512];
+                char child[1024];
                 if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) < (int)sizeof child)
                     tu_remove_tree(child);
             }

@@ -29,6 +29,7 @@
 #include <criterion/logging.h>
 
 #include "tconv.h"
+#include "tempdir.h"
 #include "tune/cache.h"
 #include "tune/fingerprint.h"
 
@@ -37,29 +38,6 @@
 /* ------------------------------------------------------------------------ */
 
 static char tmp_dir[256];
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0755);
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void make_tmp_dir(void)
 {
@@ -70,7 +48,7 @@ static void make_tmp_dir(void)
 
 static void remove_tmp_dir(void)
 {
-    if (tmp_dir[0]) remove_tree(tmp_dir);
+    if (tmp_dir[0]) tu_remove_tree(tmp_dir);
 }
 
 TestSuite(cache, .init = make_tmp_dir, .fini = remove_tmp_dir);
