@@ -60,12 +60,13 @@ def _array(t, nhwc):
 # ordinary CPU tensors (torch.from_numpy shares the memory).
 _HUGE_PAGE_BYTES = 1 << 22
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+_ITEMSIZE = {torch.float32: 4, torch.float64: 8}
 
 
 def _empty(shape, dtype, nhwc=False):
     """An uninitialized tensor of the logical shape (N, C, H, W) (or any
     shape, contiguous, when not nhwc), channels_last when nhwc."""
-    if math.prod(shape) * torch.finfo(dtype).bits // 8 < _HUGE_PAGE_BYTES:
+    if math.prod(shape) * _ITEMSIZE[dtype] < _HUGE_PAGE_BYTES:
         return torch.empty(shape, dtype=dtype,
                            memory_format=torch.channels_last if nhwc else torch.contiguous_format)
     if nhwc:
@@ -134,13 +135,14 @@ class _ConvTranspose2dFunction(torch.autograd.Function):
         _dtype_name("grad_output", dy)
         want_dx, want_dw, want_db = ctx.needs_input_grad[:3]
         dx = dw = db = None
+        dy_array = _array(dy, nhwc) if want_dx or want_dw else None
         if want_dx:
             dx = _empty(tuple(x.shape), x.dtype, nhwc)
-            plan.backward_data(_array(dy, nhwc), _array(weight, False), _array(dx, nhwc))
+            plan.backward_data(dy_array, _array(weight, False), _array(dx, nhwc))
         if want_dw:
             dw = _empty(tuple(weight.shape), weight.dtype)
             db = torch.empty(ctx.layer.filters, dtype=x.dtype) if want_db else None
-            plan.backward_weights(_array(x, nhwc), _array(dy, nhwc), _array(dw, False),
+            plan.backward_weights(_array(x, nhwc), dy_array, _array(dw, False),
                                   None if db is None else db.numpy())
         elif want_db:  # the bias alone (frozen weights): a sum, in double as tconv sums it
             db = dy.sum(dim=(0, 2, 3), dtype=torch.float64).to(x.dtype)
