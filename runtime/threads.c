@@ -20,7 +20,8 @@
  * resets the pool there (the next pass creates a new one); the prepare
  * handler holds the job lock so the child never inherits a job half-run.
  * Exit and dlclose: a destructor stops and joins the workers, so nothing
- * is left running or leaked.
+ * is left running or leaked, and only then releases the hwloc topology
+ * they bound themselves with.
  */
 #include "runtime/threads.h"
 
@@ -414,6 +415,7 @@ __attribute__((destructor)) static void threads_fini(void)
     if (pthread_mutex_trylock(&p->job_lock) != 0) return;
     pool_stop(p);
     pthread_mutex_unlock(&p->job_lock);
+    tconv_topology_release(); /* no worker is left to bind itself with it */
     if (scratch_key_ok) { /* the exiting thread's own scratch */
         scratch *s = pthread_getspecific(scratch_key);
         if (s) {

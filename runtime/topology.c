@@ -98,9 +98,11 @@ int tconv_topology_bind_core(int index)
                : -1;
 }
 
-/* At exit (and dlclose): hand hwloc's topology back, so that leak checkers
- * see nothing of tconv's left. The values in topo stay valid. */
-__attribute__((destructor)) static void topology_fini(void)
+/* Not a destructor of its own: the order of destructors across files is
+ * unspecified, and one that ran before the pool's freed the topology under
+ * a worker still binding itself (a crash in libhwloc at exit, now and then,
+ * in programs that exit right after their first threaded pass). */
+void tconv_topology_release(void)
 {
     if (!handle) return;
     for (int i = 0; core_sets && i < topo.cores; i++) hwloc_bitmap_free(core_sets[i]);

@@ -33,4 +33,11 @@ const tconv_topology *tconv_topology_get(void);
  * possible here (no hwloc topology, or the OS refused). */
 int tconv_topology_bind_core(int index);
 
+/* Hands hwloc's topology back, so that leak checkers see nothing of tconv's
+ * left; the values of tconv_topology_get stay valid and binding fails from
+ * then on. Called at exit by the thread pool's destructor once its workers
+ * have stopped (runtime/threads.c): a worker starting up binds itself with
+ * the topology, so it must not go away under one. */
+void tconv_topology_release(void);
+
 #endif /* TCONV_RUNTIME_TOPOLOGY_H */
