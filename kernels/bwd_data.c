@@ -36,9 +36,6 @@
  * which it keeps up with. */
 #define MIN_BLOCK_TILES 32
 
-/* NR zeros: the kernels' bias argument (whole vectors, 64-byte aligned). */
-static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
-
 struct tconv_bwd_data_driver {
     tconv_problem p;
     const tconv_ukernel *uk;
@@ -221,11 +218,10 @@ typedef struct run_ctx {
 
 /* Weights of (group, channel block) pairs [begin, end): for each tap (kh
  * major), Fg rows of NR input channels, zero past Cg. */
-#define PACK_BUFFER_BYTES 16384
 static void pack_weights(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
-    _Alignas(64) char buf[PACK_BUFFER_BYTES];
+    _Alignas(64) char buf[TCONV_PACK_BUFFER_BYTES];
     const tconv_bwd_data_driver *d = r->d;
     const tconv_problem *p = &d->p;
     for (int64_t gb = begin; gb < end; gb++) {
@@ -258,7 +254,7 @@ static void pack_weights(void *arg, int64_t begin, int64_t end)
          * took three times as long as copying the weights (pix2pix
          * 1024 -> 256: 16 MB, ~6.5 ms a pass on an EPYC core; ~5 ms now). */
         if (cols < d->nr) memset(slab, 0, (size_t)d->taps * (size_t)p->fg * row);
-        const int64_t chunk = PACK_BUFFER_BYTES / (int64_t)row; /* tap columns the buffer holds */
+        const int64_t chunk = TCONV_PACK_BUFFER_BYTES / (int64_t)row; /* tap columns the buffer holds */
         for (int64_t m = 0; m < p->fg; m++) {
             const char *src = r->w + tconv_w_index(p, g * p->cg + b * d->nr, m, 0, 0) * d->es;
             for (int64_t col0 = 0; col0 < d->taps; col0 += chunk) {
@@ -361,7 +357,7 @@ static void run_span(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int
                 if (i + 1 < m) cursor_next(r, gr, n0, ih0, &c);
             }
             /* later passes add to the tile (bias NULL) */
-            tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : zero_bias, yrow);
+            tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias, yrow);
             if (j0 + m < j_end) cursor_next(r, gr, n0, ih0, &c);
         }
     }

@@ -44,6 +44,10 @@
 /* Largest MR and NR the drivers hold (pointer arrays on the stack). */
 #define TCONV_BWD_MAX_TILE 64
 
+/* NR zeros, vector-aligned: the bias argument of a tile that starts its
+ * sums from zero (f32 or f64: zero bits either way). */
+static const double tconv_bwd_zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
+
 typedef struct tconv_bwd_data_driver tconv_bwd_data_driver;
 typedef struct tconv_bwd_weights_driver tconv_bwd_weights_driver;
 

@@ -18,8 +18,6 @@
 #include "runtime/threads.h"
 #include "runtime/topology.h"
 
-static const double zero_bias[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
-
 struct tconv_bwd_weights_packed {
     tconv_problem p;
     const tconv_ukernel *uk;
@@ -277,7 +275,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
         if (d->pixels) {
             /* PIXELS tiles always start from the bias: a later chunk's
              * tile goes to a temporary, added in after */
-            d->uk->pixels(m, nr, nrows, list, p->in_w, r->xw, xbase, zero_bias,
+            d->uk->pixels(m, nr, nrows, list, p->in_w, r->xw, xbase, tconv_bwd_zero_bias,
                           first ? acc : temp, first ? d->fgp : nr, 1);
             if (!first) tconv_bwd_add_tile(es, acc, d->fgp, temp, nr, m);
         } else {
@@ -290,7 +288,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
                 xrow[i] = xbase + (i < m ? i : m - 1) * r->xc * es;
                 yrow[i] = i >= m ? dummy : acc + i * d->fgp * es;
             }
-            d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? zero_bias : NULL, yrow);
+            d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? tconv_bwd_zero_bias : NULL, yrow);
         }
     }
 }

@@ -27,11 +27,6 @@
 #include "runtime/threads.h"
 #include "runtime/topology.h"
 
-
-/* Zeros: the kernels' bias argument (whole vectors, 64-byte aligned), and
- * the source of the zero channels past Cg. */
-static const double zeros[TCONV_BWD_MAX_TILE] __attribute__((aligned(64)));
-
 struct tconv_bwd_weights_rows {
     tconv_problem p;
     const tconv_ukernel *uk;
@@ -290,7 +285,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
             yrow[i] = i >= m_rows ? dummy : acc + i * d->cgp * es;
         }
         /* a later chunk starts from the accumulator (see bwd_weights_packed.c) */
-        d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? zeros : NULL, yrow);
+        d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? tconv_bwd_zero_bias : NULL, yrow);
     }
 }
 

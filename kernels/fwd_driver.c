@@ -165,19 +165,10 @@ size_t tconv_fwd_driver_packed_bias_elems(const tconv_fwd_driver *d)
 /* What the packing tasks share. */
 typedef struct pack_ctx {
     const tconv_fwd_driver *d;
-    const char *w, *bias;
-    char *packed_w, *packed_bias;
+    const char *w;
+    char *packed_w;
+    int64_t nch, ncol; /* pack_chunks: channels and tap columns its buffer holds at a time */
 } pack_ctx;
-
-/* Channels a chunk of pack_chunks takes at a time, and tap columns. */
-#define PACK_BUFFER_BYTES 16384
-static void pack_chunk_sizes(const tconv_fwd_driver *d, int64_t *nch, int64_t *ncol)
-{
-    const tconv_problem *p = &d->p;
-    const int64_t row = d->nr * d->esize, taps = p->k_h * p->k_w;
-    *nch = max64(1, min64(p->cg, PACK_BUFFER_BYTES / (taps * row)));
-    *ncol = PACK_BUFFER_BYTES / (*nch * row);
-}
 
 /* Chunks [begin, end) of the flat (group, chunk of channels) range, for
  * weights with filters before channels (W_IOHW, W_MATLAB, where each
@@ -196,10 +187,8 @@ static void pack_chunks(void *arg, int64_t begin, int64_t end)
     const tconv_fwd_driver *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->esize, nr = d->nr, taps = p->k_h * p->k_w, row = nr * es;
-    int64_t nch, chunk;
-    pack_chunk_sizes(d, &nch, &chunk);
-    const int64_t chunks = (p->cg + nch - 1) / nch;
-    _Alignas(64) char buf[PACK_BUFFER_BYTES];
+    const int64_t nch = r->nch, chunk = r->ncol, chunks = (p->cg + nch - 1) / nch;
+    _Alignas(64) char buf[TCONV_PACK_BUFFER_BYTES];
     for (int64_t gk = begin; gk < end; gk++) {
         const int64_t g = gk / chunks, c0 = gk % chunks * nch, n = min64(nch, p->cg - c0);
         for (int64_t b = 0; b < d->nblocks; b++) {
@@ -261,13 +250,14 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
         return;
     }
     const tconv_problem *p = &d->p;
-    pack_ctx r = {d, w, bias, packed_w, packed_bias};
+    pack_ctx r = {d, w, packed_w, 0, 0};
     if (p->w.cg == 1) {
         tconv_parallel_ranges(p->groups * d->nblocks, 1, pack_blocks, &r);
     } else {
-        int64_t nch, ncol;
-        pack_chunk_sizes(d, &nch, &ncol);
-        tconv_parallel_ranges(p->groups * ((p->cg + nch - 1) / nch), 1, pack_chunks, &r);
+        const int64_t row = d->nr * d->esize;
+        r.nch = max64(1, min64(p->cg, TCONV_PACK_BUFFER_BYTES / (p->k_h * p->k_w * row)));
+        r.ncol = TCONV_PACK_BUFFER_BYTES / (r.nch * row);
+        tconv_parallel_ranges(p->groups * ((p->cg + r.nch - 1) / r.nch), 1, pack_chunks, &r);
     }
     /* Each block's NR biases (zeros past the group's filters). */
     const int64_t es = d->esize;

@@ -122,4 +122,9 @@ static inline void tconv_copy_runs(int64_t esize, char *dst, int64_t dst_run, in
                            src_stride, count);
 }
 
+/* The stack buffer a weight-packing task transposes into (the forward and
+ * backward-data drivers): half of a 32 KiB L1, so that it stays there
+ * beside the lines being read. */
+#define TCONV_PACK_BUFFER_BYTES 16384
+
 #endif /* TCONV_KERNELS_TRANSPOSE_H */
