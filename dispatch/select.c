@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "dispatch/fma_rate.h"
-#include "kernels/bwd_weights_gemm.h"
-#include "kernels/bwd_weights_rows.h"
+#include "kernels/bwd_driver.h"
 #include "kernels/elem.h"
 #include "kernels/ref/ref.h"
 #include "kernels/wstream.h"
@@ -435,10 +434,10 @@ int tconv_select_forced(void)
  *     channels, reducing Fg per tap (L1 holds MR * Fg inputs, as the forward
  *     pass's MR * Cg);
  *   backward-weights: GEMM tiles reading x and dy in place
- *     (kernels/bwd_weights_gemm.h scores them), or the packing drivers'
+ *     (kernels/bwd_weights_gemm.c scores them), or the packing strategies'
  *     CHANNELS tiles of MR input channels x NR filters (or,
  *     for few filters, MR (filter, kw) pairs x NR channels:
- *     kernels/bwd_weights_rows.h), or
+ *     kernels/bwd_weights_rows.c), or
  *     PIXELS tiles of MR channels as aligned vector loads (no split lines,
  *     unlike the forward PIXELS tiles) x NR broadcast filters, which fill
  *     few-filter layers that NR >= 16 would leave mostly empty.

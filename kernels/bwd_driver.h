@@ -12,20 +12,21 @@
  *   that grid, else copied there once with zeros where the crop removed
  *   positions).
  *
- * backward-weights (bwd_weights.c, one of three strategies; the packed one,
- *   bwd_weights_packed.c): for each tap, dw_tap (Cg x Fg) = x^T
- *   dy_tap, a GEMM whose K is every input pixel of the batch. dy is packed
- *   once per call into filter blocks of NR, split by column phase so that
- *   the pixels a tap reads along an input row are consecutive; the bias
- *   gradient is summed in the same sweep. A CHANNELS tile holds MR input
- *   channels x NR filters (x read channel-planar, in place for NCHW); a
- *   PIXELS tile holds MR input channels as a vector x NR (1-8) filters (x
- *   read channel-innermost, in place for NHWC), for layers with few filters.
- *   K is cut into chunks of input rows that stay in L2; threads split the
- *   output tiles of each chunk, and each tile adds its chunks in order, so
- *   the result is the same bits for every thread count. With few filters,
- *   the pass runs with the filters as tile rows (bwd_weights_rows.c); on
- *   the GEMM tiles, in place (bwd_weights_gemm.c).
+ * backward-weights (bwd_weights.c, with three strategies,
+ *   bwd_weights_internal.h): for each tap, dw_tap (Cg x Fg) = x^T dy_tap, a
+ *   GEMM whose K is every input pixel of the batch. Packed
+ *   (bwd_weights_packed.c): dy is packed once per call into filter blocks
+ *   of NR, split by column phase so that the pixels a tap reads along an
+ *   input row are consecutive; the bias gradient is summed in the same
+ *   sweep. A CHANNELS tile holds MR input channels x NR filters (x read
+ *   channel-planar, in place for NCHW); a PIXELS tile holds MR input
+ *   channels as a vector x NR (1-8) filters (x read channel-innermost, in
+ *   place for NHWC), for layers with few filters. With few filters per
+ *   group, the filters are tile rows instead (bwd_weights_rows.c); on the
+ *   GEMM tiles, x and dy are read in place (bwd_weights_gemm.c). K is cut
+ *   into chunks of input rows that stay in L2; threads split the output
+ *   tiles of each chunk, and each tile adds its chunks in order, so the
+ *   result is the same bits for every thread count.
  *
  * Both drivers pack per call (training weights change every step) into a
  * scratch block kept between calls (runtime/scratch.h); a call that finds
@@ -73,6 +74,17 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
                                           const void *dy, void *dw, void *dbias);
 /* e.g. "f32_fwd_8x32_avx512 chunks=12x30 rows" */
 void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n);
+
+/* What dispatch/select.c scores backward-weights kernels by. Whether the
+ * driver runs CHANNELS kernel uk with the filters as tile rows: when they
+ * fill its tiles better (by 10%) than as lanes. */
+int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_ukernel *uk);
+/* The fill of uk's tiles with the filters as rows (0..1). */
+double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_ukernel *uk);
+/* The estimated share of the FMA peak of GEMM kernel uk (lanes per vector)
+ * on backward-weights of p with its best orientation and folding; 0 when it
+ * cannot run p (both sides of the product narrower than the tile). */
+double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel *uk, int64_t lanes);
 
 /* The uncropped output grid the taps reach, gh x gw (gh = (in_h - 1)*s_h +
  * (k_h - 1)*d_h + 1, gw alike), which the backward drivers read dy on; 0

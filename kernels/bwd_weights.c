@@ -1,32 +1,21 @@
 /*
- * Backward-weights (kernels/bwd_driver.h): dw and dbias from x and dy, by
- * one of three strategies, chosen at creation from the kernel the plan
- * picked:
- *  - in place (bwd_weights_gemm.c), for GEMM kernels: x and dy read where
- *    they lie (or copied channel-innermost), nothing packed;
- *  - filters as rows (bwd_weights_rows.c), for a CHANNELS kernel whose
- *    tiles the few filters per group would leave mostly empty as lanes
+ * The backward-weights driver (kernels/bwd_driver.h): dw and dbias from x
+ * and dy, by one of three strategies (bwd_weights_internal.h), chosen at
+ * creation from the kernel the plan picked:
+ *  - in place (bwd_weights_gemm.c) for GEMM kernels;
+ *  - filters as rows (bwd_weights_rows.c) for a CHANNELS kernel whose tiles
+ *    the few filters per group would leave mostly empty as lanes
  *    (tconv_bwd_weights_rows_fit);
- *  - packed (bwd_weights_packed.c), for the other CHANNELS and PIXELS
- *    kernels: dy packed as the forward tiles' weight operand.
- * All three cut the reduction over input rows into the same kind of chunks
- * (bwd_weights_common.h) and sum each output's chunks in one order, so the
- * result is the same bits for every thread count; the bias gradient is
- * summed in one order by all three (tconv_bwd_store_bias).
+ *  - packed (bwd_weights_packed.c) for the other CHANNELS and PIXELS
+ *    kernels.
+ * Here: what all three share, from creation to the run's chunk loop.
  */
 #include <stdlib.h>
+#include <string.h>
 
-#include "kernels/bwd_driver.h"
-#include "kernels/bwd_weights_gemm.h"
-#include "kernels/bwd_weights_packed.h"
-#include "kernels/bwd_weights_rows.h"
-
-/* Exactly one strategy is set. */
-struct tconv_bwd_weights_driver {
-    tconv_bwd_weights_gemm *gemm;
-    tconv_bwd_weights_rows *rows;
-    tconv_bwd_weights_packed *packed;
-};
+#include "kernels/bwd_weights_internal.h"
+#include "runtime/checked.h"
+#include "runtime/topology.h"
 
 tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_driver **out)
@@ -37,15 +26,29 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
         return TCONV_EUNSUPPORTED;
     tconv_bwd_weights_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
-    tconv_status st;
-    if (uk->family == TCONV_UK_GEMM)
-        st = tconv_bwd_weights_gemm_create(p, uk, &d->gemm);
-    else if (tconv_bwd_weights_rows_fit(p, uk))
-        st = tconv_bwd_weights_rows_create(p, uk, &d->rows);
-    else
-        st = tconv_bwd_weights_packed_create(p, uk, &d->packed);
+    d->p = *p;
+    d->uk = uk;
+    if (uk->family == TCONV_UK_GEMM) d->how = &tconv_bwd_weights_gemm;
+    else if (tconv_bwd_weights_rows_fit(p, uk)) d->how = &tconv_bwd_weights_rows;
+    else d->how = &tconv_bwd_weights_packed;
+    d->es = tconv_dtype_size(p->dtype);
+    d->mr = uk->mr;
+    d->nr = uk->nr;
+    d->rows = p->batch * p->in_h;
+    /* The grid, and the bias rows' sums (doubles), must be indexable. */
+    tconv_status st = TCONV_EOVERFLOW;
+    int64_t bias_bytes;
+    if (tconv_bwd_grid(p, &d->gh, &d->gw) &&
+        tconv_mul_ok(p->batch * p->out_h, p->filters * 8, &bias_bytes)) {
+        d->qw = (d->gw + p->stride_w - 1) / p->stride_w;
+        st = d->how->plan(d);
+    }
+    if (st == TCONV_OK) {
+        d->scratch = tconv_scratch_new();
+        if (!d->scratch) st = TCONV_ENOMEM;
+    }
     if (st != TCONV_OK) {
-        free(d);
+        tconv_bwd_weights_driver_destroy(d);
         return st;
     }
     *out = d;
@@ -55,23 +58,85 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
 void tconv_bwd_weights_driver_destroy(tconv_bwd_weights_driver *d)
 {
     if (!d) return;
-    tconv_bwd_weights_gemm_destroy(d->gemm);
-    tconv_bwd_weights_rows_destroy(d->rows);
-    tconv_bwd_weights_packed_destroy(d->packed);
+    if (d->how->release) d->how->release(d);
+    tconv_scratch_delete(d->scratch);
     free(d);
 }
 
 void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
 {
-    if (d->gemm) tconv_bwd_weights_gemm_describe(d->gemm, buf, n);
-    else if (d->rows) tconv_bwd_weights_rows_describe(d->rows, buf, n);
-    else tconv_bwd_weights_packed_describe(d->packed, buf, n);
+    d->how->describe(d, buf, n);
+}
+
+void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes)
+{
+    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
+    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
+    const int64_t min_rows = (256 + d->p.in_w - 1) / d->p.in_w;
+    if (cr < min_rows) cr = min_rows;
+    d->chunk_rows = cr > d->rows ? d->rows : cr;
+    d->nchunks = (d->rows + d->chunk_rows - 1) / d->chunk_rows;
+}
+
+void *tconv_bwd_weights_thread_scratch(bwd_weights_run *r)
+{
+    void *mem = tconv_thread_scratch(r->d->thread_bytes);
+    if (!mem) atomic_store(&r->failed, 1);
+    return mem;
+}
+
+/* dbias[f]: the dy rows' sums (bias_rows) added in (image, row) order from
+ * the first. */
+static void store_bias(const tconv_problem *p, const double *bias_rows, void *dbias)
+{
+    const int64_t rows = p->batch * p->out_h;
+    for (int64_t f = 0; f < p->filters; f++) {
+        double sum = bias_rows[f];
+        for (int64_t row = 1; row < rows; row++) sum += bias_rows[row * p->filters + f];
+        tconv_elem_store(p->dtype, dbias, f, sum);
+    }
+}
+
+static bwd_weights_view caller_view(const void *at, tconv_data_strides st)
+{
+    return (bwd_weights_view){at, st.n, st.h, st.w, st.c};
 }
 
 tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, const void *x,
                                           const void *dy, void *dw, void *dbias)
 {
-    if (d->gemm) return tconv_bwd_weights_gemm_run(d->gemm, x, dy, dw, dbias);
-    if (d->rows) return tconv_bwd_weights_rows_run(d->rows, x, dy, dw, dbias);
-    return tconv_bwd_weights_packed_run(d->packed, x, dy, dw, dbias);
+    const tconv_problem *p = &d->p;
+    bwd_weights_run r;
+    memset(&r, 0, sizeof r);
+    atomic_init(&r.failed, 0);
+    r.d = d;
+    r.x = x;
+    r.dy = dy;
+    r.dw = dw;
+    r.xs = caller_view(x, p->x);
+    r.ys = caller_view(dy, p->y);
+    const size_t sizes[4] = {d->acc_bytes, d->x_bytes, d->dy_bytes,
+                             dbias ? (size_t)(p->batch * p->out_h * p->filters) * sizeof(double) : 0};
+    size_t at[4];
+    const size_t total = tconv_scratch_carve(sizes, at, 4);
+    int kept = 0;
+    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    if (!block) return TCONV_ENOMEM;
+    r.acc = block + at[0];
+    r.xbuf = d->x_bytes ? block + at[1] : NULL;
+    r.dybuf = d->dy_bytes ? block + at[2] : NULL;
+    r.bias_rows = dbias ? (double *)(block + at[3]) : NULL;
+
+    d->how->prepare(&r);
+    for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++) {
+        r.row0 = r.chunk * d->chunk_rows;
+        r.nrows = r.row0 + d->chunk_rows <= d->rows ? d->chunk_rows : d->rows - r.row0;
+        const int64_t tasks = d->tiles + (d->bias_in_chunks && dbias ? r.nrows : 0);
+        tconv_parallel_ranges(tasks, 1, d->how->run_tasks, &r);
+    }
+    const int ok = !atomic_load(&r.failed);
+    if (ok) d->how->unpack(&r);
+    if (ok && dbias) store_bias(p, r.bias_rows, dbias);
+    tconv_scratch_give(d->scratch, block, kept);
+    return ok ? TCONV_OK : TCONV_ENOMEM;
 }

@@ -1,51 +1,46 @@
 /*
- * Backward-weights on the GEMM tiles, x and dy read in place: see
- * bwd_weights_gemm.h.
+ * Backward-weights in place (bwd_weights_internal.h), on the GEMM
+ * microkernels (kernels/ukernel.h, TCONV_UK_GEMM), reading x and dy where
+ * they lie: nothing is packed.
+ *
+ * For each group g and filter row kh, with x and dy channel-innermost,
+ *   dw[c][m][kh][kw] = sum over n, ih, iw of
+ *       x[n][ih][iw][g*Cg + c] * dy[n][ih*s_h + kh*d_h - crop_top][iw*s_w + kw*d_w - crop_left][g*Fg + m]
+ * is, per tap column kw, a product of two operands that both step along the
+ * input row's pixels iw: x by its pixel stride, dy by s_w pixels. Where
+ * there is one group and no dilation along w, the k_w taps of a pixel read
+ * k_w consecutive dy pixels, k_w * Fg contiguous values: the tap columns
+ * fold into one operand row ("fold"), which fills vectors on few-filter
+ * layers (3 filters x 4 taps = 12 lanes instead of 3). Input pixels whose
+ * folded taps leave dy's columns (the crop's edges) read a zero-padded copy
+ * of their few dy values instead.
+ *
+ * Either operand can be the tile's broadcast side (a, MR rows) and the
+ * other its vector side (b, NR columns): the plan takes the orientation and
+ * folding that fill the chosen tile best. The bias gradient's row sums are
+ * taken in the driver's chunk loop (bias_in_chunks), while the rows are in
+ * cache.
+ *
+ * x or dy in a channel-planar layout (NCHW, SSCB) is first copied
+ * channel-innermost.
  *
  * Buffers of one call (one scratch block, kept between calls):
  *   acc    [g][kh][kw block][M][N]: dw in the tile's orientation, M rows of
  *          the broadcast side (channels, or (kw, filter) pairs) x N columns
  *          of the vector side;
- *   xs, ys x and dy channel-innermost when the caller's layout is not;
- *   bias   [n][oh][F] sums of each dy row, in double.
+ *   xbuf, dybuf  x and dy channel-innermost when the caller's layout is not.
  * Per thread (tconv_thread_scratch): the runs of the current (g, kh, kw
  * block), the same shifted to one tile, the padded dy of the edge pixels,
  * and a tile for blocks that overlap the previous one.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/bwd_driver.h"
-#include "kernels/bwd_weights_common.h"
-#include "kernels/bwd_weights_gemm.h"
-#include "kernels/elem.h"
+#include "kernels/bwd_weights_internal.h"
 #include "kernels/transpose.h"
 #include "runtime/checked.h"
 #include "runtime/intmath.h"
-#include "runtime/scratch.h"
-#include "runtime/threads.h"
-
-struct tconv_bwd_weights_gemm {
-    tconv_problem p;
-    const tconv_ukernel *uk;
-    int64_t es, mr, nr;
-    int x_rows;          /* x is the broadcast side (M = Cg); else dy is (M = ld) */
-    int64_t fold;        /* tap columns per dy operand row: k_w or 1 */
-    int64_t kwb;         /* k_w / fold: tap column blocks per kh */
-    int64_t ld;          /* dy values per operand row: fold * Fg */
-    int64_t m, n;        /* the product of one (g, kh, kw block) */
-    int64_t mblocks, nblocks, tiles; /* tiles of one chunk */
-    int64_t iwa, iwb;    /* fold: the input columns all of whose taps lie in dy */
-    int64_t nedges;      /* fold: the other columns whose taps reach dy, edge_iw[] */
-    int64_t *edge_iw;
-    int x_copy, dy_copy; /* copied channel-innermost first */
-    int64_t rows, chunk_rows, nchunks;
-    int64_t max_runs;    /* runs of one tile call */
-    size_t thread_bytes; /* per-thread scratch */
-    tconv_scratch *scratch;
-};
 
 /* Folding needs the k_w taps of a pixel to be k_w * Fg contiguous dy values
  * (true of dy channel-innermost, as read or as copied). */
@@ -131,98 +126,61 @@ double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel 
     return 0.95 * s.fill * bound * copies * pages * runs;
 }
 
-tconv_status tconv_bwd_weights_gemm_create(const tconv_problem *p, const tconv_ukernel *uk,
-                                    tconv_bwd_weights_gemm **out)
+static void release(tconv_bwd_weights_driver *d) { free(d->s.gemm.edge_iw); }
+
+static tconv_status plan(tconv_bwd_weights_driver *d)
 {
-    *out = NULL;
-    if (uk->family != TCONV_UK_GEMM || uk->dtype != p->dtype || uk->mr < 1 || uk->nr < 1)
-        return TCONV_EUNSUPPORTED;
-    const shape_choice s = choose_shape(p, uk);
+    const tconv_problem *p = &d->p;
+    bwd_weights_gemm_plan *k = &d->s.gemm;
+    const shape_choice s = choose_shape(p, d->uk);
     if (s.fill <= 0.0) return TCONV_EUNSUPPORTED;
-    tconv_bwd_weights_gemm *d = calloc(1, sizeof *d);
-    if (!d) return TCONV_ENOMEM;
-    d->p = *p;
-    d->uk = uk;
-    d->es = tconv_dtype_size(p->dtype);
-    d->mr = uk->mr;
-    d->nr = uk->nr;
-    d->x_rows = s.x_rows;
-    d->fold = s.fold;
-    d->kwb = p->k_w / s.fold;
-    d->ld = s.fold * p->fg;
-    d->m = s.x_rows ? p->cg : d->ld;
-    d->n = s.x_rows ? d->ld : p->cg;
-    d->mblocks = (d->m + d->mr - 1) / d->mr;
-    d->nblocks = (d->n + d->nr - 1) / d->nr;
-    d->x_copy = p->x.c != 1;
-    d->dy_copy = p->y.c != 1 || (d->fold > 1 && p->y.w != p->filters);
-    d->rows = p->batch * p->in_h;
-    int64_t elems;
-    /* acc, the copies and the bias rows must be indexable (x and dy are:
-     * dispatch/ checked their sizes). */
-    if (!tconv_mul_ok(p->groups * p->k_h * d->kwb, d->m * d->n, &elems) ||
-        !tconv_mul_ok(elems, d->es, &elems) ||
-        !tconv_mul_ok(p->groups * p->k_h * d->kwb, d->mblocks * d->nblocks, &d->tiles) ||
-        !tconv_mul_ok(p->batch * p->out_h, p->filters * 8, &elems)) {
-        free(d);
+    k->x_rows = s.x_rows;
+    k->fold = s.fold;
+    k->kwb = p->k_w / s.fold;
+    k->ld = s.fold * p->fg;
+    k->m = s.x_rows ? p->cg : k->ld;
+    k->n = s.x_rows ? k->ld : p->cg;
+    k->mblocks = (k->m + d->mr - 1) / d->mr;
+    k->nblocks = (k->n + d->nr - 1) / d->nr;
+    k->x_copy = p->x.c != 1;
+    k->dy_copy = p->y.c != 1 || (k->fold > 1 && p->y.w != p->filters);
+    d->bias_in_chunks = 1;
+    /* acc must be indexable (x and dy, and so their copies, are: dispatch/
+     * checked their sizes). */
+    int64_t acc_bytes;
+    if (!tconv_mul_ok(p->groups * p->k_h * k->kwb, k->m * k->n, &acc_bytes) ||
+        !tconv_mul_ok(acc_bytes, d->es, &acc_bytes) ||
+        !tconv_mul_ok(p->groups * p->k_h * k->kwb, k->mblocks * k->nblocks, &d->tiles))
         return TCONV_EOVERFLOW;
-    }
-    if (d->fold > 1) {
-        d->nedges = fold_edges(p, &d->iwa, &d->iwb, NULL);
-        d->edge_iw = malloc((size_t)(d->nedges + 1) * sizeof *d->edge_iw);
-        if (!d->edge_iw) {
-            free(d);
-            return TCONV_ENOMEM;
-        }
-        fold_edges(p, &d->iwa, &d->iwb, d->edge_iw);
+    d->acc_bytes = (size_t)acc_bytes;
+    d->x_bytes = k->x_copy ? (size_t)(p->x_elems * d->es) : 0;
+    d->dy_bytes = k->dy_copy ? (size_t)(p->y_elems * d->es) : 0;
+    if (k->fold > 1) {
+        k->nedges = fold_edges(p, &k->iwa, &k->iwb, NULL);
+        k->edge_iw = malloc((size_t)(k->nedges + 1) * sizeof *k->edge_iw);
+        if (!k->edge_iw) return TCONV_ENOMEM;
+        fold_edges(p, &k->iwa, &k->iwb, k->edge_iw);
     }
     /* Chunk: per input row, its x (C channels) and the s_h dy rows below it. */
-    const int64_t row_bytes = (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es;
-    d->chunk_rows = tconv_bwd_chunk_rows(p, row_bytes, d->rows);
-    d->nchunks = (d->rows + d->chunk_rows - 1) / d->chunk_rows;
-    d->max_runs = d->chunk_rows * (1 + d->nedges);
-    const size_t runs = (size_t)d->max_runs * sizeof(tconv_uk_run);
-    d->thread_bytes = 2 * runs + (size_t)(d->max_runs * d->ld * d->es) + (size_t)(d->mr * d->nr * d->es);
-    d->scratch = tconv_scratch_new();
-    if (!d->scratch) {
-        tconv_bwd_weights_gemm_destroy(d);
-        return TCONV_ENOMEM;
-    }
-    *out = d;
+    tconv_bwd_weights_plan_chunks(
+        d, (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es);
+    k->max_runs = d->chunk_rows * (1 + k->nedges);
+    const size_t runs = (size_t)k->max_runs * sizeof(tconv_uk_run);
+    d->thread_bytes = 2 * runs + (size_t)(k->max_runs * k->ld * d->es) + (size_t)(d->mr * d->nr * d->es);
     return TCONV_OK;
 }
 
-void tconv_bwd_weights_gemm_destroy(tconv_bwd_weights_gemm *d)
+static void describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
 {
-    if (!d) return;
-    tconv_scratch_delete(d->scratch);
-    free(d->edge_iw);
-    free(d);
-}
-
-void tconv_bwd_weights_gemm_describe(const tconv_bwd_weights_gemm *d, char *buf, size_t n)
-{
+    const bwd_weights_gemm_plan *k = &d->s.gemm;
     snprintf(buf, n, "%s %s rows, %lldx%lld per tap%s%s%s chunks=%lldx%lld rows", d->uk->name,
-             d->x_rows ? "channels" : "filters", (long long)d->m, (long long)d->n,
-             d->fold > 1 ? " (kw folded)" : "", d->x_copy ? ", x copied" : "",
-             d->dy_copy ? ", dy copied" : "", (long long)d->nchunks, (long long)d->chunk_rows);
+             k->x_rows ? "channels" : "filters", (long long)k->m, (long long)k->n,
+             k->fold > 1 ? " (kw folded)" : "", k->x_copy ? ", x copied" : "",
+             k->dy_copy ? ", dy copied" : "", (long long)d->nchunks, (long long)d->chunk_rows);
 }
-
-typedef struct run_ctx {
-    const tconv_bwd_weights_gemm *d;
-    const char *x, *dy; /* the caller's */
-    char *dw, *acc, *xcopy, *dycopy;
-    double *bias;       /* [n][oh][F], or NULL */
-    /* x and dy as the tiles read them, channel-innermost: base and element
-     * strides of image, row and pixel. */
-    const char *xs, *ys;
-    int64_t xn, xh, xw, yn, yh, yw;
-    int64_t chunk;      /* the chunk being run */
-    _Atomic int failed; /* a thread found no scratch */
-} run_ctx;
 
 /* Images [begin, end) of x or dy into the channel-innermost copy. */
-static void copy_images(const run_ctx *r, int64_t begin, int64_t end, int dy)
+static void copy_images(const bwd_weights_run *r, int64_t begin, int64_t end, int dy)
 {
     const tconv_problem *p = &r->d->p;
     const int64_t es = r->d->es;
@@ -230,7 +188,7 @@ static void copy_images(const run_ctx *r, int64_t begin, int64_t end, int dy)
     const int64_t c = dy ? p->filters : p->channels;
     const tconv_data_strides st = dy ? p->y : p->x;
     const char *src = dy ? r->dy : r->x;
-    char *dst = dy ? r->dycopy : r->xcopy;
+    char *dst = dy ? r->dybuf : r->xbuf;
     for (int64_t n = begin; n < end; n++)
         for (int64_t row = 0; row < h; row++)
             tconv_copy_runs(es, dst + ((n * h + row) * w) * c * es, 1, c,
@@ -246,47 +204,48 @@ static void copy_dy(void *arg, int64_t begin, int64_t end) { copy_images(arg, be
  * of a folded plan read their dy from `pad` (ld values each, zero where a
  * tap leaves dy). Returns the number of runs.
  */
-static int64_t build_runs(const run_ctx *r, int64_t g, int64_t kh, int64_t kb, int64_t row0,
+static int64_t build_runs(const bwd_weights_run *r, int64_t g, int64_t kh, int64_t kb, int64_t row0,
                           int64_t nrows, tconv_uk_run *runs, char *pad)
 {
-    const tconv_bwd_weights_gemm *d = r->d;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_gemm_plan *k = &d->s.gemm;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, sw = p->stride_w, cl = p->crop_left;
-    const int64_t kw = kb * d->fold; /* the block's first tap column */
+    const int64_t kw = kb * k->fold; /* the block's first tap column */
     int64_t count = 0;
-    for (int64_t k = 0; k < nrows; k++) {
-        const int64_t n = (row0 + k) / p->in_h, ih = (row0 + k) % p->in_h;
+    for (int64_t j = 0; j < nrows; j++) {
+        const int64_t n = (row0 + j) / p->in_h, ih = (row0 + j) % p->in_h;
         const int64_t oh = ih * p->stride_h + kh * p->dil_h - p->crop_top;
         if (oh < 0 || oh >= p->out_h) continue;
-        const char *xrow = r->xs + (n * r->xn + ih * r->xh + g * p->cg) * es;
-        const char *yrow = r->ys + (n * r->yn + oh * r->yh + g * p->fg) * es;
+        const char *xrow = r->xs.at + (n * r->xs.n + ih * r->xs.h + g * p->cg) * es;
+        const char *yrow = r->ys.at + (n * r->ys.n + oh * r->ys.h + g * p->fg) * es;
         int64_t iw0, iw1; /* the run read in place */
-        if (d->fold > 1) {
-            iw0 = d->iwa;
-            iw1 = d->iwb;
+        if (k->fold > 1) {
+            iw0 = k->iwa;
+            iw1 = k->iwb;
         } else {
             const int64_t off = kw * p->dil_w - cl; /* ow = iw*s_w + off */
             iw0 = clamp64(ceil_div64(-off, sw), 0, p->in_w);
             iw1 = clamp64(floor_div64(p->out_w - 1 - off, sw) + 1, iw0, p->in_w);
         }
         if (iw1 > iw0) {
-            const char *xa = xrow + iw0 * r->xw * es;
-            const char *ya = yrow + (iw0 * sw + kw * p->dil_w - cl) * r->yw * es;
-            runs[count++] = d->x_rows ? (tconv_uk_run){xa, ya, iw1 - iw0}
+            const char *xa = xrow + iw0 * r->xs.w * es;
+            const char *ya = yrow + (iw0 * sw + kw * p->dil_w - cl) * r->ys.w * es;
+            runs[count++] = k->x_rows ? (tconv_uk_run){xa, ya, iw1 - iw0}
                                       : (tconv_uk_run){ya, xa, iw1 - iw0};
         }
-        for (int64_t e = 0; e < d->nedges; e++) { /* folded edge pixels, one run each */
-            const int64_t iw = d->edge_iw[e];
-            char *dst = pad + count * d->ld * es;
+        for (int64_t e = 0; e < k->nedges; e++) { /* folded edge pixels, one run each */
+            const int64_t iw = k->edge_iw[e];
+            char *dst = pad + count * k->ld * es;
             for (int64_t t = 0; t < p->k_w; t++) {
                 const int64_t ow = iw * sw - cl + t;
                 if (ow >= 0 && ow < p->out_w)
-                    memcpy(dst + t * p->fg * es, yrow + ow * r->yw * es, (size_t)(p->fg * es));
+                    memcpy(dst + t * p->fg * es, yrow + ow * r->ys.w * es, (size_t)(p->fg * es));
                 else
                     memset(dst + t * p->fg * es, 0, (size_t)(p->fg * es));
             }
-            const char *xe = xrow + iw * r->xw * es;
-            runs[count++] = d->x_rows ? (tconv_uk_run){xe, dst, 1} : (tconv_uk_run){dst, xe, 1};
+            const char *xe = xrow + iw * r->xs.w * es;
+            runs[count++] = k->x_rows ? (tconv_uk_run){xe, dst, 1} : (tconv_uk_run){dst, xe, 1};
         }
     }
     return count;
@@ -303,78 +262,74 @@ static int64_t block_start(int64_t b, int64_t size, int64_t total)
  * input row above is ih (the first and last rows also own the rows a
  * negative crop adds), so that every dy row is summed once, while the
  * chunk holding it is in cache. */
-#define BIAS_ROWS(T, NAME)                                                                   \
-    static void NAME(const run_ctx *r, int64_t n, int64_t ih)                                \
-    {                                                                                        \
-        const tconv_problem *p = &r->d->p;                                                   \
-        const int64_t sh = p->stride_h, ct = p->crop_top, F = p->filters;                    \
-        const int64_t lo = ih == 0 ? 0 : clamp64(ih * sh - ct, 0, p->out_h);                   \
+#define BIAS_ROWS(T, NAME)                                                                    \
+    static void NAME(const bwd_weights_run *r, int64_t n, int64_t ih)                         \
+    {                                                                                         \
+        const tconv_problem *p = &r->d->p;                                                    \
+        const int64_t sh = p->stride_h, ct = p->crop_top, F = p->filters;                     \
+        const int64_t lo = ih == 0 ? 0 : clamp64(ih * sh - ct, 0, p->out_h);                  \
         const int64_t hi = ih == p->in_h - 1 ? p->out_h : clamp64((ih + 1) * sh - ct, lo, p->out_h); \
-        for (int64_t oh = lo; oh < hi; oh++) {                                               \
-            double *sum = r->bias + (n * p->out_h + oh) * F;                                 \
-            const T *row = (const T *)r->ys + n * r->yn + oh * r->yh;                        \
-            for (int64_t f = 0; f < F; f++) sum[f] = 0.0;                                    \
-            for (int64_t ow = 0; ow < p->out_w; ow++) {                                      \
-                const T *px = row + ow * r->yw;                                              \
-                for (int64_t f = 0; f < F; f++) sum[f] += (double)px[f];                     \
-            }                                                                                \
-        }                                                                                    \
+        for (int64_t oh = lo; oh < hi; oh++) {                                                \
+            double *sum = r->bias_rows + (n * p->out_h + oh) * F;                             \
+            const T *row = (const T *)r->ys.at + n * r->ys.n + oh * r->ys.h;                  \
+            for (int64_t f = 0; f < F; f++) sum[f] = 0.0;                                     \
+            for (int64_t ow = 0; ow < p->out_w; ow++) {                                       \
+                const T *px = row + ow * r->ys.w;                                             \
+                for (int64_t f = 0; f < F; f++) sum[f] += (double)px[f];                      \
+            }                                                                                 \
+        }                                                                                     \
     }
 BIAS_ROWS(float, bias_rows_f32)
 BIAS_ROWS(double, bias_rows_f64)
 #undef BIAS_ROWS
 
-/* Items [begin, end) of chunk r->chunk: the flat (group, kh, kw block,
- * column block, row block) range of tiles, then (with a bias) one item per
+/* Tasks [begin, end) of chunk r->chunk: the flat (group, kh, kw block,
+ * column block, row block) range of tiles, then (with a bias) one task per
  * input row of the chunk for its dy rows' sums. */
-static void run_items(void *arg, int64_t begin, int64_t end)
+static void run_tasks(void *arg, int64_t begin, int64_t end)
 {
-    run_ctx *r = arg;
-    const tconv_bwd_weights_gemm *d = r->d;
+    bwd_weights_run *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_gemm_plan *k = &d->s.gemm;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
-    int64_t row0, nrows;
-    tconv_bwd_chunk_range(r->chunk, d->chunk_rows, d->rows, &row0, &nrows);
-    char *mem = tconv_thread_scratch(d->thread_bytes);
-    if (!mem) {
-        atomic_store(&r->failed, 1);
-        return;
-    }
-    tconv_uk_run *runs = (tconv_uk_run *)mem, *shifted = runs + d->max_runs;
-    char *pad = (char *)(shifted + d->max_runs);
-    char *temp = pad + d->max_runs * d->ld * es;
-    const int64_t as = d->x_rows ? r->xw : p->stride_w * r->yw;
-    const int64_t bs = d->x_rows ? p->stride_w * r->yw : r->xw;
+    char *mem = tconv_bwd_weights_thread_scratch(r);
+    if (!mem) return;
+    tconv_uk_run *runs = (tconv_uk_run *)mem, *shifted = runs + k->max_runs;
+    char *pad = (char *)(shifted + k->max_runs);
+    char *temp = pad + k->max_runs * k->ld * es;
+    const int64_t as = k->x_rows ? r->xs.w : p->stride_w * r->ys.w;
+    const int64_t bs = k->x_rows ? p->stride_w * r->ys.w : r->xs.w;
     int64_t prev = -1, nruns = 0;
     for (int64_t item = begin; item < end; item++) {
         if (item >= d->tiles) {
-            const int64_t k = row0 + item - d->tiles;
-            if (es == 8) bias_rows_f64(r, k / p->in_h, k % p->in_h);
-            else bias_rows_f32(r, k / p->in_h, k % p->in_h);
+            const int64_t row = r->row0 + item - d->tiles;
+            if (es == 8) bias_rows_f64(r, row / p->in_h, row % p->in_h);
+            else bias_rows_f32(r, row / p->in_h, row % p->in_h);
             continue;
         }
-        const int64_t mb = item % d->mblocks, rest = item / d->mblocks;
-        const int64_t nb = rest % d->nblocks, gkk = rest / d->nblocks; /* (g, kh, kb) */
+        const int64_t mb = item % k->mblocks, rest = item / k->mblocks;
+        const int64_t nb = rest % k->nblocks, gkk = rest / k->nblocks; /* (g, kh, kb) */
         if (gkk != prev) {
-            const int64_t kb = gkk % d->kwb, gk = gkk / d->kwb;
-            nruns = build_runs(r, gk / p->k_h, gk % p->k_h, kb, row0, nrows, runs, pad);
+            const int64_t kb = gkk % k->kwb, gk = gkk / k->kwb;
+            nruns = build_runs(r, gk / p->k_h, gk % p->k_h, kb, r->row0, r->nrows, runs, pad);
             prev = gkk;
         }
-        const int64_t ms = block_start(mb, mr, d->m), ns = block_start(nb, nr, d->n);
+        const int64_t ms = block_start(mb, mr, k->m), ns = block_start(nb, nr, k->n);
         for (int64_t i = 0; i < nruns; i++)
             shifted[i] = (tconv_uk_run){(const char *)runs[i].a + ms * es,
                                         (const char *)runs[i].b + ns * es, runs[i].count};
-        char *out = r->acc + ((gkk * d->m + ms) * d->n + ns) * es;
+        char *out = r->acc + ((gkk * k->m + ms) * k->n + ns) * es;
         if (ms == mb * mr && ns == nb * nr) {
-            d->uk->gemm(nruns, shifted, as, bs, out, d->n, !first);
+            d->uk->gemm(nruns, shifted, as, bs, out, k->n, !first);
             continue;
         }
         /* A block shifted back: only its new rows and columns are its own. */
         d->uk->gemm(nruns, shifted, as, bs, temp, nr, 0);
         for (int64_t i = mb * mr - ms; i < mr; i++)
             for (int64_t j = nb * nr - ns; j < nr; j++) {
-                char *o = out + (i * d->n + j) * es;
+                char *o = out + (i * k->n + j) * es;
                 const char *t = temp + (i * nr + j) * es;
                 if (es == 8) *(double *)o = first ? *(const double *)t : *(double *)o + *(const double *)t;
                 else *(float *)o = first ? *(const float *)t : *(float *)o + *(const float *)t;
@@ -386,79 +341,56 @@ static void run_items(void *arg, int64_t begin, int64_t end)
  * acc into dw's layout. */
 static void unpack_dw(void *arg, int64_t begin, int64_t end)
 {
-    const run_ctx *r = arg;
-    const tconv_bwd_weights_gemm *d = r->d;
+    const bwd_weights_run *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_gemm_plan *k = &d->s.gemm;
     const tconv_problem *p = &d->p;
     for (int64_t row = begin; row < end; row++) {
-        const int64_t i = row % d->m, gkk = row / d->m;
-        const int64_t kb = gkk % d->kwb, gk = gkk / d->kwb, kh = gk % p->k_h, g = gk / p->k_h;
-        const char *src = r->acc + row * d->n * d->es;
-        if (d->x_rows) { /* row: channel i; columns (kw, m) */
-            for (int64_t t = 0; t < d->fold; t++)
-                tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg + i, 0, kh, kb * d->fold + t) * d->es,
+        const int64_t i = row % k->m, gkk = row / k->m;
+        const int64_t kb = gkk % k->kwb, gk = gkk / k->kwb, kh = gk % p->k_h, g = gk / p->k_h;
+        const char *src = r->acc + row * k->n * d->es;
+        if (k->x_rows) { /* row: channel i; columns (kw, m) */
+            for (int64_t t = 0; t < k->fold; t++)
+                tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg + i, 0, kh, kb * k->fold + t) * d->es,
                                p->w.m, src + t * p->fg * d->es, 1, p->fg);
         } else { /* row: (kw, m); columns: channels */
             const int64_t t = i / p->fg, m = i % p->fg;
-            tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg, m, kh, kb * d->fold + t) * d->es,
+            tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg, m, kh, kb * k->fold + t) * d->es,
                            p->w.cg, src, 1, p->cg);
         }
     }
 }
 
-/* Where the tiles read x or dy and its strides of image, row and pixel:
- * the caller's tensor, or its dense channel-innermost copy (h x w x c). */
-static void operand(const void *base, int copied, tconv_data_strides st, int64_t h, int64_t w,
-                    int64_t c, const char **at, int64_t *sn, int64_t *sh, int64_t *sw)
+/* x and dy copied channel-innermost where the caller's layout is not. */
+static void prepare(bwd_weights_run *r)
 {
-    *at = base;
-    *sw = copied ? c : st.w;
-    *sh = copied ? w * c : st.h;
-    *sn = copied ? h * w * c : st.n;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_gemm_plan *k = &d->s.gemm;
+    const tconv_problem *p = &d->p;
+    if (k->x_copy) {
+        tconv_parallel_ranges(p->batch, 1, copy_x, r);
+        r->xs = (bwd_weights_view){r->xbuf, p->in_h * p->in_w * p->channels,
+                                   p->in_w * p->channels, p->channels, 1};
+    }
+    if (k->dy_copy) {
+        tconv_parallel_ranges(p->batch, 1, copy_dy, r);
+        r->ys = (bwd_weights_view){r->dybuf, p->out_h * p->out_w * p->filters,
+                                   p->out_w * p->filters, p->filters, 1};
+    }
 }
 
-tconv_status tconv_bwd_weights_gemm_run(const tconv_bwd_weights_gemm *d, const void *x, const void *dy, void *dw,
-                                 void *dbias)
+static void unpack(bwd_weights_run *r)
 {
-    const tconv_problem *p = &d->p;
-    const int64_t es = d->es;
-    run_ctx r;
-    memset(&r, 0, sizeof r);
-    atomic_init(&r.failed, 0);
-    r.d = d;
-    r.x = x;
-    r.dy = dy;
-    r.dw = dw;
-    const size_t sizes[4] = {(size_t)(p->groups * p->k_h * d->kwb * d->m * d->n * es),
-                             d->x_copy ? (size_t)(p->x_elems * es) : 0,
-                             d->dy_copy ? (size_t)(p->y_elems * es) : 0,
-                             dbias ? (size_t)(p->batch * p->out_h * p->filters) * sizeof(double) : 0};
-    size_t at[4];
-    const size_t total = tconv_scratch_carve(sizes, at, 4);
-    int kept = 0;
-    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
-    if (!block) return TCONV_ENOMEM;
-    r.acc = block + at[0];
-    r.bias = dbias ? (double *)(block + at[3]) : NULL;
-    if (d->x_copy) {
-        r.xcopy = block + at[1];
-        tconv_parallel_ranges(p->batch, 1, copy_x, &r);
-    }
-    if (d->dy_copy) {
-        r.dycopy = block + at[2];
-        tconv_parallel_ranges(p->batch, 1, copy_dy, &r);
-    }
-    operand(d->x_copy ? r.xcopy : x, d->x_copy, p->x, p->in_h, p->in_w, p->channels, &r.xs, &r.xn,
-            &r.xh, &r.xw);
-    operand(d->dy_copy ? r.dycopy : dy, d->dy_copy, p->y, p->out_h, p->out_w, p->filters, &r.ys,
-            &r.yn, &r.yh, &r.yw);
-    for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++) {
-        int64_t row0, nrows;
-        tconv_bwd_chunk_range(r.chunk, d->chunk_rows, d->rows, &row0, &nrows);
-        tconv_parallel_ranges(d->tiles + (dbias ? nrows : 0), 1, run_items, &r);
-    }
-    const int ok = !atomic_load(&r.failed);
-    if (ok) tconv_parallel_ranges(p->groups * p->k_h * d->kwb * d->m, 16, unpack_dw, &r);
-    if (ok && dbias) tconv_bwd_store_bias(p, r.bias, dbias);
-    tconv_scratch_give(d->scratch, block, kept);
-    return ok ? TCONV_OK : TCONV_ENOMEM;
+    const tconv_problem *p = &r->d->p;
+    const bwd_weights_gemm_plan *k = &r->d->s.gemm;
+    tconv_parallel_ranges(p->groups * p->k_h * k->kwb * k->m, 16, unpack_dw, r);
 }
+
+const bwd_weights_strategy tconv_bwd_weights_gemm = {
+    .plan = plan,
+    .release = release,
+    .describe = describe,
+    .prepare = prepare,
+    .run_tasks = run_tasks,
+    .unpack = unpack,
+};

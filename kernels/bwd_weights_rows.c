@@ -1,47 +1,37 @@
 /*
- * Backward-weights with the filters as tile rows: see bwd_weights_rows.h.
+ * Backward-weights with the filters as tile rows (bwd_weights_internal.h), for
+ * layers with few filters per group, where a tile of NR filters as vector
+ * lanes (bwd_weights_packed.c) would be mostly empty: DCGAN's and pix2pix's RGB
+ * output layers (3 filters), FSRCNN's (1).
+ *
+ * A CHANNELS tile holds MR (filter, kw tap) pairs of one kh x NR input
+ * channels: for a fixed kh, dw[c][m][kh][kw] = sum over n, ih, iw of
+ *   dyg[n][m][ih*s_h + kh*d_h][iw*s_w + kw*d_w] * x[n][c][ih][iw],
+ * which is the microkernel's contract with row i = (m, kw) reading dy from
+ * its own plane (broadcast), the vector operand x packed as rows of NR
+ * channels per pixel, and one microkernel "tap" per input row (n, ih), its
+ * reduction along the row's pixels. dy is packed once per call into planes
+ * per (image, filter, column phase), so that the pixels a tap reads along
+ * an input row are consecutive; x into blocks of NR channels. The chunks of
+ * the reduction, their order and the threads' split are the driver's.
  *
  * Buffers of one call:
- *   dyp   dy on the uncropped grid the taps reach, [g][n][m][rw][u][q]: grid
+ *   dybuf dy on the uncropped grid the taps reach, [g][n][m][rw][u][q]: grid
  *         row u, grid column v = q*s_w + rw, zero where the crop removed
  *         positions. Row i = (m, kw) of a tile reads plane (m, rw = kw*d_w
  *         mod s_w) from q0 = kw*d_w div s_w on: consecutive pixels iw are
  *         consecutive q.
- *   xp    x in blocks of NR channels, [g][cb][n][ih][iw][NR], zero past Cg:
+ *   xbuf  x in blocks of NR channels, [g][cb][n][ih][iw][NR], zero past Cg:
  *         the tiles' vector operand, one row of NR per pixel.
  *   acc   [g][kh][m*k_w + kw][cgp]: dw with the channels innermost.
  */
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "kernels/bwd_driver.h"
-#include "kernels/bwd_weights_common.h"
-#include "kernels/bwd_weights_rows.h"
-#include "kernels/elem.h"
+#include "kernels/bwd_weights_internal.h"
 #include "kernels/fwd_driver.h"
 #include "kernels/transpose.h"
 #include "runtime/checked.h"
-#include "runtime/scratch.h"
-#include "runtime/threads.h"
-#include "runtime/topology.h"
-
-struct tconv_bwd_weights_rows {
-    tconv_problem p;
-    const tconv_ukernel *uk;
-    int64_t es, mr, nr;
-    int64_t rows_n;     /* Fg * k_w: tile rows (m, kw) per kh */
-    int64_t rblocks;    /* ceil(rows_n / MR) */
-    int64_t cblocks;    /* ceil(Cg / NR) */
-    int64_t cgp;        /* cblocks * NR: a row of the accumulator */
-    int64_t gh, gw, qw; /* the grid, and columns per phase: ceil(gw / s_w) */
-    int64_t plane;      /* gh * qw: one (image, filter, phase) plane of dyp */
-    int64_t img;        /* Fg * s_w * plane: one image of one group in dyp */
-    int64_t rows;       /* batch * in_h: the reduction, in input rows */
-    int64_t chunk_rows, nchunks;
-    tconv_scratch *scratch; /* dyp, xp, acc and the bias sums, kept between calls */
-};
 
 double tconv_bwd_weights_rows_fill(const tconv_problem *p, const tconv_ukernel *uk)
 {
@@ -56,80 +46,43 @@ int tconv_bwd_weights_rows_fit(const tconv_problem *p, const tconv_ukernel *uk)
     return tconv_bwd_weights_rows_fill(p, uk) > 1.1 * lanes;
 }
 
-tconv_status tconv_bwd_weights_rows_create(const tconv_problem *p, const tconv_ukernel *uk,
-                                    tconv_bwd_weights_rows **out)
+static tconv_status plan(tconv_bwd_weights_driver *d)
 {
-    *out = NULL;
-    if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
-        uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_BWD_MAX_TILE)
-        return TCONV_EUNSUPPORTED;
-    tconv_bwd_weights_rows *d = calloc(1, sizeof *d);
-    if (!d) return TCONV_ENOMEM;
-    d->p = *p;
-    d->uk = uk;
-    d->es = tconv_dtype_size(p->dtype);
-    d->mr = uk->mr;
-    d->nr = uk->nr;
-    d->rows_n = p->fg * p->k_w;
-    d->rblocks = (d->rows_n + d->mr - 1) / d->mr;
-    d->cblocks = (p->cg + d->nr - 1) / d->nr;
-    d->cgp = d->cblocks * d->nr;
-    d->rows = p->batch * p->in_h;
-    int64_t elems;
-    if (!tconv_bwd_grid(p, &d->gh, &d->gw)) {
-        free(d);
+    const tconv_problem *p = &d->p;
+    bwd_weights_rows_plan *k = &d->s.rows;
+    k->rows_n = p->fg * p->k_w;
+    k->rblocks = (k->rows_n + d->mr - 1) / d->mr;
+    k->cblocks = (p->cg + d->nr - 1) / d->nr;
+    k->cgp = k->cblocks * d->nr;
+    d->tiles = p->groups * k->cblocks * p->k_h * k->rblocks;
+    /* dybuf, xbuf and acc must be indexable. */
+    int64_t dy_bytes, x_bytes, acc_bytes;
+    if (!tconv_mul_ok(d->gh, d->qw, &k->plane) ||
+        !tconv_mul_ok(k->plane, p->fg * p->stride_w, &k->img) ||
+        !tconv_mul_ok(k->img, p->groups * p->batch * d->es, &dy_bytes) ||
+        !tconv_mul_ok(p->groups * k->cgp, d->rows * p->in_w * d->es, &x_bytes) ||
+        !tconv_mul_ok(p->groups * p->k_h * k->rows_n, k->cgp * d->es, &acc_bytes))
         return TCONV_EOVERFLOW;
-    }
-    d->qw = (d->gw + p->stride_w - 1) / p->stride_w;
-    /* dyp, xp and acc must be indexable. */
-    if (!tconv_mul_ok(d->gh, d->qw, &d->plane) ||
-        !tconv_mul_ok(d->plane, p->fg * p->stride_w, &d->img) ||
-        !tconv_mul_ok(d->img, p->groups * p->batch * d->es, &elems) ||
-        !tconv_mul_ok(p->groups * d->cgp, d->rows * p->in_w * d->es, &elems) ||
-        !tconv_mul_ok(p->groups * p->k_h * d->rows_n, d->cgp * d->es, &elems)) {
-        free(d);
-        return TCONV_EOVERFLOW;
-    }
+    d->dy_bytes = (size_t)dy_bytes;
+    d->x_bytes = (size_t)x_bytes;
+    d->acc_bytes = (size_t)acc_bytes;
     /* Chunk: per input row, its x panel (NR channels per pixel) and the dy
      * runs of the tile's rows. */
-    const int64_t cr = tconv_bwd_chunk_rows(p, p->in_w * (d->nr + d->rows_n) * d->es, d->rows);
-    d->chunk_rows = cr;
-    d->nchunks = (d->rows + cr - 1) / cr;
-    d->scratch = tconv_scratch_new();
-    if (!d->scratch) {
-        free(d);
-        return TCONV_ENOMEM;
-    }
-    *out = d;
+    tconv_bwd_weights_plan_chunks(d, p->in_w * (d->nr + k->rows_n) * d->es);
+    d->thread_bytes = (size_t)d->chunk_rows * sizeof(tconv_uk_tap); /* the chunk's tap list */
     return TCONV_OK;
 }
 
-void tconv_bwd_weights_rows_destroy(tconv_bwd_weights_rows *d)
-{
-    if (d) tconv_scratch_delete(d->scratch);
-    free(d);
-}
-
-void tconv_bwd_weights_rows_describe(const tconv_bwd_weights_rows *d, char *buf, size_t n)
+static void describe(const tconv_bwd_weights_driver *d, char *buf, size_t n)
 {
     snprintf(buf, n, "%s filter rows=%lld chunks=%lldx%lld rows", d->uk->name,
-             (long long)d->rows_n, (long long)d->nchunks, (long long)d->chunk_rows);
+             (long long)d->s.rows.rows_n, (long long)d->nchunks, (long long)d->chunk_rows);
 }
 
-typedef struct run_ctx {
-    const tconv_bwd_weights_rows *d;
-    const char *x, *dy;
-    char *dw;
-    char *dyp, *xp, *acc;
-    double *bias_rows;  /* [n][oh][F]: each dy row's sum (bwd_weights_common.h), or NULL */
-    int64_t chunk;      /* the chunk being run */
-    _Atomic int failed; /* a thread found no scratch for its tap list */
-} run_ctx;
-
 /*
- * Packs image n of group g into dyp and sums each of its filters' dy along
+ * Packs image n of group g into dybuf and sums each of its filters' dy along
  * each row (bias-only rows and positions of negative crops too) into
- * bias_rows, in the order of bwd_weights_common.h. A channel-innermost dy
+ * bias_rows, in the driver's order (bwd_weights_internal.h). A channel-innermost dy
  * is read a pixel's filters at a time. Any other is read a row of one
  * filter at a time, split into its s_w phase planes, and then summed for
  * 8 filters side by side: reading it a pixel's filters at a time read Fg
@@ -140,16 +93,17 @@ typedef struct run_ctx {
  */
 #define SUM_FILTERS 8
 #define PACK_DY(T, NAME)                                                                      \
-    static void NAME(const run_ctx *r, int64_t g, int64_t n)                                  \
+    static void NAME(const bwd_weights_run *r, int64_t g, int64_t n)                          \
     {                                                                                         \
-        const tconv_bwd_weights_rows *d = r->d;                                                      \
+        const tconv_bwd_weights_driver *d = r->d;                                             \
+        const bwd_weights_rows_plan *k = &d->s.rows;                                          \
         const tconv_problem *p = &d->p;                                                       \
         const int64_t sw = p->stride_w, fg = p->fg;                                           \
-        T *img = (T *)r->dyp + (g * p->batch + n) * d->img;                                   \
-        memset(img, 0, (size_t)d->img * sizeof(T));                                           \
-        /* the grid column of ow = 0; its phase and position */                              \
+        T *img = (T *)r->dybuf + (g * p->batch + n) * k->img;                                 \
+        memset(img, 0, (size_t)k->img * sizeof(T));                                           \
+        /* the grid column of ow = 0; its phase and position */                               \
         const int64_t v0 = p->crop_left;                                                      \
-        const int64_t rw0 = v0 > 0 ? v0 % sw : 0, q0 = v0 > 0 ? v0 / sw : 0;                 \
+        const int64_t rw0 = v0 > 0 ? v0 % sw : 0, q0 = v0 > 0 ? v0 / sw : 0;                  \
         /* the grid columns dy covers: [vb, ve) */                                            \
         const int64_t vb = v0 > 0 ? v0 : 0;                                                   \
         const int64_t ve = v0 + p->out_w < d->gw ? v0 + p->out_w : d->gw;                     \
@@ -167,7 +121,7 @@ typedef struct run_ctx {
                     const int on_grid = in_rows && v >= 0 && v < d->gw;                       \
                     for (int64_t m = 0; m < fg; m++) {                                        \
                         if (sum) sum[m] += (double)src[m];                                    \
-                        if (on_grid) img[(m * sw + rw) * d->plane + u * d->qw + q] = src[m];   \
+                        if (on_grid) img[(m * sw + rw) * k->plane + u * d->qw + q] = src[m];  \
                     }                                                                         \
                     if (v >= 0 && ++rw == sw) {                                               \
                         rw = 0;                                                               \
@@ -176,13 +130,13 @@ typedef struct run_ctx {
                 }                                                                             \
                 continue;                                                                     \
             }                                                                                 \
-            /* Phase plane rw takes the grid columns v = q * s_w + rw in    */               \
-            /* [vb, ve), i.e. dy columns ow = v - crop_left: one strided  */               \
-            /* read and one contiguous write per phase, no test an element. */             \
+            /* Phase plane rw takes the grid columns v = q * s_w + rw in    */                \
+            /* [vb, ve), i.e. dy columns ow = v - crop_left: one strided  */                  \
+            /* read and one contiguous write per phase, no test an element. */                \
             for (int64_t m = 0; in_rows && m < fg; m++) {                                     \
                 const T *src = row + m * p->y.c;                                              \
                 for (int64_t rw = 0; rw < sw; rw++) {                                         \
-                    T *dst = img + (m * sw + rw) * d->plane + u * d->qw;                      \
+                    T *dst = img + (m * sw + rw) * k->plane + u * d->qw;                      \
                     const int64_t qb = vb > rw ? (vb - rw + sw - 1) / sw : 0;                 \
                     const int64_t qe = ve > rw ? (ve - rw + sw - 1) / sw : 0;                 \
                     const T *s = src + (qb * sw + rw - p->crop_left) * p->y.w;                \
@@ -205,22 +159,23 @@ PACK_DY(double, pack_dy_f64)
 #undef PACK_DY
 #undef SUM_FILTERS
 
-/* Tasks [begin, end) of the flat (group, image) range: dy into dyp, and the
- * same images of x into xp. */
-static void pack(void *arg, int64_t begin, int64_t end)
+/* Tasks [begin, end) of the flat (group, image) range: dy into dybuf, and
+ * the same images of x into xbuf. */
+static void pack_images(void *arg, int64_t begin, int64_t end)
 {
-    const run_ctx *r = arg;
-    const tconv_bwd_weights_rows *d = r->d;
+    const bwd_weights_run *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_rows_plan *k = &d->s.rows;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, nr = d->nr, W = p->in_w;
     for (int64_t t = begin; t < end; t++) {
         const int64_t g = t / p->batch, n = t % p->batch;
         if (es == 8) pack_dy_f64(r, g, n);
         else pack_dy_f32(r, g, n);
-        for (int64_t cb = 0; cb < d->cblocks; cb++) {
+        for (int64_t cb = 0; cb < k->cblocks; cb++) {
             const int64_t cols = p->cg - cb * nr < nr ? p->cg - cb * nr : nr;
             for (int64_t ih = 0; ih < p->in_h; ih++) {
-                char *row = r->xp + ((((g * d->cblocks + cb) * p->batch + n) * p->in_h + ih) * W) * nr * es;
+                char *row = r->xbuf + ((((g * k->cblocks + cb) * p->batch + n) * p->in_h + ih) * W) * nr * es;
                 const char *src = r->x + tconv_x_index(p, n, g * p->cg + cb * nr, ih, 0) * es;
                 if (p->x.c == 1) { /* channel-innermost: a run of channels per pixel */
                     for (int64_t iw = 0; iw < W; iw++) {
@@ -242,49 +197,46 @@ static void pack(void *arg, int64_t begin, int64_t end)
 
 /* The tiles [begin, end) of the flat (group, channel block, kh, row block)
  * range, for the rows of chunk r->chunk. */
-static void run_tiles(void *arg, int64_t begin, int64_t end)
+static void run_tasks(void *arg, int64_t begin, int64_t end)
 {
-    const run_ctx *r = arg;
-    const tconv_bwd_weights_rows *d = r->d;
+    const bwd_weights_run *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_rows_plan *k = &d->s.rows;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, nr = d->nr;
     const int first = r->chunk == 0;
-    int64_t row0, nrows;
-    /* (no temporary tile: a later chunk's tile adds into the accumulator) */
-    tconv_uk_tap *list = tconv_bwd_chunk_scratch(r->chunk, d->chunk_rows, d->rows, &row0, &nrows, NULL);
-    if (!list) { /* no scratch on this thread: the pass fails with ENOMEM */
-        atomic_store(&((run_ctx *)r)->failed, 1);
-        return;
-    }
+    const int64_t row0 = r->row0, nrows = r->nrows;
+    tconv_uk_tap *list = tconv_bwd_weights_thread_scratch((bwd_weights_run *)r);
+    if (!list) return;
     char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64))) = {0}; /* rows past the block: read back by later chunks */
     const void *xrow[TCONV_BWD_MAX_TILE];
     void *yrow[TCONV_BWD_MAX_TILE];
     int64_t prev = -1;
     for (int64_t item = begin; item < end; item++) {
-        const int64_t rb = item % d->rblocks, gck = item / d->rblocks;
+        const int64_t rb = item % k->rblocks, gck = item / k->rblocks;
         const int64_t kh = gck % p->k_h, gc = gck / p->k_h;
-        const int64_t g = gc / d->cblocks, cb = gc % d->cblocks;
+        const int64_t g = gc / k->cblocks, cb = gc % k->cblocks;
         if (gck != prev) { /* the chunk's rows for this (group, channel block, kh) */
-            for (int64_t k = 0; k < nrows; k++) {
-                const int64_t n = (row0 + k) / p->in_h, ih = (row0 + k) % p->in_h;
+            for (int64_t j = 0; j < nrows; j++) {
+                const int64_t n = (row0 + j) / p->in_h, ih = (row0 + j) % p->in_h;
                 const int64_t u = ih * p->stride_h + kh * p->dil_h;
-                list[k].x_off = n * d->img + u * d->qw;
-                list[k].w = r->xp + ((((g * d->cblocks + cb) * p->batch + n) * p->in_h + ih) *
+                list[j].x_off = n * k->img + u * d->qw;
+                list[j].w = r->xbuf + ((((g * k->cblocks + cb) * p->batch + n) * p->in_h + ih) *
                                      p->in_w) * nr * es;
             }
             prev = gck;
         }
-        const char *planes = r->dyp + g * p->batch * d->img * es;
-        char *acc = r->acc + (((g * p->k_h + kh) * d->rows_n + rb * mr) * d->cgp + cb * nr) * es;
-        const int64_t m_rows = d->rows_n - rb * mr < mr ? d->rows_n - rb * mr : mr;
+        const char *planes = r->dybuf + g * p->batch * k->img * es;
+        char *acc = r->acc + (((g * p->k_h + kh) * k->rows_n + rb * mr) * k->cgp + cb * nr) * es;
+        const int64_t m_rows = k->rows_n - rb * mr < mr ? k->rows_n - rb * mr : mr;
         for (int64_t i = 0; i < mr; i++) {
             const int64_t row = rb * mr + (i < m_rows ? i : m_rows - 1);
             const int64_t m = row / p->k_w, kw = row % p->k_w;
             const int64_t rw = kw * p->dil_w % p->stride_w, q0 = kw * p->dil_w / p->stride_w;
-            xrow[i] = planes + ((m * p->stride_w + rw) * d->plane + q0) * es;
-            yrow[i] = i >= m_rows ? dummy : acc + i * d->cgp * es;
+            xrow[i] = planes + ((m * p->stride_w + rw) * k->plane + q0) * es;
+            yrow[i] = i >= m_rows ? dummy : acc + i * k->cgp * es;
         }
-        /* a later chunk starts from the accumulator (see bwd_weights_packed.c) */
+        /* a later chunk starts from the accumulator (as in bwd_weights_packed.c) */
         d->uk->channels(nr, nrows, list, p->in_w, xrow, first ? tconv_bwd_zero_bias : NULL, yrow);
     }
 }
@@ -293,55 +245,34 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
  * dw's layout. */
 static void unpack_dw(void *arg, int64_t begin, int64_t end)
 {
-    const run_ctx *r = arg;
-    const tconv_bwd_weights_rows *d = r->d;
+    const bwd_weights_run *r = arg;
+    const tconv_bwd_weights_driver *d = r->d;
+    const bwd_weights_rows_plan *k = &d->s.rows;
     const tconv_problem *p = &d->p;
     for (int64_t row = begin; row < end; row++) {
-        const int64_t mk = row % d->rows_n, gk = row / d->rows_n;
+        const int64_t mk = row % k->rows_n, gk = row / k->rows_n;
         const int64_t kh = gk % p->k_h, g = gk / p->k_h;
         const int64_t m = mk / p->k_w, kw = mk % p->k_w;
         tconv_copy_run(d->es, r->dw + tconv_w_index(p, g * p->cg, m, kh, kw) * d->es, p->w.cg,
-                       r->acc + row * d->cgp * d->es, 1, p->cg);
+                       r->acc + row * k->cgp * d->es, 1, p->cg);
     }
 }
 
-tconv_status tconv_bwd_weights_rows_run(const tconv_bwd_weights_rows *d, const void *x, const void *dy, void *dw,
-                                 void *dbias)
+static void prepare(bwd_weights_run *r)
 {
-    const tconv_problem *p = &d->p;
-    const int64_t es = d->es;
-    run_ctx r;
-    memset(&r, 0, sizeof r);
-    atomic_init(&r.failed, 0);
-    r.d = d;
-    r.x = x;
-    r.dy = dy;
-    r.dw = dw;
-    const size_t sizes[4] = {(size_t)(p->groups * p->batch * d->img * es),
-                             (size_t)(p->groups * d->cgp * d->rows * p->in_w * es),
-                             (size_t)(p->groups * p->k_h * d->rows_n * d->cgp * es),
-                             dbias ? (size_t)(p->batch * p->out_h * p->filters) * sizeof(double) : 0};
-    size_t at[4];
-    const size_t total = tconv_scratch_carve(sizes, at, 4);
-    int kept = 0;
-    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
-    int ok = block != NULL;
-    if (ok) {
-        r.dyp = block + at[0];
-        r.xp = block + at[1];
-        r.acc = block + at[2];
-        r.bias_rows = dbias ? (double *)(block + at[3]) : NULL;
-    }
-    if (ok) {
-        tconv_parallel_ranges(p->groups * p->batch, 1, pack, &r);
-        const int64_t items = p->groups * d->cblocks * p->k_h * d->rblocks;
-        for (r.chunk = 0; r.chunk < d->nchunks; r.chunk++)
-            tconv_parallel_ranges(items, 1, run_tiles, &r);
-        ok = !atomic_load(&r.failed);
-        if (ok) tconv_parallel_ranges(p->groups * p->k_h * d->rows_n, 4, unpack_dw, &r);
-        if (ok && dbias)
-            tconv_bwd_store_bias(p, r.bias_rows, dbias);
-    }
-    tconv_scratch_give(d->scratch, block, kept);
-    return ok ? TCONV_OK : TCONV_ENOMEM;
+    tconv_parallel_ranges(r->d->p.groups * r->d->p.batch, 1, pack_images, r);
 }
+
+static void unpack(bwd_weights_run *r)
+{
+    const tconv_problem *p = &r->d->p;
+    tconv_parallel_ranges(p->groups * p->k_h * r->d->s.rows.rows_n, 4, unpack_dw, r);
+}
+
+const bwd_weights_strategy tconv_bwd_weights_rows = {
+    .plan = plan,
+    .describe = describe,
+    .prepare = prepare,
+    .run_tasks = run_tasks,
+    .unpack = unpack,
+};

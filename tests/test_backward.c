@@ -112,7 +112,7 @@ static int plan_runs(const tconv_desc *d, const char *label, const char *name)
 
 /* Every tile of the ISA forced in turn on 12 random layers of every layout.
  * A GEMM tile runs only layers whose product is at least as wide as itself
- * on both sides (kernels/bwd_weights_gemm.h): for those, random layers are
+ * on both sides (kernels/bwd_weights_gemm.c): for those, random layers are
  * drawn until 12 that it runs, and there must be 12 within 400 draws. */
 Test(backward, every_kernel_of_the_isa)
 {
