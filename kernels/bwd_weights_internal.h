@@ -8,17 +8,18 @@
  *  - in place (bwd_weights_gemm.c): the GEMM tiles read x and dy where they
  *    lie (or copied channel-innermost), nothing packed.
  *
- * The driver owns what they share, as FFTW's plans share their `super`:
- * the problem and tile, the chunks the reduction over input rows is cut
- * into, the scratch block of a call (the accumulator, x's and dy's packed
- * or copied forms, the bias sums), the per-thread scratch of the tile
- * loop, and the run: prepare (pack or copy), then for each chunk the tile
- * tasks split over the threads, then unpack the accumulator into dw and
- * sum the bias. Every output sums its chunks in chunk order, the first
- * storing and later ones adding, and dbias is summed in one order by all
- * three (bias_rows below), so the result is the same bits for every thread
- * count. A strategy supplies only what differs: its
- * plan, its operands' layout, its tile loop and its unpacking.
+ * The driver owns what they share, as the forward driver owns its gather
+ * and scatter modes: the problem and tile, the chunks the reduction over
+ * input rows is cut into, the scratch block of a call (the accumulator,
+ * x's and dy's packed or copied forms, the bias sums), the per-thread
+ * scratch of the tile loop, and the run: prepare (pack or copy), then for
+ * each chunk the tile tasks split over the threads, then unpack the
+ * accumulator into dw and sum the bias. Every output sums its chunks in
+ * chunk order, the first storing and later ones adding, and dbias is
+ * summed in one order by all three (bias_rows below), so the result is the
+ * same bits for every thread count. A strategy supplies only what differs
+ * (a table of functions, bwd_weights_strategy): its plan, its operands'
+ * layout, its tile loop and its unpacking.
  */
 #ifndef TCONV_KERNELS_BWD_WEIGHTS_INTERNAL_H
 #define TCONV_KERNELS_BWD_WEIGHTS_INTERNAL_H

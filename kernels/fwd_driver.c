@@ -128,6 +128,7 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
         tconv_fwd_driver_destroy(d);
         return TCONV_EOVERFLOW;
     }
+    if (uk->family == TCONV_UK_PIXELS) tconv_fwd_pixels_strides(d);
     if (mode == TCONV_FWD_GATHER && tconv_fwd_gather_plan(d) != TCONV_OK) {
         tconv_fwd_driver_destroy(d);
         return TCONV_ENOMEM;

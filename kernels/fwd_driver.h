@@ -11,8 +11,9 @@
  * Two kernel families (kernels/ukernel.h):
  *   CHANNELS: input padded as NHWC, output written as NHWC (straight into y
  *             when the layout is NHWC, else into scratch then converted);
- *   PIXELS:   input padded channel-planar, output written straight into y in
- *             any layout.
+ *   PIXELS:   input padded channel-planar (or row-interleaved, each
+ *             channel's row in turn, from an NHWC x), output written
+ *             straight into y in any layout.
  *
  * That is the gather mode (output-stationary). The scatter mode
  * (input-stationary, fwd_scatter.c) suits few output channels with many

@@ -529,7 +529,7 @@ static void run_pixels_rows(const tconv_fwd_driver *d, const fwd_job *job, const
                             int64_t row0, int64_t row1, tconv_uk_tap *taps)
 {
     const tconv_problem *p = &d->p;
-    const int64_t mr = d->mr, es = d->esize, plane = d->hp * d->wp;
+    const int64_t mr = d->mr, es = d->esize;
     const int64_t rows = job->h1 - job->h0;
     for (int64_t row = row0; row < row1; row++) {
         const int64_t qh = job->h0 + row % rows, nb = row / rows;
@@ -545,17 +545,17 @@ static void run_pixels_rows(const tconv_fwd_driver *d, const fwd_job *job, const
                 for (int64_t t = 0; t < ph->ntaps; t++) {
                     const fwd_tap *tap = &d->taps[ph->tap_begin + t];
                     if (!tap_reaches(p, tap, qh, qh, qw, qw + m - 1)) continue;
-                    taps[nt].x_off = -(tap->off_h * d->wp + tap->off_w);
+                    taps[nt].x_off = -(tap->off_h * d->px_row + tap->off_w);
                     taps[nt].w = packed_w + packed_w_offset(d, g, b, ph->tap_begin + t) * es;
                     nt++;
                 }
-                const int64_t xi = ((n * p->channels + g * p->cg) * d->hp + qh + d->pad_h) * d->wp +
-                                   qw + d->pad_w;
+                const int64_t xi = n * p->channels * d->hp * d->wp + g * p->cg * d->px_chan +
+                                   (qh + d->pad_h) * d->px_row + qw + d->pad_w;
                 const int64_t oh = qh * p->stride_h + ph->rh - p->crop_top;
                 const int64_t ow = qw * p->stride_w + ph->rw - p->crop_left;
                 const int64_t yi =
                     n * v->s.n + (g * p->fg + b * d->nr) * v->s.c + oh * v->s.h + ow * v->s.w;
-                d->uk->pixels(m, nvalid, nt, taps, p->cg, plane, xp + xi * es, bias,
+                d->uk->pixels(m, nvalid, nt, taps, p->cg, d->px_chan, xp + xi * es, bias,
                               v->base + yi * es, p->stride_w * v->s.w, v->s.c);
             }
         }

@@ -70,6 +70,8 @@ struct tconv_fwd_driver {
     int64_t nblocks;
     int64_t pad_h, pad_w;
     int64_t hp, wp;     /* padded input height and width */
+    int64_t px_chan, px_row; /* PIXELS: the padded input's channel and row strides
+                                (fwd_layout.c: planar or row-interleaved) */
     int64_t ntaps_max;  /* most taps of any phase */
     int64_t nphases;
     int64_t phase_group; /* phases run inside one tile loop, consecutive in phase order
@@ -88,12 +90,17 @@ struct tconv_fwd_driver {
 };
 
 
+/* Sets px_chan and px_row for the PIXELS family's padded input. */
+void tconv_fwd_pixels_strides(tconv_fwd_driver *d);
+
 /* Whether the kernels can read x in place (CHANNELS family, dense
  * channel-innermost input, no padding needed). */
 int tconv_fwd_input_in_place(const tconv_fwd_driver *d);
 
-/* x, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS) or
- * channel-planar [N][C][hp][wp] (PIXELS). Split over the threads. */
+/* x, zero-padded by pad_h/pad_w, as NHWC [N][hp][wp][C] (CHANNELS) or, for
+ * PIXELS, channel-planar [N][C][hp][wp] from a planar x and row-interleaved
+ * [N][hp][C][wp] from a channel-innermost one (px_chan and px_row say
+ * which: tconv_fwd_pixels_strides). Split over the threads. */
 void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp);
 
 /* p[0..n) = act(p[0..n)) with the plan's activation (none: nothing), on

@@ -45,8 +45,10 @@
  *       y[i*y_pix_stride + j*y_chan_stride] =
  *           bias[j] + sum_{t < ntaps} sum_{c < kc} x[i + taps[t].x_off + c*x_chan_stride] * taps[t].w[c*NR + j]
  *
- *   x:    pixel 0 of channel 0 of a channel-planar padded input; reads for
- *         every i < MR are in bounds even when m < MR.
+ *   x:    pixel 0 of channel 0 of a padded input whose pixels along a row
+ *         are adjacent (the forward driver lays each channel's row in turn,
+ *         x_chan_stride apart); reads for every i < MR are in bounds even
+ *         when m < MR.
  *   y:    pixel 0 of channel 0 of the output; exactly the elements i < m,
  *         j < n are stored (strides in elements, any sign).
  *   bias: as above.
