@@ -467,9 +467,8 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
                              (size_t)(gblocks * d->taps) * sizeof *r.taps,
                              d->dx_direct ? 0 : (size_t)(p->x_elems * es)};
     size_t at[3];
-    const size_t total = tconv_scratch_carve(sizes, at, 3);
     int kept = 0;
-    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    char *block = tconv_scratch_take_parts(d->scratch, sizes, at, 3, &kept);
     if (!block) return TCONV_ENOMEM;
     r.packed = block + at[0];
     r.taps = (tconv_uk_tap *)(block + at[1]);

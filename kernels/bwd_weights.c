@@ -118,9 +118,8 @@ tconv_status tconv_bwd_weights_driver_run(const tconv_bwd_weights_driver *d, con
     const size_t sizes[4] = {d->acc_bytes, d->x_bytes, d->dy_bytes,
                              dbias ? (size_t)(p->batch * p->out_h * p->filters) * sizeof(double) : 0};
     size_t at[4];
-    const size_t total = tconv_scratch_carve(sizes, at, 4);
     int kept = 0;
-    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    char *block = tconv_scratch_take_parts(d->scratch, sizes, at, 4, &kept);
     if (!block) return TCONV_ENOMEM;
     r.acc = block + at[0];
     r.xbuf = d->x_bytes ? block + at[1] : NULL;

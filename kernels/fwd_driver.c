@@ -278,9 +278,8 @@ tconv_status tconv_fwd_driver_run_packing(const tconv_fwd_driver *d, const void 
     const size_t sizes[2] = {tconv_fwd_driver_packed_w_elems(d) * (size_t)d->esize,
                              tconv_fwd_driver_packed_bias_elems(d) * (size_t)d->esize};
     size_t at[2];
-    const size_t total = tconv_scratch_carve(sizes, at, 2);
     int kept;
-    char *block = total ? tconv_scratch_take(d->scratch, total, &kept) : NULL;
+    char *block = tconv_scratch_take_parts(d->scratch, sizes, at, 2, &kept);
     if (!block) return TCONV_ENOMEM;
     tconv_fwd_driver_pack(d, w, bias, block + at[0], block + at[1]);
     const tconv_status st = tconv_fwd_driver_run(d, x, block + at[0], block + at[1], y);
@@ -303,9 +302,9 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
         d->mode == TCONV_FWD_SCATTER ? tconv_fwd_scatter_work_bytes(d)
                                      : tconv_fwd_gather_work_bytes(d, threads)};
     size_t at[2];
-    const size_t total = sizes[1] ? tconv_scratch_carve(sizes, at, 2) : 0;
     int kept;
-    char *block = total ? tconv_scratch_take(d->run_scratch, total, &kept) : NULL;
+    /* (no work block: its size overflowed) */
+    char *block = sizes[1] ? tconv_scratch_take_parts(d->run_scratch, sizes, at, 2, &kept) : NULL;
     if (!block) return TCONV_ENOMEM;
     if (!in_place) tconv_fwd_pad_input(d, x, block + at[0]);
     const char *xin = in_place ? (const char *)x : block + at[0];

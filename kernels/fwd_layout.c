@@ -142,7 +142,8 @@ void tconv_fwd_pad_input(const tconv_fwd_driver *d, const void *x, void *xp)
     layout_job j = {d, x, xp};
     if (d->uk->family != TCONV_UK_PIXELS)
         tconv_parallel_ranges(d->p.batch, 1, pad_images, &j);
-    else if (d->p.x.w == 1) /* planar (tconv_fwd_pixels_strides) */
+    else if (d->px_row == d->wp) /* planar, as tconv_fwd_pixels_strides chose (with one
+                                    channel both forms are the same) */
         tconv_parallel_ranges(d->p.batch * d->p.channels, 1, pad_planes, &j);
     else
         tconv_parallel_ranges(d->p.batch * d->hp, 1, pad_rows_interleaved, &j);

@@ -172,13 +172,6 @@ void tconv_wstream_describe(const tconv_wstream *s, char *buf, size_t n)
              (long long)s->q);
 }
 
-/* One call's scratch: parts laid out in one block from the kept scratch. */
-static char *take_parts(const tconv_wstream *s, const size_t *sizes, size_t *at, int n, int *kept)
-{
-    const size_t total = tconv_scratch_carve(sizes, at, n);
-    return total ? tconv_scratch_take(s->scratch, total, kept) : NULL;
-}
-
 /* ---- forward ---------------------------------------------------------------- */
 
 typedef struct fwd_pass {
@@ -405,7 +398,7 @@ tconv_status tconv_wstream_forward(const tconv_wstream *s, const void *x, const 
     const size_t sizes[1] = {(size_t)(p->channels * s->qf * s->es)};
     size_t at[1];
     int kept;
-    char *block = take_parts(s, sizes, at, 1, &kept);
+    char *block = tconv_scratch_take_parts(s->scratch, sizes, at, 1, &kept);
     if (!block) return TCONV_ENOMEM;
     fwd_pass f = {s, x, w, bias, block + at[0], y, 0};
     tconv_parallel_ranges(p->channels, 16, fwd_copy_x, &f);
@@ -609,7 +602,7 @@ tconv_status tconv_wstream_backward_data(const tconv_wstream *s, const void *dy,
                              (size_t)(p->channels * s->qd * s->es), (size_t)(nr * s->es)};
     size_t at[3];
     int kept;
-    char *block = take_parts(s, sizes, at, 3, &kept);
+    char *block = tconv_scratch_take_parts(s->scratch, sizes, at, 3, &kept);
     if (!block) return TCONV_ENOMEM;
     bwd_data_pass b = {s, dy, w, block + at[0], block + at[1], block + at[2], dx, 0};
     memset(block + at[2], 0, sizes[2]);
@@ -711,7 +704,7 @@ tconv_status tconv_wstream_backward_weights(const tconv_wstream *s, const void *
                              (size_t)(p->groups * s->q * s->jp * s->es)};
     size_t at[2];
     int kept;
-    char *block = take_parts(s, sizes, at, 2, &kept);
+    char *block = tconv_scratch_take_parts(s->scratch, sizes, at, 2, &kept);
     if (!block) return TCONV_ENOMEM;
     bwd_weights_pass b = {s, x, dy, block + at[0], block + at[1], dw, dbias, 0};
     tconv_parallel_ranges(p->groups * s->q, 1, bw_copy, &b);

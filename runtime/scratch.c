@@ -57,6 +57,13 @@ void tconv_scratch_give(tconv_scratch *s, void *block, int kept)
     else free(block);
 }
 
+void *tconv_scratch_take_parts(tconv_scratch *s, const size_t *sizes, size_t *offsets, int n,
+                               int *kept)
+{
+    const size_t total = tconv_scratch_carve(sizes, offsets, n);
+    return total ? tconv_scratch_take(s, total, kept) : NULL;
+}
+
 size_t tconv_scratch_carve(const size_t *sizes, size_t *offsets, int n)
 {
     size_t total = 0;

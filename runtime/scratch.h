@@ -34,4 +34,11 @@ void tconv_scratch_give(tconv_scratch *s, void *block, int kept);
  * (0 when it would overflow size_t). */
 size_t tconv_scratch_carve(const size_t *sizes, size_t *offsets, int n);
 
+/* tconv_scratch_carve's block, taken from s (tconv_scratch_take): one
+ * call's parts in one block, each at base + offsets[i]. NULL when the
+ * layout would overflow size_t (or holds nothing) or memory runs out; give
+ * it back with tconv_scratch_give. */
+void *tconv_scratch_take_parts(tconv_scratch *s, const size_t *sizes, size_t *offsets, int n,
+                               int *kept);
+
 #endif /* TCONV_RUNTIME_SCRATCH_H */
