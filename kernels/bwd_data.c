@@ -50,9 +50,11 @@ struct tconv_bwd_data_driver {
     int stream;      /* tiles store dx with streaming stores (channels_nt) */
     int64_t band_rows; /* dy copied: input rows per band of grid rows copied at once */
     int64_t band_images; /* dy copied, whole images per band: how many (1 when band_rows < in_h) */
+    int64_t chunk_pixels; /* dy copied: pixels per chunk staged in cache (run_staged; 0: none) */
     int64_t tiles;     /* dy in place: pixel tiles, ceil(batch * in_h * in_w / MR) */
     int64_t sb;        /* dy in place: tiles per block that every channel block runs in turn */
-    tconv_scratch *scratch; /* packed weights, tap list, NHWC dx when dx is not: kept between calls
+    tconv_scratch *scratch; /* packed weights, tap list, NHWC dx when dx is not (and not
+                               staged): kept between calls
                                (the bands of dy's grid live in each thread's scratch) */
 };
 
@@ -173,6 +175,19 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_uk
     d->sb = quarter_l2 / (dy_per_tile > 0 ? dy_per_tile : 1);
     if (d->sb < MIN_BLOCK_TILES) d->sb = MIN_BLOCK_TILES;
     if (d->sb > d->tiles || d->cblocks == 1) d->sb = d->tiles;
+    /* dy copied in bands, one pass over the taps and dx larger than L2:
+     * the tiles store into a staging buffer of about an eighth of L2
+     * (run_staged), of whole rows where dx is not channel-innermost (they
+     * are transposed out of it), which then replaces the NHWC scratch; NHWC
+     * dx only when it is not 64-byte aligned (tconv_bwd_data_driver_run). */
+    d->chunk_pixels = 0;
+    if (!d->dy_in_place && d->tchunk == d->ktaps && p->x_elems * d->es > 4 * quarter_l2) {
+        const int64_t budget = quarter_l2 / 2, pixel = p->channels * d->es, row = p->in_w * pixel;
+        if (d->dx_direct)
+            d->chunk_pixels = budget / pixel > d->mr ? budget / pixel / d->mr * d->mr : d->mr;
+        else if (row <= 4 * budget) /* whole rows, to transpose */
+            d->chunk_pixels = (budget / row > 1 ? budget / row : 1) * p->in_w;
+    }
     d->scratch = tconv_scratch_new();
     if (!d->scratch) {
         free(d);
@@ -193,8 +208,9 @@ void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, s
     const int64_t passes = (d->ktaps + d->tchunk - 1) / d->tchunk;
     char more[40] = "";
     if (passes > 1) snprintf(more, sizeof more, " tap passes=%lld", (long long)passes);
-    snprintf(buf, n, "%s taps=%lld%s%s%s", d->uk->name, (long long)d->taps, more,
-             d->dy_in_place ? " dy in place" : "", d->stream ? " dx streamed" : "");
+    snprintf(buf, n, "%s taps=%lld%s%s%s%s", d->uk->name, (long long)d->taps, more,
+             d->dy_in_place ? " dy in place" : "", !d->chunk_pixels ? "" : d->dx_direct ? " dx staged if unaligned" : " dx staged",
+             d->stream ? " dx streamed" : "");
 }
 
 /* Where the kernels read dy: an origin and element strides of the grid. */
@@ -203,16 +219,25 @@ typedef struct grid {
     int64_t n, h, w; /* strides of image, grid row, grid column */
 } grid;
 
+/* Where the tiles store: pixel (n, ih, iw)'s NR channels of a block start
+ * at element n * n_ + ih * h + iw * w - shift of base (shift: the first
+ * pixel's offset when base is a staging buffer that starts there). */
+typedef struct tile_out {
+    char *base;
+    int64_t n, h, w, shift;
+} tile_out;
+
 typedef struct run_ctx {
     const tconv_bwd_data_driver *d;
     const char *dy, *w;
-    char *packed, *out;
+    char *packed;
     int64_t band_rows;  /* this call's band height (d->band_rows or fewer) */
     int64_t band_images; /* this call's images per band (d->band_images or fewer) */
     _Atomic int failed; /* a thread found no scratch for its band */
     tconv_uk_tap *taps; /* per (group, channel block): its taps' offsets and weights */
     grid g;
-    int64_t out_n, out_h, out_w; /* strides of the tiles' output (dx or NHWC scratch) */
+    tile_out out; /* the tiles' output: dx, or an NHWC scratch of dx's size */
+    int staged;   /* the bands store through a staging buffer (run_staged) */
     char *dx;
 } run_ctx;
 
@@ -303,25 +328,25 @@ typedef struct cursor {
     int64_t n, ih, iw, x, y;
 } cursor;
 
-static void cursor_offsets(const run_ctx *r, const grid *gr, int64_t n0, int64_t ih0, cursor *c)
+static void cursor_offsets(const tconv_problem *p, const grid *gr, const tile_out *o, int64_t n0,
+                           int64_t ih0, cursor *c)
 {
-    const tconv_problem *p = &r->d->p;
     c->x = (c->n - n0) * gr->n + (c->ih - ih0) * p->stride_h * gr->h + c->iw * p->stride_w * gr->w;
-    c->y = c->n * r->out_n + c->ih * r->out_h + c->iw * r->out_w;
+    c->y = c->n * o->n + c->ih * o->h + c->iw * o->w - o->shift;
 }
 
 /* The next pixel: along the row without a multiply, else a new row. */
-static inline void cursor_next(const run_ctx *r, const grid *gr, int64_t n0, int64_t ih0, cursor *c)
+static inline void cursor_next(const tconv_problem *p, const grid *gr, const tile_out *o,
+                               int64_t n0, int64_t ih0, cursor *c)
 {
-    const tconv_problem *p = &r->d->p;
     if (++c->iw < p->in_w) {
         c->x += p->stride_w * gr->w;
-        c->y += r->out_w;
+        c->y += o->w;
         return;
     }
     c->iw = 0;
     if (++c->ih == p->in_h) c->ih = 0, c->n++;
-    cursor_offsets(r, gr, n0, ih0, c);
+    cursor_offsets(p, gr, o, n0, ih0, c);
 }
 
 /* The tiles of MR pixels from flat pixel j_begin to j_end (the last one
@@ -330,8 +355,8 @@ static inline void cursor_next(const run_ctx *r, const grid *gr, int64_t n0, int
  * 0 for the whole grid). The pixels' offsets are stepped, not divided: a
  * division per pixel cost as much as the tile's arithmetic on layers with
  * a short reduction (pix2pix 128 -> 3: 48 steps per tile). */
-static void run_span(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int64_t j_begin,
-                     int64_t j_end, int64_t n0, int64_t ih0)
+static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_t g, int64_t b,
+                     int64_t j_begin, int64_t j_end, int64_t n0, int64_t ih0)
 {
     const tconv_bwd_data_driver *d = r->d;
     const tconv_problem *p = &d->p;
@@ -342,26 +367,38 @@ static void run_span(const run_ctx *r, const grid *gr, int64_t g, int64_t b, int
     const void *xrow[TCONV_BWD_MAX_TILE];
     void *yrow[TCONV_BWD_MAX_TILE];
     const char *xbase = gr->origin + g * p->fg * es;
-    char *ybase = r->out + (g * p->cg + b * d->nr) * es;
-    const tconv_uk_fwd_channels_fn tile = d->stream ? d->uk->channels_nt : d->uk->channels;
+    char *ybase = o->base + (g * p->cg + b * d->nr) * es;
+    /* (a staging buffer stays in cache: stored plainly) */
+    const int stream = d->stream && o->base == r->out.base;
+    const tconv_uk_fwd_channels_fn tile = stream ? d->uk->channels_nt : d->uk->channels;
     const cursor first = {j_begin / hw, j_begin % hw / p->in_w, j_begin % p->in_w, 0, 0};
     for (int64_t t0 = 0; t0 < d->ktaps; t0 += d->tchunk) {
         const int64_t nt = d->ktaps - t0 < d->tchunk ? d->ktaps - t0 : d->tchunk;
         cursor c = first;
-        cursor_offsets(r, gr, n0, ih0, &c);
+        cursor_offsets(p, gr, o, n0, ih0, &c);
         for (int64_t j0 = j_begin; j0 < j_end; j0 += mr) {
             const int64_t m = j_end - j0 < mr ? j_end - j0 : mr;
             for (int64_t i = 0; i < mr; i++) { /* the last valid pixel repeats past m */
                 xrow[i] = xbase + c.x * es;
                 yrow[i] = i < m ? ybase + c.y * es : dummy;
-                if (i + 1 < m) cursor_next(r, gr, n0, ih0, &c);
+                if (i + 1 < m) cursor_next(p, gr, o, n0, ih0, &c);
             }
             /* later passes add to the tile (bias NULL) */
             tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias, yrow);
-            if (j0 + m < j_end) cursor_next(r, gr, n0, ih0, &c);
+            if (j0 + m < j_end) cursor_next(p, gr, o, n0, ih0, &c);
         }
     }
-    if (d->stream) tconv_uk_stream_fence();
+    if (stream) tconv_uk_stream_fence();
+}
+
+/* Row nh of the flat (image, input row) range, NHWC at `row`, to dx's
+ * layout. */
+static void unpack_row(const run_ctx *r, const char *row, int64_t nh)
+{
+    const tconv_problem *p = &r->d->p;
+    const int64_t es = r->d->es, C = p->channels;
+    tconv_copy_runs(es, r->dx + tconv_x_index(p, nh / p->in_h, 0, nh % p->in_h, 0) * es, p->x.c,
+                    p->x.w, row, 1, C, p->in_w, C);
 }
 
 /* Rows [begin, end) of the flat (image, input row) range of the NHWC
@@ -370,13 +407,53 @@ static void unpack_rows(void *arg, int64_t begin, int64_t end)
 {
     const run_ctx *r = arg;
     const tconv_problem *p = &r->d->p;
-    const int64_t es = r->d->es, C = p->channels;
-    for (int64_t nh = begin; nh < end; nh++) {
-        const int64_t n = nh / p->in_h, h = nh % p->in_h;
-        const char *row = r->out + nh * p->in_w * C * es;
-        tconv_copy_runs(es, r->dx + tconv_x_index(p, n, 0, h, 0) * es, p->x.c, p->x.w, row, 1, C,
-                        p->in_w, C);
+    for (int64_t nh = begin; nh < end; nh++)
+        unpack_row(r, r->out.base + nh * p->in_w * p->channels * r->d->es, nh);
+}
+
+/*
+ * Pixels [j_begin, j_end) of a band, for layers whose reduction is short
+ * (few filters): chunk by chunk, every channel block's tiles store into
+ * `stage`, an NHWC buffer of d->chunk_pixels pixels that stays in L1/L2,
+ * which is then copied into dx a row segment at a time. Stored straight
+ * into dx, a tile's rows each begin a line that is not in cache, and
+ * the stores wait for those lines with so little arithmetic between
+ * them to hide it: pix2pix 128->3 (48 reduction steps a tile) ran at 7.2
+ * ms a pass at batch 1, 4.3 with the stores sent to a buffer in L1
+ * (AMD EPYC, AVX2, NHWC, 2026-12-07). Bits as unstaged: each pixel's sum
+ * is the same whichever tiles run it.
+ */
+static void run_staged(const run_ctx *r, const grid *band, char *stage, int64_t j_begin,
+                       int64_t j_end, int64_t n0, int64_t ih0)
+{
+    const tconv_bwd_data_driver *d = r->d;
+    const tconv_problem *p = &d->p;
+    const int64_t es = d->es, C = p->channels, hw = p->in_h * p->in_w;
+    for (int64_t js = j_begin; js < j_end; js += d->chunk_pixels) {
+        const int64_t je = js + d->chunk_pixels < j_end ? js + d->chunk_pixels : j_end;
+        /* dense NHWC from pixel js: pixel j at (j - js) * C */
+        const tile_out o = {stage, hw * C, p->in_w * C, C, js * C};
+        for (int64_t g = 0; g < p->groups; g++)
+            for (int64_t b = 0; b < d->cblocks; b++)
+                run_span(r, band, &o, g, b, js, je, n0, ih0);
+        /* into dx, a row segment at a time: copied where dx's pixels are
+         * channel-innermost and dense along a row (dx_direct), else
+         * transposed a whole row at a time (chunks of whole rows) */
+        for (int64_t j = js; j < je;) {
+            const int64_t n = j / hw, ih = j % hw / p->in_w, iw = j % p->in_w;
+            const int64_t len = je - j < p->in_w - iw ? je - j : p->in_w - iw;
+            if (d->dx_direct && d->stream)
+                tconv_uk_stream_copy(r->dx + (n * p->x.n + ih * p->x.h + iw * C) * es,
+                                     stage + (j - js) * C * es, (size_t)(len * C * es));
+            else if (d->dx_direct)
+                memcpy(r->dx + (n * p->x.n + ih * p->x.h + iw * C) * es,
+                       stage + (j - js) * C * es, (size_t)(len * C * es));
+            else
+                unpack_row(r, stage + (j - js) * C * es, j / p->in_w);
+            j += len;
+        }
     }
+    if (d->stream) tconv_uk_stream_fence();
 }
 
 /* Bands [begin, end) of the flat (image, band of r->band_rows input rows)
@@ -399,7 +476,9 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
         const int64_t ih1 = ih0 + r->band_rows < p->in_h ? ih0 + r->band_rows : p->in_h;
         const int64_t u0 = ih0 * p->stride_h;
         const int64_t u1 = (ih1 - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
-        char *buf = tconv_thread_scratch((size_t)((n1 - n0) * (u1 - u0) * row));
+        const size_t grid_bytes = (size_t)((n1 - n0) * (u1 - u0) * row + 63) / 64 * 64;
+        const size_t stage_bytes = (size_t)(d->chunk_pixels * p->channels * es);
+        char *buf = tconv_thread_scratch(grid_bytes + stage_bytes);
         if (!buf) {
             atomic_store(&r->failed, 1);
             return;
@@ -410,14 +489,17 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
         const grid band = {buf, (u1 - u0) * d->gw * F, d->gw * F, F};
         const int64_t j_begin = (n0 * p->in_h + ih0) * p->in_w;
         const int64_t j_end = ((n1 - 1) * p->in_h + ih1) * p->in_w;
-        for (int64_t g = 0; g < p->groups; g++)
-            for (int64_t b = 0; b < d->cblocks; b++)
-                run_span(r, &band, g, b, j_begin, j_end, n0, ih0);
+        if (r->staged)
+            run_staged(r, &band, buf + grid_bytes, j_begin, j_end, n0, ih0);
+        else
+            for (int64_t g = 0; g < p->groups; g++)
+                for (int64_t b = 0; b < d->cblocks; b++)
+                    run_span(r, &band, &r->out, g, b, j_begin, j_end, n0, ih0);
         /* The band's rows of the NHWC scratch are complete: into dx's
          * layout now, while they are in cache (a sweep over the whole
          * scratch at the end read it back from memory: 40% of pix2pix
          * 128->3's pass). */
-        if (!d->dx_direct)
+        if (!d->dx_direct && !r->staged)
             for (int64_t n = n0; n < n1; n++)
                 unpack_rows(r, n * p->in_h + ih0, n * p->in_h + ih1);
     }
@@ -446,7 +528,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
         task += count;
         if (tile >= d->tiles) continue; /* past the last block's end */
         const int64_t j_end = (tile + count) * d->mr < pixels ? (tile + count) * d->mr : pixels;
-        run_span(r, &r->g, g, b, tile * d->mr, j_end, 0, 0);
+        run_span(r, &r->g, &r->out, g, b, tile * d->mr, j_end, 0, 0);
     }
 }
 
@@ -462,17 +544,23 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
     r.dy = dy;
     r.w = w;
     r.dx = dx;
+    /* NHWC dx whose tile rows would each straddle two lines (dx or its
+     * pixel stride not 64-byte aligned: numpy's large arrays are 16-byte
+     * aligned) goes through the staging buffer too; aligned, it is stored
+     * directly (or streamed), which measured as fast or faster. */
+    r.staged = d->chunk_pixels &&
+               (!d->dx_direct || ((uintptr_t)dx | (uintptr_t)(p->channels * es)) % 64 != 0);
     const int64_t gblocks = p->groups * d->cblocks;
     const size_t sizes[3] = {(size_t)(gblocks * d->taps * p->fg * d->nr * es),
                              (size_t)(gblocks * d->taps) * sizeof *r.taps,
-                             d->dx_direct ? 0 : (size_t)(p->x_elems * es)};
+                             d->dx_direct || d->chunk_pixels ? 0 : (size_t)(p->x_elems * es)};
     size_t at[3];
     int kept = 0;
     char *block = tconv_scratch_take_parts(d->scratch, sizes, at, 3, &kept);
     if (!block) return TCONV_ENOMEM;
     r.packed = block + at[0];
     r.taps = (tconv_uk_tap *)(block + at[1]);
-    char *scratch = d->dx_direct ? NULL : block + at[2];
+    char *scratch = d->dx_direct || d->chunk_pixels ? NULL : block + at[2];
     tconv_parallel_ranges(gblocks, 1, pack_weights, &r);
     /* The grid's strides: dy's own in place, else the NHWC copy's (a band
      * of it at a time: run_bands). */
@@ -491,15 +579,10 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
                 r.packed + (gb * d->taps + first) * p->fg * d->nr * es};
         }
     if (d->dx_direct) {
-        r.out = dx;
-        r.out_n = p->x.n;
-        r.out_h = p->x.h;
-        r.out_w = p->x.w;
+        r.out = (tile_out){dx, p->x.n, p->x.h, p->x.w, 0};
     } else {
-        r.out = scratch;
-        r.out_n = p->in_h * p->in_w * p->channels;
-        r.out_h = p->in_w * p->channels;
-        r.out_w = p->channels;
+        r.out = (tile_out){scratch, p->in_h * p->in_w * p->channels, p->in_w * p->channels,
+                           p->channels, 0};
     }
     if (d->dy_in_place) {
         const int64_t sbs = (d->tiles + d->sb - 1) / d->sb;

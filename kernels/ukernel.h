@@ -76,6 +76,10 @@
 #define TCONV_KERNELS_UKERNEL_H
 
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tconv.h"
 
@@ -130,6 +134,24 @@ static inline void tconv_uk_stream_fence(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_sfence();
+#endif
+}
+
+/* memcpy(dst, src, bytes) with streaming stores where the ISA has them
+ * (x86: SSE2's, baseline on x86-64), for outputs much larger than the
+ * caches; the caller fences as for channels_nt. */
+static inline void tconv_uk_stream_copy(char *dst, const char *src, size_t bytes)
+{
+#if defined(__SSE2__)
+    size_t head = (size_t)(-(uintptr_t)dst & 15);
+    if (head > bytes) head = bytes;
+    memcpy(dst, src, head);
+    size_t i = head;
+    for (; i + 16 <= bytes; i += 16)
+        _mm_stream_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
+    memcpy(dst + i, src + i, bytes - i);
+#else
+    memcpy(dst, src, bytes);
 #endif
 }
 

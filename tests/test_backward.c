@@ -413,6 +413,60 @@ Test(backward, dbias_same_bits_for_every_kernel)
         }
 }
 
+/* Backward-data through the staging buffer (kernels/bwd_data.c,
+ * run_staged: dy copied for the crop, one pass over the taps, dx larger
+ * than L2): chunks that end inside image rows (NHWC dx) and chunks of
+ * whole rows that span images (NCHW dx, transposed out of the buffer),
+ * several per band; f32 and f64, with and without streamed copies, 1 and 2
+ * threads with the same bits. The batch is sized from this host's L2. */
+Test(backward, data_staged_chunks)
+{
+    tconv_host_info host;
+    cr_assert_eq(tconv_host_query(&host), TCONV_OK);
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int l = 0; l < 2; l++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = (tconv_dtype)t;
+            d.layout = l == 0 ? TCONV_NHWC : TCONV_NCHW;
+            d.channels = 36; /* NHWC pixels not whole lines: staged however dx is aligned */
+            d.filters = 3;
+            d.in_h = 7;
+            d.in_w = 10;
+            d.filter_h = d.filter_w = 3;
+            d.stride_h = d.stride_w = 2;
+            d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = 1;
+            const int64_t image_bytes = d.channels * d.in_h * d.in_w * (t == TCONV_F64 ? 8 : 4);
+            d.batch = host.l2_bytes / image_bytes + 2;
+            const tu_shape s = tu_shape_of(&d);
+            const int64_t nx = tu_x_elems(&s);
+            tu_rng r = {1700u + (unsigned)(t * 2 + l)};
+            double *x, *w, *dy;
+            random_tensors(&s, &r, &x, &w, &dy);
+            outputs ref = run_backward(&d, TCONV_PLAN_REFERENCE, x, w, dy, NULL, 0);
+            for (int stream = 0; stream <= 1; stream++) {
+                cr_assert_eq(setenv("TCONV_STREAM_STORES", stream ? "on" : "off", 1), 0);
+                char info[512];
+                cr_assert_eq(tconv_set_num_threads(1), TCONV_OK);
+                outputs one = run_backward(&d, 0, x, w, dy, info, sizeof info);
+                cr_assert_eq(tconv_set_num_threads(2), TCONV_OK);
+                outputs two = run_backward(&d, 0, x, w, dy, NULL, 0);
+                cr_assert(strstr(info, "dx staged") != NULL, "expected dx staged: %s", info);
+                const double e = tu_max_rel_diff(one.dx, ref.dx, nx);
+                cr_assert(e <= tu_tolerance(d.dtype), "%s batch %lld stream %d: dx differs by %g (%s)",
+                          l == 0 ? "NHWC" : "NCHW", (long long)d.batch, stream, e, info);
+                cr_assert(memcmp(one.dx, two.dx, (size_t)nx * sizeof(double)) == 0,
+                          "dx with 2 threads differs from 1 thread (%s)", info);
+                free_outputs(&one);
+                free_outputs(&two);
+            }
+            unsetenv("TCONV_STREAM_STORES");
+            cr_assert_eq(tconv_set_num_threads(0), TCONV_OK);
+            free_outputs(&ref);
+            free(x); free(w); free(dy);
+        }
+}
+
 /* Every output of both passes is computed by one task in a fixed order: the
  * same bits for 1, 2 and 5 threads. */
 Test(backward, same_bits_for_any_thread_count)
