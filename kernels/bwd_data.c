@@ -175,19 +175,19 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_uk
     d->sb = quarter_l2 / (dy_per_tile > 0 ? dy_per_tile : 1);
     if (d->sb < MIN_BLOCK_TILES) d->sb = MIN_BLOCK_TILES;
     if (d->sb > d->tiles || d->cblocks == 1) d->sb = d->tiles;
-    /* dy copied in bands, one pass over the taps and dx larger than L2:
-     * the tiles store into a staging buffer of about an eighth of L2
-     * (run_staged), of whole rows where dx is not channel-innermost (they
-     * are transposed out of it), which then replaces the NHWC scratch; NHWC
-     * dx only when it is not 64-byte aligned (tconv_bwd_data_driver_run). */
+    /* Every channel block's weights together in a quarter of L2 (few
+     * filters, a short reduction) and dx larger than L2: the tiles store
+     * into a staging buffer of an eighth of L2 (run_staged), transposed
+     * out of it where dx is not channel-innermost, which then needs no
+     * NHWC scratch; NHWC dx only when its tile rows would straddle lines
+     * (tconv_bwd_data_driver_run). Only where dy is copied in bands: dy
+     * read in place is NHWC, and so is dx then. */
     d->chunk_pixels = 0;
-    if (!d->dy_in_place && d->tchunk == d->ktaps && p->x_elems * d->es > 4 * quarter_l2) {
-        const int64_t budget = quarter_l2 / 2, pixel = p->channels * d->es, row = p->in_w * pixel;
-        if (d->dx_direct)
-            d->chunk_pixels = budget / pixel > d->mr ? budget / pixel / d->mr * d->mr : d->mr;
-        else if (row <= 4 * budget) /* whole rows, to transpose */
-            d->chunk_pixels = (budget / row > 1 ? budget / row : 1) * p->in_w;
-    }
+    const int64_t all_weights = p->groups * d->cblocks * d->nr * d->taps * p->fg * d->es;
+    const int64_t pixel_bytes = p->channels * d->es;
+    if (!d->dy_in_place && all_weights <= quarter_l2 && p->x_elems * d->es > 4 * quarter_l2 &&
+        pixel_bytes * d->mr <= quarter_l2 / 2)
+        d->chunk_pixels = quarter_l2 / 2 / pixel_bytes / d->mr * d->mr;
     d->scratch = tconv_scratch_new();
     if (!d->scratch) {
         free(d);
@@ -391,14 +391,19 @@ static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_
     if (stream) tconv_uk_stream_fence();
 }
 
-/* Row nh of the flat (image, input row) range, NHWC at `row`, to dx's
- * layout. */
-static void unpack_row(const run_ctx *r, const char *row, int64_t nh)
+/* Pixels [j, j + len) of the flat (image, input row, input column) order,
+ * all in one input row, NHWC at `src`, to dx's layout. */
+static void unpack_segment(const run_ctx *r, const char *src, int64_t j, int64_t len)
 {
     const tconv_problem *p = &r->d->p;
-    const int64_t es = r->d->es, C = p->channels;
-    tconv_copy_runs(es, r->dx + tconv_x_index(p, nh / p->in_h, 0, nh % p->in_h, 0) * es, p->x.c,
-                    p->x.w, row, 1, C, p->in_w, C);
+    const int64_t es = r->d->es, C = p->channels, hw = p->in_h * p->in_w;
+    char *dst = r->dx + tconv_x_index(p, j / hw, 0, j % hw / p->in_w, j % p->in_w) * es;
+    if (r->d->dx_direct && r->d->stream) /* (the caller fences) */
+        tconv_uk_stream_copy(dst, src, (size_t)(len * C * es));
+    else if (r->d->dx_direct) /* pixels channel-innermost and dense along the row */
+        memcpy(dst, src, (size_t)(len * C * es));
+    else
+        tconv_copy_runs(es, dst, p->x.c, p->x.w, src, 1, C, len, C);
 }
 
 /* Rows [begin, end) of the flat (image, input row) range of the NHWC
@@ -408,22 +413,25 @@ static void unpack_rows(void *arg, int64_t begin, int64_t end)
     const run_ctx *r = arg;
     const tconv_problem *p = &r->d->p;
     for (int64_t nh = begin; nh < end; nh++)
-        unpack_row(r, r->out.base + nh * p->in_w * p->channels * r->d->es, nh);
+        unpack_segment(r, r->out.base + nh * p->in_w * p->channels * r->d->es, nh * p->in_w,
+                       p->in_w);
 }
 
 /*
- * Pixels [j_begin, j_end) of a band, for layers whose reduction is short
- * (few filters): chunk by chunk, every channel block's tiles store into
- * `stage`, an NHWC buffer of d->chunk_pixels pixels that stays in L1/L2,
- * which is then copied into dx a row segment at a time. Stored straight
- * into dx, a tile's rows each begin a line that is not in cache, and
- * the stores wait for those lines with so little arithmetic between
- * them to hide it: pix2pix 128->3 (48 reduction steps a tile) ran at 7.2
- * ms a pass at batch 1, 4.3 with the stores sent to a buffer in L1
- * (AMD EPYC, AVX2, NHWC, 2026-12-07). Bits as unstaged: each pixel's sum
- * is the same whichever tiles run it.
+ * Pixels [j_begin, j_end) of band `gr` (n0, ih0 as for run_span), for
+ * layers whose weights are few (a short reduction): chunk by chunk, every
+ * channel block's tiles store into `stage`, an NHWC buffer of
+ * d->chunk_pixels pixels that stays in L2, which is then copied or
+ * transposed into dx a row segment at a time.
+ * Stored straight into lines that are not in cache (dx where its tile rows
+ * straddle lines, or an NHWC scratch of dx's size for the other layouts),
+ * a tile's few stores wait for those lines with too little arithmetic
+ * between them to hide it: pix2pix 128->3 (48 reduction steps a tile) in
+ * NCHW, 6.0 -> 4.3 ms at batch 1 and 106 -> 71 at batch 16 (AMD EPYC,
+ * AVX2, 2026-12-07). Bits as unstaged: each pixel's sum is the same
+ * whichever tiles run it.
  */
-static void run_staged(const run_ctx *r, const grid *band, char *stage, int64_t j_begin,
+static void run_staged(const run_ctx *r, const grid *gr, char *stage, int64_t j_begin,
                        int64_t j_end, int64_t n0, int64_t ih0)
 {
     const tconv_bwd_data_driver *d = r->d;
@@ -435,21 +443,10 @@ static void run_staged(const run_ctx *r, const grid *band, char *stage, int64_t 
         const tile_out o = {stage, hw * C, p->in_w * C, C, js * C};
         for (int64_t g = 0; g < p->groups; g++)
             for (int64_t b = 0; b < d->cblocks; b++)
-                run_span(r, band, &o, g, b, js, je, n0, ih0);
-        /* into dx, a row segment at a time: copied where dx's pixels are
-         * channel-innermost and dense along a row (dx_direct), else
-         * transposed a whole row at a time (chunks of whole rows) */
+                run_span(r, gr, &o, g, b, js, je, n0, ih0);
         for (int64_t j = js; j < je;) {
-            const int64_t n = j / hw, ih = j % hw / p->in_w, iw = j % p->in_w;
-            const int64_t len = je - j < p->in_w - iw ? je - j : p->in_w - iw;
-            if (d->dx_direct && d->stream)
-                tconv_uk_stream_copy(r->dx + (n * p->x.n + ih * p->x.h + iw * C) * es,
-                                     stage + (j - js) * C * es, (size_t)(len * C * es));
-            else if (d->dx_direct)
-                memcpy(r->dx + (n * p->x.n + ih * p->x.h + iw * C) * es,
-                       stage + (j - js) * C * es, (size_t)(len * C * es));
-            else
-                unpack_row(r, stage + (j - js) * C * es, j / p->in_w);
+            const int64_t iw = j % p->in_w, len = je - j < p->in_w - iw ? je - j : p->in_w - iw;
+            unpack_segment(r, stage + (j - js) * C * es, j, len);
             j += len;
         }
     }
@@ -477,7 +474,7 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
         const int64_t u0 = ih0 * p->stride_h;
         const int64_t u1 = (ih1 - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
         const size_t grid_bytes = (size_t)((n1 - n0) * (u1 - u0) * row + 63) / 64 * 64;
-        const size_t stage_bytes = (size_t)(d->chunk_pixels * p->channels * es);
+        const size_t stage_bytes = r->staged ? (size_t)(d->chunk_pixels * p->channels * es) : 0;
         char *buf = tconv_thread_scratch(grid_bytes + stage_bytes);
         if (!buf) {
             atomic_store(&r->failed, 1);

@@ -414,11 +414,11 @@ Test(backward, dbias_same_bits_for_every_kernel)
 }
 
 /* Backward-data through the staging buffer (kernels/bwd_data.c,
- * run_staged: dy copied for the crop, one pass over the taps, dx larger
- * than L2): chunks that end inside image rows (NHWC dx) and chunks of
- * whole rows that span images (NCHW dx, transposed out of the buffer),
- * several per band; f32 and f64, with and without streamed copies, 1 and 2
- * threads with the same bits. The batch is sized from this host's L2. */
+ * run_staged: dy copied for the crop, few weights, dx larger than L2):
+ * NHWC dx whose pixels are not whole lines, and NCHW dx (transposed out
+ * of the buffer); chunks that end inside image rows and span images,
+ * several per band; f32 and f64, with and without streamed copies, 1 and
+ * 2 threads with the same bits. The batch is sized from this host's L2. */
 Test(backward, data_staged_chunks)
 {
     tconv_host_info host;
