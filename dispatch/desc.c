@@ -160,8 +160,11 @@ static tconv_status tensor_elems(const char *what, const char *factors, int64_t 
 static void data_strides(tconv_layout l, int64_t c, int64_t h, int64_t w, tconv_data_strides *s)
 {
     switch (l) {
-    case TCONV_NCHW: /* [N][C][H][W] */
-        s->w = 1; s->h = w; s->c = h * w; s->n = c * h * w;
+    case TCONV_NCHW: /* [N][C][H][W]; with one channel the same memory as NHWC, and
+                        described as NHWC, so that the kernels take their
+                        channel-innermost paths (no copies: FSRCNN's 1-filter
+                        output, single-channel images) */
+        s->w = 1; s->h = w; s->c = c == 1 ? 1 : h * w; s->n = c * h * w;
         break;
     case TCONV_NHWC: /* [N][H][W][C] */
         s->c = 1; s->w = c; s->h = w * c; s->n = h * w * c;
