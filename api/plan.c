@@ -211,7 +211,7 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
         /* A driver that cannot be planned (padded buffers too large to index)
          * leaves the reference in charge; only running out of memory fails. */
         if (choice.uk &&
-            tconv_fwd_driver_create(&problem, choice.uk, choice.mode,
+            tconv_fwd_driver_create(&problem, choice.uk, choice.ph, choice.mode,
                                     tconv_select_act(isa), &p->fwd) == TCONV_ENOMEM) {
             free(p);
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the forward pass");

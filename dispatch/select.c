@@ -48,7 +48,9 @@ const tconv_ukernel_table *tconv_select_table(tconv_isa isa)
 const char *tconv_kernel_name(tconv_isa isa, int index)
 {
     const tconv_ukernel_table *t = tconv_select_table(isa);
-    return t && index >= 0 && index < t->count ? t->entries[index].name : NULL;
+    if (!t || index < 0) return NULL;
+    if (index < t->count) return t->entries[index].name;
+    return index - t->count < t->phases_count ? t->phases[index - t->count].name : NULL;
 }
 
 /*
@@ -260,6 +262,54 @@ static double score(const tconv_ukernel *k, const tconv_problem *p, tconv_fwd_mo
                      unpack_cycles(p));
 }
 
+/* The PHASES tile of table t that stands in for its PIXELS entry i on p:
+ * one of the entry's dtype and NR for p's stride (the same in both
+ * dimensions, dilation 1), when entry i is the first PIXELS tile of its
+ * dtype and NR; else NULL. */
+static const tconv_uk_phases *phases_of(const tconv_ukernel_table *t, int i,
+                                        const tconv_problem *p)
+{
+    const tconv_ukernel *k = &t->entries[i];
+    if (k->family != TCONV_UK_PIXELS || p->stride_h != p->stride_w || p->dil_h != 1 ||
+        p->dil_w != 1)
+        return NULL;
+    for (int e = 0; e < i; e++)
+        if (t->entries[e].family == TCONV_UK_PIXELS && t->entries[e].dtype == k->dtype &&
+            t->entries[e].nr == k->nr)
+            return NULL;
+    for (int j = 0; j < t->phases_count; j++) {
+        const tconv_uk_phases *ph = &t->phases[j];
+        if (ph->dtype == k->dtype && ph->nr == k->nr && ph->s == p->stride_h) return ph;
+    }
+    return NULL;
+}
+
+/* PHASES tiles (fwd_phases.c) compute S*S * ceil(k_h/S) * ceil(k_w/S) taps
+ * per grid position (zeros past the filter) for NR filters, over grid rows
+ * of ~in_w positions in tiles of MR, from the PIXELS family's padded input,
+ * and scatter each tile's S*S*NR*MR results into y one by one. Measured on
+ * an AMD EPYC (AVX2, NCHW, one thread, 2026-12-07): FSRCNN 56->1 (k9 s3)
+ * 1.7 ms against 2.5 for scatter and 5.6 for px32x1 gather (best of 40),
+ * 2.4 against 3.0 (median of A/B rounds, a busier hour); pix2pix 128->3
+ * (k4 s2) 6.9 against 9.9 for px16x3 gather (A/B); but DCGAN 64->3 (32x32
+ * inputs, 64 channels) 6.6 ms at batch 16 against 4.9 before the tile
+ * prefetched x, ~5% slower after, and every one of them slower in NHWC (its
+ * row-interleaved copy) than the scatter mode (1.7-1.9x). So the default takes it only for a planar x whose
+ * reduction per tile (Cg x th x tw multiply-adds per result) is long
+ * enough to carry the scatter of the tile, as on the first two (504 and
+ * 512; DCGAN's is 256); elsewhere it stays a candidate for the tuner. */
+static double score_phases(const tconv_uk_phases *ph, const tconv_problem *p, tconv_isa isa)
+{
+    const double L = fma_lanes(isa, p->dtype);
+    const int64_t th = (p->k_h + ph->s - 1) / ph->s, tw = (p->k_w + ph->s - 1) / ph->s;
+    const double useful = (double)(p->fg * p->k_h * p->k_w) * (double)p->cg / L;
+    const double taps_used = (double)(p->k_h * p->k_w) / (double)(ph->s * ph->s * th * tw);
+    const int suited = p->x.w == 1 && p->cg * th * tw >= 384;
+    const double eff = (suited ? 0.65 : 0.3) * tconv_tile_fill(p->fg, ph->nr) * taps_used *
+                       tconv_tile_fill(p->in_w, ph->mr);
+    return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_PIXELS, 0));
+}
+
 /* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
  * scores are shares of their own ISA's peak, and AVX2 tiles on an AVX-512
  * CPU run at the ymm rate, which is the zmm rate on some cores and half of
@@ -281,16 +331,19 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
         for (int i = 0; t && i < t->count; i++) {
             const tconv_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || k->family == TCONV_UK_GEMM) continue;
-            for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_SCATTER; m++) {
+            for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_PHASES; m++) {
                 if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
+                const tconv_uk_phases *ph = m == TCONV_FWD_PHASES ? phases_of(t, i, p) : NULL;
+                if (m == TCONV_FWD_PHASES && !ph) continue;
                 /* Lower-ISA kernels compete only for their output-channel
                  * widths: CHANNELS tiles in gather mode (scatter columns are
                  * many, and any NR fills them). */
-                if (a > 0 && (m == TCONV_FWD_SCATTER || k->family != TCONV_UK_CHANNELS))
+                if (a > 0 && (m != TCONV_FWD_GATHER || k->family != TCONV_UK_CHANNELS))
                     continue;
                 if (count < max) {
-                    out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m};
-                    scores[count] = score(k, p, (tconv_fwd_mode)m, isas[a]) *
+                    out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m, ph};
+                    scores[count] = (ph ? score_phases(ph, p, isas[a])
+                                        : score(k, p, (tconv_fwd_mode)m, isas[a])) *
                                     isa_rate(isas[0], isas[a]);
                 }
                 count++;
@@ -335,6 +388,12 @@ static void check_kernel_env(const char *var, const char *name, tconv_isa isa, i
             if (len + strlen(k->name) + 2 < sizeof accepted)
                 len += (size_t)snprintf(accepted + len, sizeof accepted - len, " %s", k->name);
         }
+        for (int i = 0; t && forward && i < t->phases_count; i++) {
+            if (strcmp(t->phases[i].name, name) == 0) return;
+            if (len + strlen(t->phases[i].name) + 2 < sizeof accepted)
+                len += (size_t)snprintf(accepted + len, sizeof accepted - len, " %s",
+                                        t->phases[i].name);
+        }
     }
     tconv_warn_env(var, name, accepted);
 }
@@ -356,7 +415,9 @@ static int best_of(const tconv_fwd_choice *cand, const double *scores, int n, co
 {
     int best = -1;
     for (int i = 0; i < n; i++) {
-        if (kernel && strcmp(cand[i].uk->name, kernel) != 0) continue;
+        if (kernel && strcmp(cand[i].uk->name, kernel) != 0 &&
+            !(cand[i].ph && strcmp(cand[i].ph->name, kernel) == 0))
+            continue;
         if (mode && cand[i].mode != *mode) continue;
         if (best < 0 || scores[i] > scores[best] * 1.05) best = i;
     }
@@ -410,13 +471,17 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa)
         mode = TCONV_FWD_SCATTER;
         mode_forced = 1;
     }
+    if (mode_name && strcmp(mode_name, "phases") == 0) {
+        mode = TCONV_FWD_PHASES;
+        mode_forced = 1;
+    }
     if (mode_name && *mode_name && !mode_forced)
-        tconv_warn_env("TCONV_FWD_MODE", mode_name, "gather or scatter");
+        tconv_warn_env("TCONV_FWD_MODE", mode_name, "gather, scatter or phases");
     int i = best_of(cand, scores, n, kernel && *kernel ? kernel : NULL, mode_forced ? &mode : NULL);
     /* A forced kernel of another ISA or dtype, or a forced mode the kernel
      * cannot run: choose as if nothing were forced. */
     if (i < 0) i = best_of(cand, scores, n, NULL, NULL);
-    return i < 0 ? (tconv_fwd_choice){NULL, TCONV_FWD_GATHER} : cand[i];
+    return i < 0 ? (tconv_fwd_choice){NULL, TCONV_FWD_GATHER, NULL} : cand[i];
 }
 
 int tconv_select_forced(void)

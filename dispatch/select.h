@@ -18,6 +18,7 @@ const tconv_ukernel_table *tconv_select_table(tconv_isa isa);
 typedef struct tconv_fwd_choice {
     const tconv_ukernel *uk; /* NULL: no kernel (the reference runs) */
     tconv_fwd_mode mode;
+    const tconv_uk_phases *ph; /* TCONV_FWD_PHASES: the tile that stands in for uk */
 } tconv_fwd_choice;
 
 /* The forward kernel and mode for p on isa: among the entries of p's dtype
@@ -25,7 +26,7 @@ typedef struct tconv_fwd_choice {
  * each supports, the highest estimated share of the FMA peak (tile fill
  * times the family's measured efficiency); a later entry must beat an
  * earlier (preferred) one clearly. TCONV_FWD_KERNEL and TCONV_FWD_MODE
- * (gather|scatter) force the kernel and the mode. */
+ * (gather|scatter|phases) force the kernel and the mode. */
 tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa);
 
 /* Room for every candidate of the largest tables (two ISAs' kernels, two

@@ -276,7 +276,10 @@ TCONV_API const char *tconv_isa_name(tconv_isa isa);
  * NULL past the last one (and for an ISA without kernels in this build).
  * "f32_fwd_14x32_avx512" tiles serve the forward pass and both backward
  * passes, "f32_fwd_px32x4_avx512" ones the forward pass and backward-weights,
- * "f32_bwdw_12x32_avx512" ones backward-weights only. Plans normally choose
+ * "f32_bwdw_12x32_avx512" ones backward-weights only, and the last ones,
+ * "f32_fwd_ph2x32x3_avx512", the forward pass's phases mode (all phases of
+ * a stride-2 layer at once, for the PIXELS tile of the same width,
+ * TCONV_FWD_MODE=phases). Plans normally choose
  * among them by the shape; the environment variables TCONV_FWD_KERNEL,
  * TCONV_BWD_DATA_KERNEL and TCONV_BWD_WEIGHTS_KERNEL=<name> force new plans
  * to use that kernel for their pass when it belongs to the ISA in use, has

@@ -36,12 +36,18 @@ static void phase_range(int64_t r, int64_t stride, int64_t crop_begin, int64_t o
 }
 
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
-                                     tconv_fwd_mode mode, const tconv_act_impl *act,
-                                     tconv_fwd_driver **out)
+                                     const tconv_uk_phases *phases_uk, tconv_fwd_mode mode,
+                                     const tconv_act_impl *act, tconv_fwd_driver **out)
 {
     *out = NULL;
     if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE ||
         (mode == TCONV_FWD_SCATTER && uk->family != TCONV_UK_CHANNELS))
+        return TCONV_EUNSUPPORTED;
+    if (mode == TCONV_FWD_PHASES &&
+        (uk->family != TCONV_UK_PIXELS || !phases_uk || phases_uk->dtype != p->dtype ||
+         phases_uk->nr != uk->nr || phases_uk->s != p->stride_h || phases_uk->s != p->stride_w ||
+         p->dil_h != 1 || p->dil_w != 1 ||
+         phases_uk->s * phases_uk->s * phases_uk->nr * phases_uk->mr > 9 * 4 * 96))
         return TCONV_EUNSUPPORTED;
     /* Planning builds a table of phases and of taps and loops over both
      * (below and in fwd_gather.c): past these bounds, far beyond any real
@@ -64,8 +70,9 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
     d->act = act;
     d->esize = tconv_dtype_size(p->dtype);
     d->nr = uk->nr;
-    d->mr = uk->mr;
+    d->mr = mode == TCONV_FWD_PHASES ? phases_uk->mr : uk->mr;
     d->mode = mode;
+    d->ph = mode == TCONV_FWD_PHASES ? phases_uk : NULL;
     d->nblocks = (p->fg + d->nr - 1) / d->nr;
     d->nphases = p->stride_h * p->stride_w;
     d->phases = calloc((size_t)d->nphases, sizeof *d->phases);
@@ -114,6 +121,10 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
         d->pad_h = d->pad_w = 0;
         d->nblocks = (p->k_h * p->k_w * p->fg + d->nr - 1) / d->nr;
     }
+    if (mode == TCONV_FWD_PHASES && tconv_fwd_phases_plan(d) != TCONV_OK) {
+        tconv_fwd_driver_destroy(d);
+        return TCONV_EOVERFLOW;
+    }
 
     /* Padded input: every tap of every compute pixel reads inside it. The
      * PIXELS family reads up to MR - 1 columns past a row's last pixel. */
@@ -151,6 +162,7 @@ void tconv_fwd_driver_destroy(tconv_fwd_driver *d)
 
 size_t tconv_fwd_driver_packed_w_elems(const tconv_fwd_driver *d)
 {
+    if (d->mode == TCONV_FWD_PHASES) return tconv_fwd_phases_packed_w_elems(d);
     /* Scatter blocks already span the taps. */
     const int64_t taps = d->mode == TCONV_FWD_SCATTER ? 1 : d->p.k_h * d->p.k_w;
     return (size_t)(d->p.groups * d->nblocks * taps * d->p.cg * d->nr);
@@ -252,7 +264,9 @@ void tconv_fwd_driver_pack(const tconv_fwd_driver *d, const void *w, const void 
     }
     const tconv_problem *p = &d->p;
     pack_ctx r = {d, w, packed_w, 0, 0};
-    if (p->w.cg == 1) {
+    if (d->mode == TCONV_FWD_PHASES) {
+        tconv_fwd_phases_pack(d, w, packed_w);
+    } else if (p->w.cg == 1) {
         tconv_parallel_ranges(p->groups * d->nblocks, 1, pack_blocks, &r);
     } else {
         const int64_t row = d->nr * d->esize;
@@ -299,8 +313,9 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
      * and a training or inference loop calls the same plan over and over). */
     const size_t sizes[2] = {
         in_place ? 0 : (size_t)(p->batch * p->channels * d->hp * d->wp * d->esize),
-        d->mode == TCONV_FWD_SCATTER ? tconv_fwd_scatter_work_bytes(d)
-                                     : tconv_fwd_gather_work_bytes(d, threads)};
+        d->mode == TCONV_FWD_SCATTER  ? tconv_fwd_scatter_work_bytes(d)
+        : d->mode == TCONV_FWD_PHASES ? 64 /* none: the tiles are on the stack */
+                                      : tconv_fwd_gather_work_bytes(d, threads)};
     size_t at[2];
     int kept;
     /* (no work block: its size overflowed) */
@@ -308,13 +323,16 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
     if (!block) return TCONV_ENOMEM;
     if (!in_place) tconv_fwd_pad_input(d, x, block + at[0]);
     const char *xin = in_place ? (const char *)x : block + at[0];
-    const tconv_status st =
-        d->mode == TCONV_FWD_SCATTER
-            ? tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, block + at[1])
-            : tconv_fwd_gather_run(d, xin, packed_w, packed_bias, y, threads, block + at[1]);
+    tconv_status st = TCONV_OK;
+    if (d->mode == TCONV_FWD_SCATTER)
+        st = tconv_fwd_scatter_run(d, xin, packed_w, packed_bias, y, block + at[1]);
+    else if (d->mode == TCONV_FWD_PHASES)
+        tconv_fwd_phases_run(d, xin, packed_w, packed_bias, y);
+    else
+        st = tconv_fwd_gather_run(d, xin, packed_w, packed_bias, y, threads, block + at[1]);
     tconv_scratch_give(d->run_scratch, block, kept);
     /* CHANNELS gather tiles apply the activation as they store; PIXELS
-     * outputs are strided and scatter outputs accumulate, so those two get
+     * (and PHASES) outputs are strided and scatter outputs accumulate, so those get
      * one vectorized sweep over y (dense in any layout) instead. */
     if (st == TCONV_OK && (d->mode == TCONV_FWD_SCATTER || d->uk->family == TCONV_UK_PIXELS))
         tconv_fwd_activate_all(d, y, p->y_elems);
@@ -326,6 +344,9 @@ void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
     if (d->mode == TCONV_FWD_SCATTER)
         snprintf(buf, n, "scatter %s columns=%lld", d->uk->name,
                  (long long)(d->p.k_h * d->p.k_w * d->p.fg));
+    else if (d->mode == TCONV_FWD_PHASES)
+        snprintf(buf, n, "phases %s for %s taps/phase=%lldx%lld", d->ph->name, d->uk->name,
+                 (long long)d->ph_th, (long long)d->ph_tw);
     else if (d->phase_group > 1 && d->phase_group < d->nphases)
         snprintf(buf, n, "gather %s phases=%lld (%lld inner) taps/phase<=%lld",
                  d->uk->name, (long long)d->nphases, (long long)d->phase_group,

@@ -15,7 +15,9 @@
  *             channel's row in turn, from an NHWC x), output written
  *             straight into y in any layout.
  *
- * That is the gather mode (output-stationary). The scatter mode
+ * That is the gather mode (output-stationary). The phases mode
+ * (fwd_phases.c) is a gather whose PHASES tile covers every phase of a
+ * stride-S layer at once, for few output channels. The scatter mode
  * (input-stationary, fwd_scatter.c) suits few output channels with many
  * taps: a CHANNELS kernel computes, for MR input pixels, NR of the (tap,
  * filter) columns of x * w (a GEMM with K = C), and each result of that
@@ -33,15 +35,21 @@
 
 typedef struct tconv_fwd_driver tconv_fwd_driver;
 
-typedef enum tconv_fwd_mode { TCONV_FWD_GATHER = 0, TCONV_FWD_SCATTER = 1 } tconv_fwd_mode;
+typedef enum tconv_fwd_mode {
+    TCONV_FWD_GATHER = 0,
+    TCONV_FWD_SCATTER = 1,
+    TCONV_FWD_PHASES = 2 /* a PHASES tile for all phases at once (fwd_phases.c) */
+} tconv_fwd_mode;
 
 /* Plans the forward pass of p with microkernel uk (whose dtype is p's) in
- * mode (SCATTER needs a CHANNELS kernel), applying p's activation with act.
+ * mode (SCATTER needs a CHANNELS kernel; PHASES a PIXELS one and ph, a
+ * PHASES tile of its NR for p's stride in both dimensions, dilation 1;
+ * other modes ignore ph), applying p's activation with act.
  * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
  * falls back to the reference), TCONV_ENOMEM on allocation failure. */
 tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
-                                     tconv_fwd_mode mode, const tconv_act_impl *act,
-                                     tconv_fwd_driver **out);
+                                     const tconv_uk_phases *ph, tconv_fwd_mode mode,
+                                     const tconv_act_impl *act, tconv_fwd_driver **out);
 void tconv_fwd_driver_destroy(tconv_fwd_driver *d);
 
 /* Element counts of the packed weights and bias (64-byte aligned buffers). */

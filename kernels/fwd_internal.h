@@ -83,6 +83,10 @@ struct tconv_fwd_driver {
                             packed tap of tap column kh * w.kh + kw * w.kw */
     fwd_job *jobs;      /* gather mode: the run, in its single-thread order */
     int64_t njobs;
+    /* Phases mode (fwd_phases.c): the PHASES tile, taps per phase in each
+     * dimension (ceil(k / S)), and the grid rows and columns [q0, q1). */
+    const tconv_uk_phases *ph;
+    int64_t ph_th, ph_tw, ph_q0h, ph_q1h, ph_q0w, ph_q1w;
     tconv_scratch *scratch; /* the weights packed per call (tconv_fwd_driver_run_packing), kept
                                between calls */
     tconv_scratch *run_scratch; /* a run's working memory (the padded input and the mode's
@@ -130,6 +134,15 @@ tconv_status tconv_fwd_gather_plan(tconv_fwd_driver *d);
 size_t tconv_fwd_gather_work_bytes(const tconv_fwd_driver *d, int threads);
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
                                   const void *packed_bias, void *y, int threads, void *work);
+
+/* The phases mode (fwd_phases.c): its geometry and padding (once nr, mr and
+ * ph are set; TCONV_EOVERFLOW when the packed weights would not fit),
+ * packed weights, and the pass over a padded input (tconv_fwd_pad_input). */
+tconv_status tconv_fwd_phases_plan(tconv_fwd_driver *d);
+size_t tconv_fwd_phases_packed_w_elems(const tconv_fwd_driver *d);
+void tconv_fwd_phases_pack(const tconv_fwd_driver *d, const void *w, void *packed_w);
+void tconv_fwd_phases_run(const tconv_fwd_driver *d, const char *xp, const void *packed_w,
+                          const void *packed_bias, void *y);
 
 /* The scatter mode (fwd_scatter.c); its work block (the column runs of
  * every block) is provided by the caller as the gather mode's is. */

@@ -53,6 +53,19 @@
  *         j < n are stored (strides in elements, any sign).
  *   bias: as above.
  *
+ * PHASES (forward only; not a table family, see tconv_uk_phases below): all
+ *   S x S phases of a stride-S layer for MR consecutive positions of the
+ *   input grid x NR output channels, into a tile the driver scatters:
+ *
+ *     for p < S*S, j < NR, i < MR:
+ *       tile[(p*NR + j)*MR + i] = bias[j] + sum_{c < kc} sum_{a < th} sum_{b < tw}
+ *           x[c*x_chan_stride - a*x_row_stride - b + i] * w[((c*th + a)*tw + b)*S*S*NR + p*NR + j]
+ *
+ *   Phase p = (rh, rw) = (p / S, p % S) holds the taps kh = rh + a*S, kw =
+ *   rw + b*S (zero weights past the filter), so input row q - a, column
+ *   i - b reaches output row q*S + rh - crop (column likewise): every phase
+ *   reads the same th x tw input vectors, loaded once.
+ *
  * TCONV_UK_GEMM: backward-weights only (kernels/bwd_weights_gemm.c). An MR x
  *   NR tile (NR a multiple of the vector length) of the product of two
  *   operands that both advance along the reduction with a stride, read where
@@ -112,6 +125,21 @@ typedef void (*tconv_uk_fwd_pixels_fn)(int64_t m, int64_t n, int64_t ntaps,
 typedef void (*tconv_uk_gemm_fn)(int64_t nruns, const tconv_uk_run *runs, int64_t a_stride,
                                  int64_t b_stride, void *c, int64_t ldc, int accumulate);
 
+typedef void (*tconv_uk_fwd_phases_fn)(int64_t kc, int64_t th, int64_t tw,
+                                       int64_t x_chan_stride, int64_t x_row_stride,
+                                       const void *x, const void *w, const void *bias,
+                                       void *tile);
+
+/* A PHASES kernel (the contract above) for stride S, and the PIXELS tiles it
+ * stands in for: the forward driver's phases mode runs it in place of a
+ * PIXELS entry of the same NR (dispatch/select.c pairs them). */
+typedef struct tconv_uk_phases {
+    const char *name; /* e.g. "f32_fwd_ph2x8x3_avx2" */
+    tconv_dtype dtype;
+    int s, mr, nr;
+    tconv_uk_fwd_phases_fn fn;
+} tconv_uk_phases;
+
 typedef struct tconv_ukernel {
     const char *name;       /* e.g. "f32_fwd_14x32_avx512" (function tconv_f32_fwd_14x32_avx512) */
     tconv_dtype dtype;
@@ -168,6 +196,8 @@ typedef struct tconv_ukernel_table {
     const char *isa;        /* "scalar", "avx2", "avx512", "neon" */
     const tconv_ukernel *entries;
     int count;
+    const tconv_uk_phases *phases; /* the PHASES kernels (none: NULL, 0) */
+    int phases_count;
 } tconv_ukernel_table;
 
 /* One table per ISA built into this library (kernels/<isa>/table.c). Only

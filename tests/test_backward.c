@@ -120,6 +120,7 @@ Test(backward, every_kernel_of_the_isa)
     int tested = 0;
     for (int i = 0; tconv_kernel_name(isa, i); i++) {
         const char *name = tconv_kernel_name(isa, i);
+        if (strstr(name, "_ph")) continue; /* the forward phases mode's tiles */
         /* PIXELS and GEMM tiles serve backward-weights only. */
         const int gemm = strstr(name, "_bwdw_") != NULL;
         const int weights_only = strstr(name, "_px") != NULL || gemm;
@@ -387,6 +388,7 @@ Test(backward, dbias_same_bits_for_every_kernel)
             for (int i = 0; tconv_kernel_name(isa, i); i++) {
                 const char *name = tconv_kernel_name(isa, i);
                 if (strncmp(name, t == TCONV_F64 ? "f64_" : "f32_", 4) != 0) continue;
+                if (strstr(name, "_ph")) continue; /* forward only */
                 cr_assert_eq(setenv("TCONV_BWD_WEIGHTS_KERNEL", name, 1), 0);
                 outputs o = run_backward(&d, 0, x, w, dy, info, sizeof info);
                 unsetenv("TCONV_BWD_WEIGHTS_KERNEL");

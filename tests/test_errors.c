@@ -1365,7 +1365,7 @@ Test(environment, unknown_values_warn_once_listing_what_is_accepted, .init = cr_
         const char *rest = strstr(out, line) + strlen(line);
         const char *end = strchr(rest, '\n');
         cr_assert_not_null(end);
-        const char *want = strcmp(vars[i][0], "TCONV_FWD_MODE") == 0        ? "gather or scatter"
+        const char *want = strcmp(vars[i][0], "TCONV_FWD_MODE") == 0        ? "gather, scatter or phases"
                            : strcmp(vars[i][0], "TCONV_STREAM_STORES") == 0 ? "on or off"
                            : strcmp(vars[i][0], "TCONV_YMM_RATE") == 0      ? "0.5 or 1"
                                                                             : kernel;
@@ -1377,7 +1377,7 @@ Test(environment, unknown_values_warn_once_listing_what_is_accepted, .init = cr_
     cr_assert_eq(setenv("TCONV_FWD_MODE", "scater", 1), 0);
     plan_three_times();
     read_stderr(out, sizeof out);
-    cr_assert_eq(count_of(out, "TCONV_FWD_MODE=scater is not gather or scatter"), 1, "%s", out);
+    cr_assert_eq(count_of(out, "TCONV_FWD_MODE=scater is not gather, scatter or phases"), 1, "%s", out);
 }
 
 Test(environment, accepted_values_say_nothing, .init = cr_redirect_stderr)

@@ -312,6 +312,7 @@ Test(properties, every_kernel_of_the_isa)
     for (int i = 0; tconv_kernel_name(isa, i); i++) {
         const char *name = tconv_kernel_name(isa, i);
         if (strstr(name, "_bwdw_")) continue; /* backward-weights only (test_backward.c) */
+        if (strstr(name, "_ph")) continue;   /* the phases mode's tiles (phases_mode) */
         const int pixels = strstr(name, "_px") != NULL;
         cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
         const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
@@ -336,6 +337,75 @@ Test(properties, every_kernel_of_the_isa)
     cr_assert(tested > 0, "no forward kernels for %s", tconv_isa_name(isa));
     unsetenv("TCONV_FWD_KERNEL");
     unsetenv("TCONV_FWD_MODE");
+}
+
+/* The phases mode (kernels/fwd_phases.c): each PIXELS tile of the ISA under
+ * test forced with TCONV_FWD_MODE=phases on stride-2 and stride-3 layers,
+ * which its PHASES tile of the same NR runs when the ISA has one for that
+ * stride (else the plan chooses as if nothing were forced): kernels smaller than, equal to and larger than S*S (taps of zero
+ * weight past the filter), crops that move the grid, output padding,
+ * groups, a partial block of filters, odd sizes, every data layout, both
+ * dtypes, bias or none, against the scatter loop (check_one). Every PHASES
+ * tile of the table must have run at least once. */
+Test(properties, phases_mode)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tu_rng r = {97531};
+    int runs = 0;
+    char seen[64][40];
+    int nseen = 0;
+    cr_assert_eq(setenv("TCONV_FWD_MODE", "phases", 1), 0);
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        if (!strstr(name, "_px")) continue;
+        cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
+        const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
+        for (int j = 0; j < 12; j++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = dtype;
+            d.layout = (tconv_layout)(j % 3);
+            d.weight_layout = (tconv_weight_layout)((j / 3) % 3);
+            d.stride_h = d.stride_w = 2 + j % 2;
+            static const int ks[] = {4, 9, 3, 5, 2, 6};
+            d.filter_h = ks[j % 6];
+            d.filter_w = ks[(j + 2) % 6];
+            d.groups = j % 4 == 3 ? 2 : 1;
+            d.channels = d.groups * tu_range(&r, 1, 9);
+            d.filters = d.groups * tu_range(&r, 1, 5);
+            d.batch = 1 + j % 2;
+            d.in_h = tu_range(&r, 1, 9);
+            d.in_w = tu_range(&r, 1, 21);
+            d.crop_top = j % 3;
+            d.crop_left = (j + 1) % 3;
+            d.crop_bottom = j % 2;
+            d.crop_right = 0;
+            int64_t oh = 0, ow = 0;
+            cr_assert_eq(tconv_desc_output(&d, &oh, &ow), TCONV_OK, "%s", tconv_last_error());
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+            const char *info = tconv_plan_info(plan);
+            const char *ph = strstr(info, "fwd phases ");
+            if (ph) {
+                char tile[40] = "";
+                sscanf(ph + strlen("fwd phases "), "%39s", tile);
+                int k = 0;
+                while (k < nseen && strcmp(seen[k], tile) != 0) k++;
+                if (k == nseen && nseen < 64) strcpy(seen[nseen++], tile);
+                runs++;
+            }
+            tconv_plan_destroy(plan);
+            check_one(&d, &r);
+        }
+    }
+    unsetenv("TCONV_FWD_KERNEL");
+    unsetenv("TCONV_FWD_MODE");
+    cr_assert(runs > 0, "no phases plan for %s", tconv_isa_name(isa));
+    int tiles = 0;
+    for (int i = 0; tconv_kernel_name(isa, i); i++)
+        tiles += strstr(tconv_kernel_name(isa, i), "_ph") != NULL;
+    cr_assert_eq(nseen, tiles, "%d of the %d PHASES tiles of %s ran", nseen, tiles,
+                 tconv_isa_name(isa));
 }
 
 /* Gather CHANNELS tiles run phases inside one tile loop in groups: all

@@ -13,6 +13,9 @@
  *   zeros; NaN also catches a lane of padding leaking into a valid output);
  * - GEMM tiles: 0-5 runs of random lengths and positions, strides from 1
  *   (overlapping steps) to 1024, stored and accumulated;
+ * - PHASES tiles (the forward phases mode, listed apart from the entries):
+ *   every depth of KCS with 1-3 x 1-3 taps per phase, channel strides of
+ *   either sign, every element of the S*S x NR x MR tile;
  * - outputs inside a buffer pre-filled with a NaN sentinel: every element
  *   the kernel must not store (past n, between rows, between strided PIXELS
  *   positions, around the tile) must still hold the sentinel's bits.
@@ -509,6 +512,111 @@ static int check_gemm(const tconv_ukernel *k, const input *in, tu_rng *r)
 }
 
 /* ------------------------------------------------------------------------ */
+/* PHASES                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* One call: kc channels x th x tw taps of all S*S phases, channel stride of
+ * either sign, row stride from 1 up; every tile[(p*NR + j)*MR + i] against
+ * the naive sum, nothing written around the tile. */
+static void check_phases_case(const tconv_uk_phases *k, const input *in, int64_t kc, int64_t th,
+                              int64_t tw, tu_rng *r)
+{
+    const tconv_dtype dt = k->dtype;
+    const size_t es = esize(dt);
+    const int64_t P = (int64_t)k->s * k->s, mr = k->mr, nr = k->nr;
+    const int64_t xrs = tu_range(r, 1, 4 * mr), xcs = tu_range(r, -3 * mr, 3 * mr);
+    /* reads x[c*xcs - a*xrs - b + i]: every one inside the valid input */
+    const int64_t lo = -(th - 1) * xrs - (tw - 1) + (xcs < 0 ? (kc - 1) * xcs : 0);
+    const int64_t hi = (xcs > 0 ? (kc - 1) * xcs : 0) + mr - 1;
+    const int64_t xpos = tu_range(r, -lo, X_ELEMS - 1 - hi);
+    const char *x = in->x0 + xpos * (int64_t)es;
+    const int64_t nw = kc * th * tw * P * nr;
+    void *w = alloc_aligned((size_t)nw * es), *bias = alloc_aligned((size_t)nr * es);
+    for (int64_t e = 0; e < nw; e++)
+        set(dt, w, e, tu_uniform(r));
+    for (int64_t j = 0; j < nr; j++)
+        set(dt, bias, j, tu_uniform(r));
+    const int64_t guard = 64, ntile = P * nr * mr;
+    void *buf = alloc_aligned((size_t)(ntile + 2 * guard) * es);
+    for (int64_t e = 0; e < ntile + 2 * guard; e++)
+        set_sentinel(dt, buf, e);
+    char *tile = (char *)buf + guard * (int64_t)es;
+
+    k->fn(kc, th, tw, xcs, xrs, x, w, bias, tile);
+
+    for (int64_t p = 0; p < P; p++)
+        for (int64_t j = 0; j < nr; j++)
+            for (int64_t i = 0; i < mr; i++) {
+                double want = get(dt, bias, j), mag = fabs(want);
+                for (int64_t c = 0; c < kc; c++)
+                    for (int64_t a = 0; a < th; a++)
+                        for (int64_t b = 0; b < tw; b++) {
+                            const double term =
+                                get(dt, x, c * xcs - a * xrs - b + i) *
+                                get(dt, w, (((c * th + a) * tw + b) * P + p) * nr + j);
+                            want += term;
+                            mag += fabs(term);
+                        }
+                const double got = get(dt, tile, (p * nr + j) * mr + i);
+                cr_assert(fabs(got - want) <= tolerance(dt) * mag,
+                          "%s: kc %lld th %lld tw %lld strides %lld,%lld: phase %lld filter %lld "
+                          "position %lld: got %.17g, want %.17g",
+                          k->name, (long long)kc, (long long)th, (long long)tw, (long long)xcs,
+                          (long long)xrs, (long long)p, (long long)j, (long long)i, got, want);
+            }
+    for (int64_t e = 0; e < guard; e++)
+        cr_assert(is_sentinel(dt, buf, e) && is_sentinel(dt, buf, guard + ntile + e),
+                  "%s: wrote outside its %lld-element tile", k->name, (long long)ntile);
+    free(buf);
+    free(w);
+    free(bias);
+}
+
+#define MAX_PARAMS 256
+
+typedef struct ph_param {
+    int table; /* index into built[] */
+    int entry; /* into its phases */
+} ph_param;
+
+static size_t runnable_phases(ph_param *out)
+{
+    size_t n = 0;
+    for (int t = 0; t < N_BUILT; t++)
+        if (cpu_runs(built[t].isa))
+            for (int e = 0; e < built[t].table->phases_count && n < MAX_PARAMS; e++)
+                out[n++] = (ph_param){t, e};
+    return n;
+}
+
+ParameterizedTestParameters(ukernels, phases)
+{
+    static ph_param params[MAX_PARAMS];
+    const size_t n = runnable_phases(params);
+    return cr_make_param_array(ph_param, params, n);
+}
+
+/* Every PHASES tile of every table this CPU runs: each depth of KCS with
+ * every th, tw in 1..3, at random strides. */
+ParameterizedTest(ph_param *p, ukernels, phases)
+{
+    const tconv_uk_phases *k = &built[p->table].table->phases[p->entry];
+    uint64_t seed = 0x9a5e;
+    for (const char *s = k->name; *s; s++)
+        seed = seed * 131 + (unsigned char)*s;
+    tu_rng r = {seed};
+    input in = make_input(k->dtype, &r);
+    int cases = 0;
+    for (int q = 0; q < N_KCS; q++)
+        for (int64_t th = 1; th <= 3; th++)
+            for (int64_t tw = 1; tw <= 3; tw++, cases++)
+                check_phases_case(k, &in, KCS[q], th, tw, &r);
+    cr_log_info("%s (%s, stride %d, %dx%d): %d cases passed", k->name, built[p->table].table->isa,
+                k->s, k->mr, k->nr, cases);
+    free(in.buf);
+}
+
+/* ------------------------------------------------------------------------ */
 /* One Criterion case per (runnable table, entry)                            */
 /* ------------------------------------------------------------------------ */
 
@@ -517,7 +625,6 @@ typedef struct uk_param {
     int entry;
 } uk_param;
 
-#define MAX_PARAMS 256
 
 /* The parameters: every entry of every table this CPU runs. */
 static size_t runnable_params(uk_param *out)
@@ -625,6 +732,21 @@ Test(ukernels, tables)
             for (int f = 0; f < 3; f++)
                 cr_expect(seen[d][f], "%s: no %s %s kernel", tab->isa, d ? "f64" : "f32",
                           families[f]);
+        /* PHASES tiles: named for their stride and tile, with a function,
+         * and each with a PIXELS tile of its dtype and NR to stand in for. */
+        for (int e = 0; e < tab->phases_count; e++) {
+            const tconv_uk_phases *k = &tab->phases[e];
+            char want[96];
+            snprintf(want, sizeof want, "%s_fwd_ph%dx%dx%d_%s",
+                     k->dtype == TCONV_F32 ? "f32" : "f64", k->s, k->mr, k->nr, tab->isa);
+            cr_assert_str_eq(k->name, want, "%s phases entry %d", tab->isa, e);
+            cr_assert(k->fn && k->s >= 2 && k->mr >= 1 && k->nr >= 1, "%s", k->name);
+            int paired = 0;
+            for (int i = 0; i < tab->count; i++)
+                paired |= tab->entries[i].family == TCONV_UK_PIXELS &&
+                          tab->entries[i].dtype == k->dtype && tab->entries[i].nr == k->nr;
+            cr_assert(paired, "%s: no PIXELS tile of NR %d to stand in for", k->name, k->nr);
+        }
     }
 }
 

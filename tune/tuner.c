@@ -21,10 +21,14 @@
 
 /* ---- values ------------------------------------------------------------- */
 
+static const char *mode_name(tconv_fwd_mode m)
+{
+    return m == TCONV_FWD_SCATTER ? "scatter" : m == TCONV_FWD_PHASES ? "phases" : "gather";
+}
+
 void tconv_tune_encode(const tconv_fwd_choice *c, char *buf, size_t n)
 {
-    snprintf(buf, n, "kernel=%s mode=%s", c->uk ? c->uk->name : "ref",
-             c->mode == TCONV_FWD_SCATTER ? "scatter" : "gather");
+    snprintf(buf, n, "kernel=%s mode=%s", c->uk ? c->uk->name : "ref", mode_name(c->mode));
 }
 
 int tconv_tune_decode(const char *value, const tconv_problem *p, tconv_isa isa,
@@ -35,8 +39,7 @@ int tconv_tune_decode(const char *value, const tconv_problem *p, tconv_isa isa,
     tconv_fwd_choice cand[TCONV_TUNE_MAX_CANDIDATES];
     const int n = tconv_select_candidates(p, isa, cand, TCONV_TUNE_MAX_CANDIDATES);
     for (int i = 0; i < n; i++)
-        if (strcmp(cand[i].uk->name, kernel) == 0 &&
-            strcmp(mode, cand[i].mode == TCONV_FWD_SCATTER ? "scatter" : "gather") == 0) {
+        if (strcmp(cand[i].uk->name, kernel) == 0 && strcmp(mode, mode_name(cand[i].mode)) == 0) {
             *out = cand[i];
             return 1;
         }
@@ -77,8 +80,8 @@ static void *create_candidate(void *ctx, int i)
     fwd_candidate *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->t = t;
-    if (tconv_fwd_driver_create(t->p, ch->uk, ch->mode, tconv_select_act(t->isa), &c->drv) !=
-        TCONV_OK) {
+    if (tconv_fwd_driver_create(t->p, ch->uk, ch->ph, ch->mode, tconv_select_act(t->isa),
+                                &c->drv) != TCONV_OK) {
         destroy_candidate(c);
         return NULL;
     }

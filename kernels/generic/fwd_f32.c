@@ -41,3 +41,29 @@
 #define NR 8
 #define UK_FN tconv_f32_fwd_1x8_scalar
 #include "kernels/template/fwd_channels.inc"
+
+/* PHASES tiles (kernels/template/fwd_phases.inc): all S x S phases of a
+ * stride-S layer for MR grid positions x NR filters, each input vector
+ * loaded once for every phase; the driver pairs each with the PIXELS tile
+ * of its NR. */
+
+/* PHASES stride 2, 2 positions x 4: 32 scalars. */
+#define S 2
+#define MR 2
+#define NR 4
+#define UK_FN tconv_f32_fwd_ph2x2x4_scalar
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 8 positions x 1: 32 scalars. */
+#define S 2
+#define MR 8
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph2x8x1_scalar
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 3, 2 positions x 1: 18 scalars. */
+#define S 3
+#define MR 2
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph3x2x1_scalar
+#include "kernels/template/fwd_phases.inc"

@@ -34,4 +34,16 @@
 
 TCONV_UKERNELS_SCALAR(TCONV_UK_DECLARE, TCONV_UK_DECLARE_NT)
 
+/* PHASES tiles (kernels/ukernel.h), X(DTYPE, S, MR, NR, fn), paired by
+ * dispatch/select.c with the first PIXELS tile of their dtype and NR. */
+#define TCONV_PHASES_SCALAR(X) \
+    X(F32, 2, 2, 4, tconv_f32_fwd_ph2x2x4_scalar)  \
+    X(F32, 2, 8, 1, tconv_f32_fwd_ph2x8x1_scalar)  \
+    X(F32, 3, 2, 1, tconv_f32_fwd_ph3x2x1_scalar)  \
+    X(F64, 2, 2, 4, tconv_f64_fwd_ph2x2x4_scalar)  \
+    X(F64, 2, 8, 1, tconv_f64_fwd_ph2x8x1_scalar)  \
+    X(F64, 3, 2, 1, tconv_f64_fwd_ph3x2x1_scalar)
+
+TCONV_PHASES_SCALAR(TCONV_UK_PHASES_DECLARE)
+
 #endif

@@ -20,6 +20,10 @@
             int64_t x_chan_stride, const void *x, const void *bias, void *y,               \
             int64_t y_pix_stride, int64_t y_chan_stride)
 
+#define TCONV_UK_FWD_PHASES_PROTO(fn)                                                        \
+    void fn(int64_t kc, int64_t th, int64_t tw, int64_t x_chan_stride, int64_t x_row_stride, \
+            const void *x, const void *w, const void *bias, void *tile)
+
 #define TCONV_UK_GEMM_PROTO(fn)                                                              \
     void fn(int64_t nruns, const tconv_uk_run *runs, int64_t a_stride, int64_t b_stride,    \
             void *c, int64_t ldc, int accumulate)
@@ -75,5 +79,11 @@
 #define TCONV_UK_ENTRY_NT(fam_, dt_, mr_, nr_, fn, fn_nt)                                       \
     {.name = #fn + 6, .dtype = TCONV_##dt_, .family = TCONV_UK_##fam_, .mr = (mr_),            \
      .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn), .channels_nt = (fn_nt)},
+
+/* PHASES kernels are listed apart (TCONV_PHASES_<ISA>(X): X(DTYPE, S, MR,
+ * NR, fn)), as they are not a family of the table's entries. */
+#define TCONV_UK_PHASES_DECLARE(dt_, s_, mr_, nr_, fn_) TCONV_UK_FWD_PHASES_PROTO(fn_);
+#define TCONV_UK_PHASES_ENTRY(dt_, s_, mr_, nr_, fn_)                                           \
+    {.name = #fn_ + 6, .dtype = TCONV_##dt_, .s = (s_), .mr = (mr_), .nr = (nr_), .fn = (fn_)},
 
 #endif /* TCONV_KERNELS_TEMPLATE_UKERNEL_COMMON_H */

@@ -61,3 +61,36 @@
 #define NR 32
 #define UK_FN tconv_f32_fwd_1x32_neon
 #include "kernels/template/fwd_channels.inc"
+
+/* PHASES tiles (kernels/template/fwd_phases.inc): all S x S phases of a
+ * stride-S layer for MR grid positions x NR filters, each input vector
+ * loaded once for every phase; the driver pairs each with the PIXELS tile
+ * of its NR. */
+
+/* PHASES stride 2, 4 positions x 4: 16 accumulators. */
+#define S 2
+#define MR 4
+#define NR 4
+#define UK_FN tconv_f32_fwd_ph2x4x4_neon
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 8 positions x 2: 16 accumulators. */
+#define S 2
+#define MR 8
+#define NR 2
+#define UK_FN tconv_f32_fwd_ph2x8x2_neon
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 16 positions x 1: 16 accumulators. */
+#define S 2
+#define MR 16
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph2x16x1_neon
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 3, 8 positions x 1: 18 accumulators. */
+#define S 3
+#define MR 8
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph3x8x1_neon
+#include "kernels/template/fwd_phases.inc"

@@ -6,6 +6,8 @@
 #include "kernels/arm/neon/ukernels.h"
 
 static const tconv_ukernel entries[] = {TCONV_UKERNELS_NEON(TCONV_UK_ENTRY, TCONV_UK_ENTRY_NT)};
+static const tconv_uk_phases phases[] = {TCONV_PHASES_NEON(TCONV_UK_PHASES_ENTRY)};
 
 const tconv_ukernel_table tconv_ukernels_neon = {
-    "neon", entries, (int)(sizeof entries / sizeof entries[0])};
+    "neon", entries, (int)(sizeof entries / sizeof entries[0]), phases,
+    (int)(sizeof phases / sizeof phases[0])};

@@ -45,4 +45,18 @@
 
 TCONV_UKERNELS_NEON(TCONV_UK_DECLARE, TCONV_UK_DECLARE_NT)
 
+/* PHASES tiles (kernels/ukernel.h), X(DTYPE, S, MR, NR, fn), paired by
+ * dispatch/select.c with the first PIXELS tile of their dtype and NR. */
+#define TCONV_PHASES_NEON(X) \
+    X(F32, 2, 4, 4, tconv_f32_fwd_ph2x4x4_neon)    \
+    X(F32, 2, 8, 2, tconv_f32_fwd_ph2x8x2_neon)    \
+    X(F32, 2, 16, 1, tconv_f32_fwd_ph2x16x1_neon)  \
+    X(F32, 3, 8, 1, tconv_f32_fwd_ph3x8x1_neon)    \
+    X(F64, 2, 2, 4, tconv_f64_fwd_ph2x2x4_neon)    \
+    X(F64, 2, 4, 2, tconv_f64_fwd_ph2x4x2_neon)    \
+    X(F64, 2, 8, 1, tconv_f64_fwd_ph2x8x1_neon)    \
+    X(F64, 3, 4, 1, tconv_f64_fwd_ph3x4x1_neon)
+
+TCONV_PHASES_NEON(TCONV_UK_PHASES_DECLARE)
+
 #endif

@@ -72,3 +72,36 @@
 #define UK_FN tconv_f32_fwd_1x32_avx2
 #define UK_FN_NT tconv_f32_fwd_1x32_avx2_nt
 #include "kernels/template/fwd_channels.inc"
+
+/* PHASES tiles (kernels/template/fwd_phases.inc): all S x S phases of a
+ * stride-S layer for MR grid positions x NR filters, each input vector
+ * loaded once for every phase; the driver pairs each with the PIXELS tile
+ * of its NR. */
+
+/* PHASES stride 2, 8 positions x 3: 12 accumulators + 1 input + 1 broadcast (k4 s2, 3 filters). */
+#define S 2
+#define MR 8
+#define NR 3
+#define UK_FN tconv_f32_fwd_ph2x8x3_avx2
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 8 positions x 2: 8 accumulators. */
+#define S 2
+#define MR 8
+#define NR 2
+#define UK_FN tconv_f32_fwd_ph2x8x2_avx2
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 24 positions x 1: 12 accumulators: 3 input vectors. */
+#define S 2
+#define MR 24
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph2x24x1_avx2
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 3, 8 positions x 1: 9 accumulators (k9 s3, one filter: FSRCNN). */
+#define S 3
+#define MR 8
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph3x8x1_avx2
+#include "kernels/template/fwd_phases.inc"

@@ -47,3 +47,29 @@
 #define UK_FN tconv_f64_fwd_1x16_avx2
 #define UK_FN_NT tconv_f64_fwd_1x16_avx2_nt
 #include "kernels/template/fwd_channels.inc"
+
+/* PHASES tiles (kernels/template/fwd_phases.inc): all S x S phases of a
+ * stride-S layer for MR grid positions x NR filters, each input vector
+ * loaded once for every phase; the driver pairs each with the PIXELS tile
+ * of its NR. */
+
+/* PHASES stride 2, 4 positions x 2: 8 accumulators. */
+#define S 2
+#define MR 4
+#define NR 2
+#define UK_FN tconv_f64_fwd_ph2x4x2_avx2
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 12 positions x 1: 12 accumulators: 3 input vectors. */
+#define S 2
+#define MR 12
+#define NR 1
+#define UK_FN tconv_f64_fwd_ph2x12x1_avx2
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 3, 4 positions x 1: 9 accumulators. */
+#define S 3
+#define MR 4
+#define NR 1
+#define UK_FN tconv_f64_fwd_ph3x4x1_avx2
+#include "kernels/template/fwd_phases.inc"

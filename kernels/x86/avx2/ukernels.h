@@ -43,4 +43,17 @@
 
 TCONV_UKERNELS_AVX2(TCONV_UK_DECLARE, TCONV_UK_DECLARE_NT)
 
+/* PHASES tiles (kernels/ukernel.h), X(DTYPE, S, MR, NR, fn), paired by
+ * dispatch/select.c with the first PIXELS tile of their dtype and NR. */
+#define TCONV_PHASES_AVX2(X) \
+    X(F32, 2, 8, 3, tconv_f32_fwd_ph2x8x3_avx2)    \
+    X(F32, 2, 8, 2, tconv_f32_fwd_ph2x8x2_avx2)    \
+    X(F32, 2, 24, 1, tconv_f32_fwd_ph2x24x1_avx2)  \
+    X(F32, 3, 8, 1, tconv_f32_fwd_ph3x8x1_avx2)    \
+    X(F64, 2, 4, 2, tconv_f64_fwd_ph2x4x2_avx2)    \
+    X(F64, 2, 12, 1, tconv_f64_fwd_ph2x12x1_avx2)  \
+    X(F64, 3, 4, 1, tconv_f64_fwd_ph3x4x1_avx2)
+
+TCONV_PHASES_AVX2(TCONV_UK_PHASES_DECLARE)
+
 #endif

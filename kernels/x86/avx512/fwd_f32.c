@@ -96,3 +96,43 @@
 #define UK_FN tconv_f32_fwd_1x64_avx512
 #define UK_FN_NT tconv_f32_fwd_1x64_avx512_nt
 #include "kernels/template/fwd_channels.inc"
+
+/* PHASES tiles (kernels/template/fwd_phases.inc): all S x S phases of a
+ * stride-S layer for MR grid positions x NR filters, each input vector
+ * loaded once for every phase; the driver pairs each with the PIXELS tile
+ * of its NR. */
+
+/* PHASES stride 2, 16 positions x 4: 16 accumulators. */
+#define S 2
+#define MR 16
+#define NR 4
+#define UK_FN tconv_f32_fwd_ph2x16x4_avx512
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 32 positions x 3: 24 accumulators + 2 inputs + 1 broadcast. */
+#define S 2
+#define MR 32
+#define NR 3
+#define UK_FN tconv_f32_fwd_ph2x32x3_avx512
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 32 positions x 2: 16 accumulators. */
+#define S 2
+#define MR 32
+#define NR 2
+#define UK_FN tconv_f32_fwd_ph2x32x2_avx512
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 2, 64 positions x 1: 16 accumulators: 4 input vectors. */
+#define S 2
+#define MR 64
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph2x64x1_avx512
+#include "kernels/template/fwd_phases.inc"
+
+/* PHASES stride 3, 32 positions x 1: 18 accumulators: 2 input vectors. */
+#define S 3
+#define MR 32
+#define NR 1
+#define UK_FN tconv_f32_fwd_ph3x32x1_avx512
+#include "kernels/template/fwd_phases.inc"

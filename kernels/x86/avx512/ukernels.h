@@ -53,4 +53,20 @@
 
 TCONV_UKERNELS_AVX512(TCONV_UK_DECLARE, TCONV_UK_DECLARE_NT)
 
+/* PHASES tiles (kernels/ukernel.h), X(DTYPE, S, MR, NR, fn), paired by
+ * dispatch/select.c with the first PIXELS tile of their dtype and NR. */
+#define TCONV_PHASES_AVX512(X) \
+    X(F32, 2, 16, 4, tconv_f32_fwd_ph2x16x4_avx512)  \
+    X(F32, 2, 32, 3, tconv_f32_fwd_ph2x32x3_avx512)  \
+    X(F32, 2, 32, 2, tconv_f32_fwd_ph2x32x2_avx512)  \
+    X(F32, 2, 64, 1, tconv_f32_fwd_ph2x64x1_avx512)  \
+    X(F32, 3, 32, 1, tconv_f32_fwd_ph3x32x1_avx512)  \
+    X(F64, 2, 8, 4, tconv_f64_fwd_ph2x8x4_avx512)    \
+    X(F64, 2, 16, 3, tconv_f64_fwd_ph2x16x3_avx512)  \
+    X(F64, 2, 16, 2, tconv_f64_fwd_ph2x16x2_avx512)  \
+    X(F64, 2, 32, 1, tconv_f64_fwd_ph2x32x1_avx512)  \
+    X(F64, 3, 16, 1, tconv_f64_fwd_ph3x16x1_avx512)
+
+TCONV_PHASES_AVX512(TCONV_UK_PHASES_DECLARE)
+
 #endif
