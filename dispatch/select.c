@@ -294,17 +294,20 @@ static const tconv_uk_phases *phases_of(const tconv_ukernel_table *t, int i,
  * (k4 s2) 6.9 against 9.9 for px16x3 gather (A/B); but DCGAN 64->3 (32x32
  * inputs, 64 channels) 6.6 ms at batch 16 against 4.9 before the tile
  * prefetched x, ~5% slower after, and every one of them slower in NHWC (its
- * row-interleaved copy) than the scatter mode (1.7-1.9x). So the default takes it only for a planar x whose
- * reduction per tile (Cg x th x tw multiply-adds per result) is long
- * enough to carry the scatter of the tile, as on the first two (504 and
- * 512; DCGAN's is 256); elsewhere it stays a candidate for the tuner. */
+ * row-interleaved copy) than the scatter mode (1.7-1.9x). So the default
+ * takes it only for a planar x whose reduction per tile (Cg x th x tw
+ * multiply-adds per result) is long enough to carry the scatter of the
+ * tile, as on the first two (504 and 512; DCGAN's is 256), and only with
+ * AVX2 tiles, the ones measured: the AVX-512, NEON and portable tiles are
+ * checked but not yet timed against their PIXELS tiles. Elsewhere it stays
+ * a candidate for the tuner. */
 static double score_phases(const tconv_uk_phases *ph, const tconv_problem *p, tconv_isa isa)
 {
     const double L = fma_lanes(isa, p->dtype);
     const int64_t th = (p->k_h + ph->s - 1) / ph->s, tw = (p->k_w + ph->s - 1) / ph->s;
     const double useful = (double)(p->fg * p->k_h * p->k_w) * (double)p->cg / L;
     const double taps_used = (double)(p->k_h * p->k_w) / (double)(ph->s * ph->s * th * tw);
-    const int suited = p->x.w == 1 && p->cg * th * tw >= 384;
+    const int suited = isa == TCONV_ISA_AVX2 && p->x.w == 1 && p->cg * th * tw >= 384;
     const double eff = (suited ? 0.65 : 0.3) * tconv_tile_fill(p->fg, ph->nr) * taps_used *
                        tconv_tile_fill(p->in_w, ph->mr);
     return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_PIXELS, 0));
