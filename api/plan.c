@@ -40,6 +40,7 @@ struct tconv_plan {
     /* Weight streaming for every pass given the weights per call, on layers
      * with few pixels (kernels/wstream.h); NULL: the drivers above. */
     tconv_wstream *ws;
+    int ws_bwd_weights;         /* ws runs backward-weights too (else its driver above) */
     size_t x_bytes, w_bytes, bias_bytes, y_bytes;
     /* Weights given to tconv_plan_set_weights: packed for the driver, or a
      * plain copy for the reference (has_weights says whether any are set). */
@@ -61,10 +62,10 @@ static void describe(tconv_plan *plan)
     strncat(fwd, act_names[p->activation], sizeof fwd - strlen(fwd) - 1);
     if (plan->bwd_data) tconv_bwd_data_driver_describe(plan->bwd_data, bd, sizeof bd);
     if (plan->bwd_weights) tconv_bwd_weights_driver_describe(plan->bwd_weights, bw, sizeof bw);
-    if (plan->ws) { /* runs every pass that gets the weights with the call */
+    if (plan->ws) { /* runs the passes that get the weights with the call */
         tconv_wstream_describe(plan->ws, ws, sizeof ws);
         snprintf(bd, sizeof bd, "%s", ws);
-        snprintf(bw, sizeof bw, "%s", ws);
+        if (plan->ws_bwd_weights) snprintf(bw, sizeof bw, "%s", ws);
         strncat(fwd, " (weights per call: ", sizeof fwd - strlen(fwd) - 1);
         strncat(fwd, ws, sizeof fwd - strlen(fwd) - 1);
         strncat(fwd, ")", sizeof fwd - strlen(fwd) - 1);
@@ -228,7 +229,7 @@ tconv_status tconv_plan_create(tconv_plan **plan, const tconv_desc *d, unsigned 
             return tconv_fail(TCONV_ENOMEM, "out of memory planning the backward passes");
         }
         const tconv_ukernel *ws[3];
-        if (tconv_select_wstream(&problem, isa, ws) &&
+        if (tconv_select_wstream(&problem, isa, ws, &p->ws_bwd_weights) &&
             tconv_wstream_create(&problem, ws[0], ws[1], ws[2], tconv_select_act(isa), &p->ws) ==
                 TCONV_ENOMEM) {
             tconv_plan_destroy(p);
@@ -377,7 +378,7 @@ tconv_status tconv_backward_weights(const tconv_plan *p, const void *x, const vo
     const int required[] = {1, 0, 1, 1};
     tconv_status st = tconv_check_buffers(bufs, required, 4, 2);
     if (st != TCONV_OK) return st;
-    if (p->ws)
+    if (p->ws && p->ws_bwd_weights)
         return tconv_wstream_backward_weights(p->ws, x, dy, dw, dbias) == TCONV_OK
                    ? TCONV_OK
                    : tconv_fail(TCONV_ENOMEM, "out of memory for backward-weights scratch");

@@ -637,6 +637,16 @@ int tconv_select_bwd_forced(tconv_pass pass)
  */
 #define TCONV_WSTREAM_MAX_PIXELS 64
 
+/* Backward-weights streams only up to half of that: its packed path reads
+ * dy and x once per chunk and is the faster one from ~36 pixels on (AMD
+ * EPYC, AVX2, one thread, 2026-12-07, TCONV_WSTREAM on/off: DCGAN 256->128
+ * at 8x8 2.27 -> 1.61-1.71 ms packed, at 6x6 1.36 -> 1.16, a 1024->512
+ * layer at 8x8 38.5 -> 33.4-34.3; streaming still 1.2x faster for 512->256
+ * at 2 x 4x4 and 2.8x at 4x4), while forward and backward-data keep
+ * streaming to 64 (the 1024->512 layer at 8x8: 23 against 36 ms forward,
+ * 18 against 45 backward-data). */
+#define TCONV_WSTREAM_BWD_WEIGHTS_MAX_PIXELS 32
+
 static const tconv_ukernel *best_tile(const tconv_ukernel_table *t, tconv_dtype dtype,
                                           tconv_uk_family family, int64_t rows, int64_t cols,
                                           int64_t min_nr, int64_t lanes_)
@@ -656,8 +666,10 @@ static const tconv_ukernel *best_tile(const tconv_ukernel_table *t, tconv_dtype 
     return best;
 }
 
-int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3])
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3],
+                         int *bwd_weights)
 {
+    *bwd_weights = 0;
     const char *env = getenv("TCONV_WSTREAM");
     const int forced_on = env && strcmp(env, "on") == 0;
     if (env && *env && !forced_on && strcmp(env, "off") != 0 && strcmp(env, "auto") != 0)
@@ -674,5 +686,6 @@ int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_uker
     uks[0] = best_tile(t, p->dtype, TCONV_UK_GEMM, q, cols, cols, l);
     uks[1] = best_tile(t, p->dtype, TCONV_UK_CHANNELS, p->cg, q, INT64_MAX, l);
     uks[2] = best_tile(t, p->dtype, TCONV_UK_GEMM, p->cg, cols, INT64_MAX, l);
+    *bwd_weights = forced_on || q <= TCONV_WSTREAM_BWD_WEIGHTS_MAX_PIXELS;
     return uks[0] && uks[1] && uks[2];
 }

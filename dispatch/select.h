@@ -69,7 +69,10 @@ int tconv_select_bwd_forced(tconv_pass pass);
  * forward GEMM tile, uks[1] the backward-data CHANNELS tile, uks[2] the
  * backward-weights GEMM tile. Yes for layers whose weights can be read in
  * place and whose batch holds few pixels, unless a kernel variable forces a
- * kernel; TCONV_WSTREAM=on (whenever the layout allows) or off overrides. */
-int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3]);
+ * kernel; TCONV_WSTREAM=on (whenever the layout allows) or off overrides.
+ * *bwd_weights says whether backward-weights streams too (fewer pixels
+ * still; always when forced on). */
+int tconv_select_wstream(const tconv_problem *p, tconv_isa isa, const tconv_ukernel *uks[3],
+                         int *bwd_weights);
 
 #endif /* TCONV_DISPATCH_SELECT_H */

@@ -305,6 +305,11 @@ Test(wstream, automatic_choice)
     unsetenv("TCONV_WSTREAM");
     info_of(256, 128, 4, TCONV_W_IOHW, info, sizeof info); /* 16 pixels, 2 MB of weights */
     cr_assert(strstr(info, "bwd_weights wstream") != NULL, "few pixels: %s", info);
+    info_of(256, 128, 8, TCONV_W_IOHW, info, sizeof info); /* 64: backward-weights packs */
+    cr_assert(strstr(info, "bwd_data wstream") != NULL &&
+                  strstr(info, "bwd_weights wstream") == NULL &&
+                  strstr(info, "bwd_weights f") != NULL,
+              "64 pixels: %s", info);
     info_of(64, 64, 32, TCONV_W_IOHW, info, sizeof info); /* 1024 pixels */
     cr_assert(strstr(info, "wstream") == NULL, "many pixels: %s", info);
     info_of(256, 128, 4, TCONV_W_OHWI, info, sizeof info); /* rows not contiguous */
