@@ -335,7 +335,6 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
             const tconv_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || k->family == TCONV_UK_GEMM) continue;
             for (int m = TCONV_FWD_GATHER; m <= TCONV_FWD_PHASES; m++) {
-                if (m == TCONV_FWD_SCATTER && k->family != TCONV_UK_CHANNELS) continue;
                 const tconv_uk_phases *ph = m == TCONV_FWD_PHASES ? phases_of(t, i, p) : NULL;
                 if (m == TCONV_FWD_PHASES && !ph) continue;
                 /* Lower-ISA kernels compete only for their output-channel

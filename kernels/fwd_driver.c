@@ -41,7 +41,8 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
 {
     *out = NULL;
     if (uk->mr < 1 || uk->mr > TCONV_FWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_FWD_MAX_TILE ||
-        (mode == TCONV_FWD_SCATTER && uk->family != TCONV_UK_CHANNELS))
+        (mode == TCONV_FWD_SCATTER && uk->family != TCONV_UK_CHANNELS &&
+         uk->family != TCONV_UK_PIXELS))
         return TCONV_EUNSUPPORTED;
     if (mode == TCONV_FWD_PHASES &&
         (uk->family != TCONV_UK_PIXELS || !phases_uk || phases_uk->dtype != p->dtype ||
@@ -120,6 +121,10 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
         /* Input pixels are read as they are: no padding; blocks of columns. */
         d->pad_h = d->pad_w = 0;
         d->nblocks = (p->k_h * p->k_w * p->fg + d->nr - 1) / d->nr;
+        if (tconv_fwd_scatter_plan(d) != TCONV_OK) {
+            tconv_fwd_driver_destroy(d);
+            return TCONV_EOVERFLOW;
+        }
     }
     if (mode == TCONV_FWD_PHASES && tconv_fwd_phases_plan(d) != TCONV_OK) {
         tconv_fwd_driver_destroy(d);
@@ -341,7 +346,12 @@ tconv_status tconv_fwd_driver_run(const tconv_fwd_driver *d, const void *x, cons
 
 void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
 {
-    if (d->mode == TCONV_FWD_SCATTER)
+    if (d->mode == TCONV_FWD_SCATTER && d->uk->family == TCONV_UK_PIXELS)
+        snprintf(buf, n, "scatter %s columns=%lld, %lld %s a chunk", d->uk->name,
+                 (long long)(d->p.k_h * d->p.k_w * d->p.fg),
+                 (long long)(d->sc_rows > 1 ? d->sc_rows : d->sc_cols),
+                 d->sc_rows > 1 ? "rows" : "columns");
+    else if (d->mode == TCONV_FWD_SCATTER)
         snprintf(buf, n, "scatter %s columns=%lld", d->uk->name,
                  (long long)(d->p.k_h * d->p.k_w * d->p.fg));
     else if (d->mode == TCONV_FWD_PHASES)

@@ -87,6 +87,12 @@ struct tconv_fwd_driver {
      * dimension (ceil(k / S)), and the grid rows and columns [q0, q1). */
     const tconv_uk_phases *ph;
     int64_t ph_th, ph_tw, ph_q0h, ph_q1h, ph_q0w, ph_q1w;
+    /* Scatter mode with a PIXELS tile (fwd_scatter.c): a chunk is sc_rows
+     * whole input rows (sc_cols = in_w) or sc_cols columns of one row
+     * (sc_rows = 1); sc_stride is the element stride of its channel rows
+     * and column rows, sc_qspan the span of the taps' output phase offsets
+     * along a row (tconv_fwd_scatter_plan). */
+    int64_t sc_rows, sc_cols, sc_stride, sc_qspan;
     tconv_scratch *scratch; /* the weights packed per call (tconv_fwd_driver_run_packing), kept
                                between calls */
     tconv_scratch *run_scratch; /* a run's working memory (the padded input and the mode's
@@ -145,7 +151,10 @@ void tconv_fwd_phases_run(const tconv_fwd_driver *d, const char *xp, const void 
                           const void *packed_bias, void *y);
 
 /* The scatter mode (fwd_scatter.c); its work block (the column runs of
- * every block) is provided by the caller as the gather mode's is. */
+ * every block) is provided by the caller as the gather mode's is. With a
+ * PIXELS tile it reads x as it lies and plans its row chunks first
+ * (tconv_fwd_scatter_plan; TCONV_EOVERFLOW when they would not fit). */
+tconv_status tconv_fwd_scatter_plan(tconv_fwd_driver *d);
 void tconv_fwd_scatter_pack(const tconv_fwd_driver *d, const void *w, const void *bias,
                             void *packed_w, void *packed_bias);
 size_t tconv_fwd_scatter_work_bytes(const tconv_fwd_driver *d);

@@ -20,11 +20,14 @@ static void zero_run(const tconv_fwd_driver *d, char *dst, int64_t count)
     memset(dst, 0, (size_t)(count * d->esize));
 }
 
-/* Whether the CHANNELS family can read x in place: already channel-innermost
- * and dense, and no tap ever reads outside the image. */
+/* Whether the kernels read x in place: the CHANNELS family when x is
+ * already channel-innermost and dense and no tap ever reads outside the
+ * image; the scatter mode's PIXELS tiles always (fwd_scatter.c copies each
+ * row as it goes). */
 int tconv_fwd_input_in_place(const tconv_fwd_driver *d)
 {
     const tconv_problem *p = &d->p;
+    if (d->mode == TCONV_FWD_SCATTER && d->uk->family == TCONV_UK_PIXELS) return 1;
     return d->uk->family == TCONV_UK_CHANNELS && d->pad_h == 0 && d->pad_w == 0 && p->x.c == 1 &&
            p->x.w == p->channels && p->x.h == p->in_w * p->channels;
 }

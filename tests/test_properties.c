@@ -302,9 +302,9 @@ Test(properties, concurrent_passes_on_one_plan)
 }
 
 /* Every forward kernel of the ISA under test through the whole pipeline
- * (driver, packing, edges), forced with TCONV_FWD_KERNEL, and the CHANNELS
- * ones in both driver modes (TCONV_FWD_MODE): the automatic choice alone
- * would leave some kernels and modes unexercised by these tests. */
+ * (driver, packing, edges), forced with TCONV_FWD_KERNEL, in both driver
+ * modes (TCONV_FWD_MODE): the automatic choice alone would leave some
+ * kernels and modes unexercised by these tests. */
 Test(properties, every_kernel_of_the_isa)
 {
     const tconv_isa isa = tconv_get_isa();
@@ -313,10 +313,9 @@ Test(properties, every_kernel_of_the_isa)
         const char *name = tconv_kernel_name(isa, i);
         if (strstr(name, "_bwdw_")) continue; /* backward-weights only (test_backward.c) */
         if (strstr(name, "_ph")) continue;   /* the phases mode's tiles (phases_mode) */
-        const int pixels = strstr(name, "_px") != NULL;
         cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
         const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
-        for (int scatter = 0; scatter <= !pixels; scatter++) {
+        for (int scatter = 0; scatter <= 1; scatter++) {
             const char *mode = scatter ? "scatter" : "gather";
             cr_assert_eq(setenv("TCONV_FWD_MODE", mode, 1), 0);
             tu_rng r = {1000u + (uint64_t)i};
@@ -406,6 +405,75 @@ Test(properties, phases_mode)
         tiles += strstr(tconv_kernel_name(isa, i), "_ph") != NULL;
     cr_assert_eq(nseen, tiles, "%d of the %d PHASES tiles of %s ran", nseen, tiles,
                  tconv_isa_name(isa));
+}
+
+/* The scatter mode with PIXELS tiles (kernels/fwd_scatter.c): each input
+ * row's channels copied a chunk at a time (several whole rows, or columns
+ * of one row when the budget holds fewer than two rows: many channels or
+ * many columns), the tile's column rows summed per output phase and added
+ * into y. Each PIXELS tile of the ISA, forced, on layers that reach every
+ * branch: strides 1-3 (the interleaved stride-2 add into NCHW rows and the
+ * generic one), kernels narrower and wider than the stride, dilation,
+ * negative and positive crops, groups, partial tiles and blocks, every
+ * data and weight layout, both dtypes, with and without bias, against the
+ * scatter loop (check_one); and the plan must say it runs that tile in
+ * the scatter mode, with column chunks on the wide layers. */
+Test(properties, scatter_mode_pixels_tiles)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tu_rng r = {424242};
+    int runs = 0, column_chunks = 0;
+    cr_assert_eq(setenv("TCONV_FWD_MODE", "scatter", 1), 0);
+    for (int i = 0; tconv_kernel_name(isa, i); i++) {
+        const char *name = tconv_kernel_name(isa, i);
+        if (!strstr(name, "_px")) continue;
+        cr_assert_eq(setenv("TCONV_FWD_KERNEL", name, 1), 0);
+        const tconv_dtype dtype = strncmp(name, "f64", 3) == 0 ? TCONV_F64 : TCONV_F32;
+        for (int j = 0; j < 10; j++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = dtype;
+            d.layout = (tconv_layout)(j % 3);
+            d.weight_layout = (tconv_weight_layout)((j / 3) % 3);
+            d.stride_h = 1 + (j + 1) % 3;
+            d.stride_w = 1 + j % 3;
+            static const int ks[] = {4, 3, 1, 5, 2, 9};
+            d.filter_h = ks[j % 6];
+            d.filter_w = ks[(j + 3) % 6];
+            d.dilation_h = j % 4 == 1 ? 2 : 1;
+            d.dilation_w = j % 5 == 2 ? 3 : 1;
+            d.groups = j % 4 == 3 ? 2 : 1;
+            /* j = 8, 9: hundreds of channels per group and wide rows, so
+             * that a chunk is a few columns of one row */
+            const int wide = j >= 8;
+            d.channels = d.groups * (wide ? tu_range(&r, 300, 500) : tu_range(&r, 1, 12));
+            d.filters = d.groups * tu_range(&r, 1, 5);
+            d.batch = wide ? 1 : 1 + j % 3;
+            d.in_h = tu_range(&r, 1, wide ? 4 : 11);
+            d.in_w = wide ? tu_range(&r, 70, 130) : tu_range(&r, 1, 37);
+            d.crop_top = j % 3 - 1;
+            d.crop_left = (j + 1) % 3;
+            d.crop_bottom = j % 2;
+            d.crop_right = j % 3 == 2 ? -1 : 0;
+            int64_t oh = 0, ow = 0;
+            if (tconv_desc_output(&d, &oh, &ow) != TCONV_OK) continue; /* cropped away */
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+            const char *info = tconv_plan_info(plan);
+            char expect[96];
+            snprintf(expect, sizeof expect, "fwd scatter %s ", name);
+            cr_assert(strstr(info, expect), "forcing %s in scatter mode, the plan runs: %s", name,
+                      info);
+            column_chunks += strstr(info, "columns a chunk") != NULL;
+            tconv_plan_destroy(plan);
+            check_one(&d, &r);
+            runs++;
+        }
+    }
+    unsetenv("TCONV_FWD_KERNEL");
+    unsetenv("TCONV_FWD_MODE");
+    cr_assert(runs > 0, "no PIXELS tile for %s", tconv_isa_name(isa));
+    cr_assert(column_chunks > 0, "no plan chunked a row by columns");
 }
 
 /* Gather CHANNELS tiles run phases inside one tile loop in groups: all
