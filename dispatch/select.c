@@ -313,6 +313,38 @@ static double score_phases(const tconv_uk_phases *ph, const tconv_problem *p, tc
     return useful / (useful / eff + (double)p->cg * layout_cycles(p, TCONV_UK_PIXELS, 0));
 }
 
+/* The scatter mode with a PIXELS tile (fwd_scatter.c): per input pixel and
+ * group, the GEMM of the (tap, filter) columns over Cg channels, whose
+ * calls cost ~25 channels' worth each beyond their FMAs; summing the
+ * columns into output phase rows (~0.27 cycles a column); adding the phase
+ * rows into y, ~0.5 cycles a result interleaved (stride 2, NCHW rows) and
+ * ~3.5 element by element. Fitted on an AVX2 AMD EPYC, f32 NCHW, one
+ * thread (2026-12-07), to its speed beside the default of the time:
+ * DCGAN 64->3 at batch 16 4.15 -> 2.08 ms (px16x4), pix2pix 128->3 8.15 ->
+ * 4.38 (px32x2), FSRCNN 2.86 -> 2.26, YOLOv8n's 64->64 k2 s2 proto 8.95 ->
+ * 6.48, U-Net 128->64 81 -> 73; and slower where the columns are many or
+ * the channels few: FCN-8s 21->21 k4 s2 0.12 -> 0.23, ENet 16->16 k3 s2
+ * 3.0 -> 3.8, DCGAN 128->64 1.1 -> 2.4, U-Net 1024->512 72 -> 95. Only
+ * there (AVX2 tiles, at most 256 columns, 32 channels a group and 4096
+ * input pixels) is it scored at that rate; elsewhere at half of it, a
+ * candidate for the tuner (the AVX-512, NEON and portable PIXELS tiles
+ * are checked in this mode but not timed in it). */
+static double score_scatter_pixels(const tconv_ukernel *k, const tconv_problem *p, tconv_isa isa)
+{
+    const double L = fma_lanes(isa, p->dtype);
+    const int64_t ncols = p->k_h * p->k_w * p->fg;
+    const int64_t nblocks = (ncols + k->nr - 1) / k->nr;
+    const double useful = (double)ncols * (double)p->cg / L;
+    const double gemm = 0.75 * (double)(nblocks * k->nr) * (double)p->cg / L *
+                        (1.0 + 25.0 / (double)p->cg) / tconv_tile_fill(p->in_w, k->mr);
+    const double per_result = p->stride_w == 2 && p->y.w == 1 ? 0.5 : 3.5;
+    const double adds = 0.27 * (double)ncols +
+                        per_result * (double)(p->fg * p->k_h * p->stride_w);
+    const int suited = isa == TCONV_ISA_AVX2 && ncols <= 256 && p->cg >= 32 &&
+                       p->batch * p->in_h * p->in_w >= 4096;
+    return (suited ? 1.0 : 0.5) * useful / (gemm + adds);
+}
+
 /* The FMA peak of isa's kernels relative to those of best, the plan's ISA:
  * scores are shares of their own ISA's peak, and AVX2 tiles on an AVX-512
  * CPU run at the ymm rate, which is the zmm rate on some cores and half of
@@ -344,9 +376,12 @@ static int enumerate(const tconv_isa *isas, int n, const tconv_problem *p, tconv
                     continue;
                 if (count < max) {
                     out[count] = (tconv_fwd_choice){k, (tconv_fwd_mode)m, ph};
-                    scores[count] = (ph ? score_phases(ph, p, isas[a])
-                                        : score(k, p, (tconv_fwd_mode)m, isas[a])) *
-                                    isa_rate(isas[0], isas[a]);
+                    scores[count] =
+                        (ph ? score_phases(ph, p, isas[a])
+                         : m == TCONV_FWD_SCATTER && k->family == TCONV_UK_PIXELS
+                             ? score_scatter_pixels(k, p, isas[a])
+                             : score(k, p, (tconv_fwd_mode)m, isas[a])) *
+                        isa_rate(isas[0], isas[a]);
                 }
                 count++;
             }
