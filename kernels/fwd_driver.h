@@ -23,6 +23,9 @@
  * filter) columns of x * w (a GEMM with K = C), and each result of that
  * register-sized tile is added into the one output position it reaches; y
  * starts from the bias. No column buffer, no multiply by an inserted zero.
+ * With a PIXELS kernel (few columns) it computes a chunk of an input row's
+ * pixels x every column into a small column buffer, summed per output
+ * phase and added into y a row at a time.
  */
 #ifndef TCONV_KERNELS_FWD_DRIVER_H
 #define TCONV_KERNELS_FWD_DRIVER_H
@@ -42,7 +45,7 @@ typedef enum tconv_fwd_mode {
 } tconv_fwd_mode;
 
 /* Plans the forward pass of p with microkernel uk (whose dtype is p's) in
- * mode (SCATTER needs a CHANNELS kernel; PHASES a PIXELS one and ph, a
+ * mode (SCATTER needs a CHANNELS or PIXELS kernel; PHASES a PIXELS one and ph, a
  * PHASES tile of its NR for p's stride in both dimensions, dilation 1;
  * other modes ignore ph), applying p's activation with act.
  * TCONV_EOVERFLOW when the padded buffers would not fit (the caller then
