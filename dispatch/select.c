@@ -544,9 +544,38 @@ int tconv_select_forced(void)
  *     unlike the forward PIXELS tiles) x NR broadcast filters, which fill
  *     few-filter layers that NR >= 16 would leave mostly empty.
  */
-static double score_bwd(const tconv_ukernel *k, const tconv_problem *p, tconv_pass pass,
-                        int64_t lanes_)
+/* Backward-data with a PIXELS tile (kernels/bwd_data_columns.c): MR
+ * pixels of a dx row x NR input channels over the R = Fg * k_h * k_w
+ * column rows gathered from dy. Measured on an AVX2 AMD EPYC (one thread,
+ * medians of 8 alternating runs against the CHANNELS tiles): faster with
+ * few column rows over many channels into a planar dx, pix2pix 128->3
+ * (R = 48, 128 channels, NCHW) 7.3 -> 5.4 ms with px32x2 (6.2 with
+ * px16x4; f64 px8x4 19.3 -> 15.3); even on DCGAN 64->3 at batch 16 (64
+ * channels: 3.5 against 3.6); slower elsewhere, where the gather (one
+ * strided copy per column value), the short calls or (NHWC) element by
+ * element stores weigh more: pix2pix 128->3 in NHWC 6.8 -> 8.1, DCGAN
+ * 64->3 at batch 16 in NHWC 3.0 -> 5.3, FSRCNN (R = 81, stride 3) 3.0 ->
+ * 4.0, the 128->3 layer with 32 channels 2.05 -> 2.4, YOLOv8n's 64->64 k2
+ * s2 layer (R = 256) 6.6 -> 9.8, FCN-8s 21->21 0.09 -> 0.33. So it scores
+ * above the CHANNELS tiles (~0.7) only where it was faster: AVX2 tiles, a
+ * planar dx, R <= 64, at least 128 channels a group and 4096 pixels, the
+ * widest tiles first; a tuner candidate elsewhere. */
+static double score_bwd_data_columns(const tconv_ukernel *k, const tconv_problem *p,
+                                     tconv_isa isa)
 {
+    const int suited = isa == TCONV_ISA_AVX2 && p->x.w == 1 && p->fg * p->k_h * p->k_w <= 64 &&
+                       p->cg >= 128 && p->batch * p->in_h * p->in_w >= 4096;
+    const double wide = k->mr >= 4 * lanes(isa, p->dtype) ? 1.0 : 0.9;
+    return (suited ? 1.0 : 0.3) * wide * tconv_tile_fill(p->cg, k->nr) *
+           tconv_tile_fill(p->in_w, k->mr);
+}
+
+static double score_bwd(const tconv_ukernel *k, const tconv_problem *p, tconv_pass pass,
+                        tconv_isa isa)
+{
+    const int64_t lanes_ = lanes(isa, p->dtype);
+    if (pass == TCONV_PASS_BWD_DATA && k->family == TCONV_UK_PIXELS)
+        return score_bwd_data_columns(k, p, isa);
     if (pass == TCONV_PASS_BWD_DATA) {
         if (k->family != TCONV_UK_CHANNELS) return 0.0;
         const double l1 = (double)tconv_topology_get()->l1d_bytes;
@@ -604,7 +633,7 @@ static int enumerate_bwd(const tconv_isa *isas, int n, const tconv_problem *p, t
             const tconv_ukernel *k = &t->entries[i];
             if (k->dtype != p->dtype || (a > 0 && k->family == TCONV_UK_PIXELS)) continue;
             if (a > 0 && pass == TCONV_PASS_BWD_WEIGHTS) continue;
-            const double s = score_bwd(k, p, pass, lanes(isas[a], p->dtype)) * isa_rate(isas[0], isas[a]);
+            const double s = score_bwd(k, p, pass, isas[a]) * isa_rate(isas[0], isas[a]);
             if (s <= 0.0) continue;
             out[count] = k;
             scores[count++] = s;

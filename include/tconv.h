@@ -275,7 +275,8 @@ TCONV_API const char *tconv_isa_name(tconv_isa isa);
 /* The microkernels built for isa, in order of preference: index 0, 1, ...;
  * NULL past the last one (and for an ISA without kernels in this build).
  * "f32_fwd_14x32_avx512" tiles serve the forward pass and both backward
- * passes, "f32_fwd_px32x4_avx512" ones the forward pass and backward-weights,
+ * passes, "f32_fwd_px32x4_avx512" ones those three too (backward-data
+ * through the columns of dy a row of dx reads),
  * "f32_bwdw_12x32_avx512" ones backward-weights only, and the last ones,
  * "f32_fwd_ph2x32x3_avx512", the forward pass's phases mode (all phases of
  * a stride-2 layer at once, for the PIXELS tile of the same width,

@@ -10,12 +10,16 @@
  * (crops <= 0 and dy at least as large, e.g. no crop, or PyTorch's
  * output_padding), the kernels read dy in place; otherwise it is copied into
  * an NHWC grid with zeros where the crop removed rows or columns.
+ *
+ * A PIXELS tile runs the other strategy, bwd_data_columns.c, for layers
+ * with few filters.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/bwd_data_columns.h"
 #include "kernels/bwd_driver.h"
 #include "kernels/elem.h"
 #include "kernels/fwd_driver.h"
@@ -56,6 +60,7 @@ struct tconv_bwd_data_driver {
     tconv_scratch *scratch; /* packed weights, tap list, NHWC dx when dx is not (and not
                                staged): kept between calls
                                (the bands of dy's grid live in each thread's scratch) */
+    tconv_bwd_data_columns *columns; /* a PIXELS tile: that strategy runs instead */
 };
 
 /* Whether the tiles should write dx with streaming stores: where the tile
@@ -83,13 +88,23 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_uk
                                           tconv_bwd_data_driver **out)
 {
     *out = NULL;
-    if (uk->family != TCONV_UK_CHANNELS || uk->dtype != p->dtype || uk->mr < 1 ||
-        uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 || uk->nr > TCONV_BWD_MAX_TILE)
+    if ((uk->family != TCONV_UK_CHANNELS && uk->family != TCONV_UK_PIXELS) ||
+        uk->dtype != p->dtype || uk->mr < 1 || uk->mr > TCONV_BWD_MAX_TILE || uk->nr < 1 ||
+        uk->nr > TCONV_BWD_MAX_TILE)
         return TCONV_EUNSUPPORTED;
     tconv_bwd_data_driver *d = calloc(1, sizeof *d);
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
+    if (uk->family == TCONV_UK_PIXELS) {
+        const tconv_status st = tconv_bwd_data_columns_create(p, uk, &d->columns);
+        if (st != TCONV_OK) {
+            free(d);
+            return st;
+        }
+        *out = d;
+        return TCONV_OK;
+    }
     d->es = tconv_dtype_size(p->dtype);
     d->mr = uk->mr;
     d->nr = uk->nr;
@@ -199,12 +214,19 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_uk
 
 void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d)
 {
-    if (d) tconv_scratch_delete(d->scratch);
+    if (d) {
+        tconv_scratch_delete(d->scratch);
+        tconv_bwd_data_columns_destroy(d->columns);
+    }
     free(d);
 }
 
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n)
 {
+    if (d->columns) {
+        tconv_bwd_data_columns_describe(d->columns, buf, n);
+        return;
+    }
     const int64_t passes = (d->ktaps + d->tchunk - 1) / d->tchunk;
     char more[40] = "";
     if (passes > 1) snprintf(more, sizeof more, " tap passes=%lld", (long long)passes);
@@ -532,6 +554,7 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
 tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const void *dy,
                                        const void *w, void *dx)
 {
+    if (d->columns) return tconv_bwd_data_columns_run(d->columns, dy, w, dx);
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, F = p->filters;
     run_ctx r;

@@ -52,8 +52,9 @@ static const double tconv_bwd_zero_bias[TCONV_BWD_MAX_TILE] __attribute__((align
 typedef struct tconv_bwd_data_driver tconv_bwd_data_driver;
 typedef struct tconv_bwd_weights_driver tconv_bwd_weights_driver;
 
-/* Plans backward-data of p with CHANNELS microkernel uk (p's dtype).
- * TCONV_EUNSUPPORTED for another family or a tile the driver cannot hold,
+/* Plans backward-data of p with CHANNELS or PIXELS microkernel uk (p's
+ * dtype; PIXELS: bwd_data_columns.c). TCONV_EUNSUPPORTED for a GEMM tile
+ * or a tile the driver cannot hold,
  * TCONV_EOVERFLOW when its buffers could not be indexed (the caller then
  * runs the reference), TCONV_ENOMEM. */
 tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_ukernel *uk,

@@ -380,11 +380,12 @@ Test(tune, all_passes_measured_at_once, .timeout = 120)
 
 /* The first PIXELS kernel of the ISA with d's dtype: a real kernel that
  * backward-data cannot run. NULL when the ISA has none. */
-static const char *pixels_kernel(tconv_dtype dt)
+/* A GEMM tile of dtype dt (backward-weights only). */
+static const char *gemm_kernel(tconv_dtype dt)
 {
     for (int i = 0; tconv_kernel_name(tconv_get_isa(), i); i++) {
         const char *k = tconv_kernel_name(tconv_get_isa(), i);
-        if (strstr(k, "_px") && strncmp(k, dt == TCONV_F64 ? "f64" : "f32", 3) == 0) return k;
+        if (strstr(k, "_bwdw_") && strncmp(k, dt == TCONV_F64 ? "f64" : "f32", 3) == 0) return k;
     }
     return NULL;
 }
@@ -392,20 +393,20 @@ static const char *pixels_kernel(tconv_dtype dt)
 Test(tune, stale_backward_entry_is_ignored_and_replaced, .timeout = 120)
 {
     const tconv_desc d = layer();
-    char px[96], f64[96], fwd_style[128];
-    const char *k = pixels_kernel(d.dtype);
-    cr_assert(k, "no PIXELS kernel on %s", tconv_isa_name(tconv_get_isa()));
-    snprintf(px, sizeof px, "kernel=%s", k);
+    char gemm[96], f64[96], fwd_style[128];
+    const char *k = gemm_kernel(d.dtype);
+    cr_assert(k, "no GEMM tile on %s", tconv_isa_name(tconv_get_isa()));
+    snprintf(gemm, sizeof gemm, "kernel=%s", k);
     /* a real CHANNELS kernel (index 0 of every table is one, f32) */
     const char *channels = tconv_kernel_name(tconv_get_isa(), 0);
     snprintf(fwd_style, sizeof fwd_style, "kernel=%s mode=gather", channels);
     snprintf(f64, sizeof f64, "kernel=f64%s", channels + 3);
     const unsigned bwd = TCONV_TUNE_MEASURE | TCONV_TUNE_BWD_DATA | TCONV_TUNE_BWD_WEIGHTS;
-    /* a kernel no build has; a PIXELS kernel (valid for bwd_weights, not
-     * for bwd_data); a kernel of the other dtype (named like one: the check
-     * is the name's presence among the candidates); a forward-style value
-     * with a real kernel; not a value at all */
-    const char *bogus[] = {"kernel=f32_fwd_99x99_nosuchisa", px, f64, fwd_style, "garbage"};
+    /* a kernel no build has; a GEMM tile (valid for bwd_weights, not for
+     * bwd_data); a kernel of the other dtype (named like one: the check is
+     * the name's presence among the candidates); a forward-style value with
+     * a real kernel; not a value at all */
+    const char *bogus[] = {"kernel=f32_fwd_99x99_nosuchisa", gemm, f64, fwd_style, "garbage"};
     use_fresh_cache_for_backward();
     tconv_plan *p;
     cr_assert_eq(tconv_plan_create(&p, &d, bwd), TCONV_OK);
