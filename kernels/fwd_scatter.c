@@ -216,10 +216,11 @@ static int reaches_band(const tconv_problem *p, int64_t r, int64_t lo, int64_t h
     return first <= last && n * p->out_h + last >= lo && n * p->out_h + first < hi;
 }
 
-/* Bytes of a thread's chunk buffers (the chunk's channel rows and its
- * column rows), by which the chunk's columns are chosen: a row of 128
- * pixels of pix2pix's 128 channels (72 KiB with the slack) went as fast as
- * shorter chunks, and the buffers stay in L2 beside it. */
+/* Bytes of a thread's chunk buffers (the chunk's channel rows or its
+ * column rows, whichever are more), by which the chunk's columns are
+ * chosen: a whole row of pix2pix 128->3 (128 pixels of 128 channels, 72
+ * KiB with the slack) is one chunk, and the buffers stay in L2. A tile
+ * reads only its MR columns of them, one line per channel. */
 #define SCATTER_CHUNK_BYTES (INT64_C(128) << 10)
 
 tconv_status tconv_fwd_scatter_plan(tconv_fwd_driver *d)
