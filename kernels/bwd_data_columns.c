@@ -133,13 +133,6 @@ static void pack_blocks(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* First k >= 0 with lo <= v0 + k * step (step > 0). */
-static int64_t first_at_least(int64_t lo, int64_t v0, int64_t step)
-{
-    const int64_t num = lo - v0;
-    return num <= 0 ? 0 : (num + step - 1) / step;
-}
-
 /* The column rows of input row ih of image n, group g, columns [j0, j0 +
  * count), from dy; zeros where a position is outside dy, and in the
  * columns a last, partial tile reads past the chunk. */
@@ -156,9 +149,9 @@ static void gather_columns(const tconv_bwd_data_columns *c, const char *dy, int6
                 char *row = col + r * c->stride * es;
                 const int64_t w0 = j0 * p->stride_w + kw * p->dil_w - p->crop_left;
                 int64_t k0 = 0, k1 = 0;
-                if (oh >= 0 && oh < p->out_h) {
-                    k0 = min64(count, first_at_least(0, w0, p->stride_w));
-                    k1 = max64(k0, min64(count, first_at_least(p->out_w, w0, p->stride_w)));
+                if (oh >= 0 && oh < p->out_h) { /* 0 <= w0 + k * s_w < out_w */
+                    k0 = min64(count, max64(0, ceil_div64(-w0, p->stride_w)));
+                    k1 = max64(k0, min64(count, ceil_div64(p->out_w - w0, p->stride_w)));
                 }
                 memset(row, 0, (size_t)(k0 * es));
                 if (k1 > k0)
