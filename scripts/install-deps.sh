@@ -9,9 +9,11 @@ set -euo pipefail
 
 # cmake and groff-base: CI builds a CMake project against the installed package
 # and checks the manual pages (scripts/test.sh); python3-onnx: the test of
-# scripts/onnx-to-spec.py on a real model (tests/meson.build).
+# scripts/onnx-to-spec.py on a real model (tests/meson.build); libdnnl-dev:
+# the demo's oneDNN comparison, which the examples' test expects (a machine
+# without it failed examples_cli: "oneDNN: not in this build").
 packages=(gcc libc6-dev pkg-config meson ninja-build libcriterion-dev libsleef-dev
-    libhwloc-dev cmake groff-base python3-onnx)
+    libhwloc-dev cmake groff-base python3-onnx libdnnl-dev)
 [ $# -gt 0 ] && packages=("$@")
 
 missing=()
