@@ -291,13 +291,13 @@ tconv_status tconv_fwd_scatter_plan(tconv_fwd_driver *d)
             int64_t rw = 0;                                                                     \
             if (s == 2 && p->y.w == 1) {                                                        \
                 const int64_t i1 = min64(len, floor_div64(p->out_w - 2, 2) + 1 - u0);                     \
-                T *y2 = yr + 2 * u0;                                                            \
+                T *y2 = yr + 2 * (u0 + i0); /* output column of position i0 */                  \
                 for (int64_t i = i0; i < i1; i++) {                                             \
-                    y2[2 * i] += acc[i];                                                        \
-                    y2[2 * i + 1] += acc[len + i];                                              \
+                    y2[2 * (i - i0)] += acc[i];                                                 \
+                    y2[2 * (i - i0) + 1] += acc[len + i];                                       \
                 }                                                                               \
                 for (int64_t i = max64(i0, i1); i < min64(len, (p->out_w - 1) / 2 + 1 - u0); i++)   \
-                    y2[2 * i] += acc[i];                                                        \
+                    y2[2 * (i - i0)] += acc[i];                                                 \
                 rw = 2;                                                                         \
             }                                                                                   \
             for (; rw < s; rw++) {                                                              \
