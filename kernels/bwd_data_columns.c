@@ -31,7 +31,7 @@
 #include "runtime/threads.h"
 
 /* Bytes of a chunk's column rows: pix2pix 128->3's 48 rows of a 128-pixel
- * row (26 KiB with the slack) stay in L1 beside a tile's weights. */
+ * row (27 KiB with the slack) stay in L1 beside a tile's weights. */
 #define COLUMN_CHUNK_BYTES (INT64_C(32) << 10)
 
 struct tconv_bwd_data_columns {
@@ -58,7 +58,6 @@ tconv_status tconv_bwd_data_columns_create(const tconv_problem *p, const tconv_u
     c->mr = uk->mr;
     c->nr = uk->nr;
     c->cblocks = (p->cg + c->nr - 1) / c->nr;
-    const int64_t line = 64 / c->es;
     int64_t bytes;
     if (!tconv_mul_ok(p->fg * p->k_h, p->k_w, &c->rows) ||
         !tconv_mul_ok(p->groups * c->cblocks * c->nr, c->rows, &bytes) ||
@@ -67,13 +66,11 @@ tconv_status tconv_bwd_data_columns_create(const tconv_problem *p, const tconv_u
         return TCONV_EOVERFLOW;
     }
     /* Whole tiles, as many as the budget holds (one at least), no more than
-     * the row has; then room for a last tile's reads, an odd number of
-     * lines: rows of 2^k elements would share L1 sets. */
+     * the row has; then room for a last tile's reads. */
     c->cols = COLUMN_CHUNK_BYTES / (c->rows * c->es) / c->mr * c->mr - c->mr;
     c->cols = min64(max64(c->cols, c->mr), (p->in_w + c->mr - 1) / c->mr * c->mr);
     c->chunks = (p->in_w + c->cols - 1) / c->cols;
-    c->stride = (c->cols + c->mr + line - 1) / line * line;
-    if (c->stride / line % 2 == 0) c->stride += line;
+    c->stride = tconv_odd_lines_stride(c->cols + c->mr, c->es);
     if (!tconv_mul_ok(c->rows, c->stride * c->es, &bytes) ||
         !tconv_mul_ok(p->batch * p->in_h, c->chunks * p->groups, &bytes)) {
         free(c);

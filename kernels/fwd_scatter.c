@@ -20,8 +20,8 @@
  * loaded input vector feeds NR FMAs. (The gather mode's PIXELS tiles load
  * each input vector once per phase and tap, and the phases mode's tile,
  * which loads it once for all phases, broadcasts a weight for every FMA:
- * on an AVX2 AMD EPYC this ran pix2pix 128->3 in NCHW ~1.4x faster than
- * either, DCGAN 64->3 at batch 16 ~1.4x faster than gather.)
+ * on an AVX2 AMD EPYC this ran pix2pix 128->3 in NCHW ~1.3x faster than
+ * the phases mode, DCGAN 64->3 at batch 16 1.5-1.9x faster than gather.)
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -223,12 +223,26 @@ static int reaches_band(const tconv_problem *p, int64_t r, int64_t lo, int64_t h
  * reads only its MR columns of them, one line per channel. */
 #define SCATTER_CHUNK_BYTES (INT64_C(128) << 10)
 
+/* Elements of a thread's buffers for the PIXELS tiles: the chunk's
+ * channel rows, its column rows and the phase rows of add_columns; -1 when
+ * that overflows. */
+static int64_t scatter_scratch_elems(const tconv_fwd_driver *d)
+{
+    const tconv_problem *p = &d->p;
+    int64_t rows, phase_elems, elems, bytes;
+    if (!tconv_mul_ok(d->nblocks * d->nr + p->cg, d->sc_stride, &rows) ||
+        !tconv_mul_ok(p->stride_w, d->sc_cols + d->sc_qspan, &phase_elems) ||
+        !tconv_add_ok(rows, phase_elems, &elems) || !tconv_mul_ok(elems, d->esize, &bytes))
+        return -1;
+    return elems;
+}
+
 tconv_status tconv_fwd_scatter_plan(tconv_fwd_driver *d)
 {
     d->sc_cols = d->sc_stride = d->sc_rows = d->sc_qspan = 0;
     if (d->uk->family != TCONV_UK_PIXELS) return TCONV_OK;
     const tconv_problem *p = &d->p;
-    const int64_t mr = d->mr, line = 64 / d->esize;
+    const int64_t mr = d->mr;
     const int64_t rows = max64(p->cg, d->nblocks * d->nr); /* channel or column rows */
     /* Columns a chunk: as many whole tiles as the budget holds (one tile at
      * least), no more than the row has; or, where that holds two rows or
@@ -236,25 +250,14 @@ tconv_status tconv_fwd_scatter_plan(tconv_fwd_driver *d)
      * for several rows, where a copy a row was a third of the pass). */
     const int64_t budget = max64(SCATTER_CHUNK_BYTES / (rows * d->esize) / mr * mr - mr, mr);
     d->sc_rows = budget >= 2 * p->in_w ? budget / p->in_w : 1;
-    const int64_t cols = d->sc_rows > 1 ? d->sc_rows * p->in_w
-                                         : min64(budget, (p->in_w + mr - 1) / mr * mr);
-    /* Room for a tile's reads past the chunk's last column, whole cache
-     * lines, and an odd number of them: rows of 2^k elements would put
-     * every channel's row of a tile into the same L1 sets (pix2pix 128->3
-     * read in place, 64 KiB planes: ~1.7x slower). */
-    int64_t stride = (cols + mr + line - 1) / line * line;
-    if (stride / line % 2 == 0) stride += line;
-    /* The phase rows of add_columns: s_w rows of a chunk's columns and the
+    d->sc_cols = d->sc_rows > 1 ? p->in_w : min64(budget, (p->in_w + mr - 1) / mr * mr);
+    /* The chunk's pixels and room for a tile's reads past the last. */
+    d->sc_stride = tconv_odd_lines_stride(d->sc_rows * d->sc_cols + mr, d->esize);
+    /* The phase rows of add_columns: s_w rows of a row's columns and the
      * span of the taps' phase offsets. */
     const int64_t e_max = (p->k_w - 1) * p->dil_w - p->crop_left;
     d->sc_qspan = floor_div64(e_max, p->stride_w) - floor_div64(-p->crop_left, p->stride_w);
-    int64_t bytes, phase_elems;
-    if (!tconv_mul_ok(d->nblocks * d->nr + p->cg, stride, &bytes) ||
-        !tconv_mul_ok(p->stride_w, cols + d->sc_qspan, &phase_elems) ||
-        !tconv_add_ok(bytes, phase_elems, &bytes) || !tconv_mul_ok(bytes, d->esize, &bytes))
-        return TCONV_EOVERFLOW;
-    d->sc_cols = d->sc_rows > 1 ? p->in_w : cols;
-    d->sc_stride = stride;
+    if (scatter_scratch_elems(d) < 0) return TCONV_EOVERFLOW;
     return TCONV_OK;
 }
 
@@ -389,9 +392,7 @@ static void run_band_pixels(scatter_pass *sp, int64_t lo, int64_t hi, int64_t r0
     const tconv_fwd_driver *d = sp->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->esize, stride = d->sc_stride;
-    const int64_t phase_elems = p->stride_w * (d->sc_cols + d->sc_qspan);
-    char *xrows = tconv_thread_scratch(
-        (size_t)(((p->cg + d->nblocks * d->nr) * stride + phase_elems) * es));
+    char *xrows = tconv_thread_scratch((size_t)(scatter_scratch_elems(d) * es));
     if (!xrows) {
         atomic_store(&sp->out_of_memory, 1);
         return;
