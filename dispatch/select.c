@@ -461,20 +461,43 @@ static int best_of(const tconv_fwd_choice *cand, const double *scores, int n, co
     return best;
 }
 
-/* order[0] = first, then the other of the n candidates by score, highest
- * first; ties keep table order (an insertion sort: a few dozen at most).
- * Returns how many were written, at most max. */
-static int rank_candidates(const double *scores, int n, int first, int *order, int max)
+/*
+ * The order the tuner measures candidates in (it stops when its time
+ * budget is spent, after a few comparisons on a large layer): first, the
+ * default; then the best-scored candidate of each other strategy (kinds[],
+ * a driver or mode with its own memory traffic, which the scores misjudge
+ * most); then the rest by score, highest first. Ties keep table order.
+ * Ranked by score alone, a strategy's variants could fill the budget
+ * before the next strategy ran: on an AMD EPYC (AVX2), U-Net's 512 -> 256
+ * layer in NHWC listed three more GEMM tiles before the packing driver's
+ * first, and the tuner, stopping after two, kept a GEMM tile that took 84
+ * ms for the packing driver's 52. Returns how many were written, at most
+ * max.
+ */
+static int rank_candidates(const double *scores, const int *kinds, int n, int first, int *order,
+                           int max)
 {
-    int m = 0;
-    order[m++] = first;
-    for (int i = 0; i < n; i++) {
-        if (i == first) continue;
+    int by_score[TCONV_TUNE_MAX_CANDIDATES], m = 0;
+    for (int i = 0; i < n; i++) { /* an insertion sort: a few dozen at most */
         int j = m++;
-        for (; j > 1 && scores[order[j - 1]] < scores[i]; j--) order[j] = order[j - 1];
-        order[j] = i;
+        for (; j > 0 && scores[by_score[j - 1]] < scores[i]; j--) by_score[j] = by_score[j - 1];
+        by_score[j] = i;
     }
-    return m < max ? m : max;
+    int taken[TCONV_TUNE_MAX_CANDIDATES] = {0}, count = 0;
+    order[count++] = first;
+    taken[first] = 1;
+    for (int i = 0; i < n; i++) { /* each other kind's best */
+        const int c = by_score[i];
+        int seen = 0;
+        for (int k = 0; k < count && !seen; k++) seen = kinds[order[k]] == kinds[c];
+        if (!seen) {
+            order[count++] = c;
+            taken[c] = 1;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (!taken[by_score[i]]) order[count++] = by_score[i];
+    return count < max ? count : max;
 }
 
 int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_choice *out, int max)
@@ -485,9 +508,10 @@ int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_cho
     const int n = enumerate(isas, isas_of(isa, isas), p, cand, scores, TCONV_TUNE_MAX_CANDIDATES);
     const int first = best_of(cand, scores, n, NULL, NULL);
     if (first < 0 || max <= 0) return 0;
-    /* The heuristic choice, then the others by score. */
-    int order[TCONV_TUNE_MAX_CANDIDATES];
-    const int count = rank_candidates(scores, n, first, order, max);
+    /* The heuristic choice, then the others: strategies are (mode, family) */
+    int order[TCONV_TUNE_MAX_CANDIDATES], kinds[TCONV_TUNE_MAX_CANDIDATES];
+    for (int i = 0; i < n; i++) kinds[i] = (int)cand[i].mode * 4 + (int)cand[i].uk->family;
+    const int count = rank_candidates(scores, kinds, n, first, order, max);
     for (int i = 0; i < count; i++) out[i] = cand[order[i]];
     return count;
 }
@@ -648,6 +672,15 @@ static const char *bwd_env(tconv_pass pass)
                                               : "TCONV_BWD_WEIGHTS_KERNEL");
 }
 
+/* The driver a backward kernel runs in (kernels/bwd_driver.h): for
+ * backward-data, per family; for backward-weights, in place (GEMM),
+ * filters as rows, or packed (CHANNELS, PIXELS). */
+static int bwd_strategy(const tconv_problem *p, tconv_pass pass, const tconv_ukernel *k)
+{
+    if (pass == TCONV_PASS_BWD_DATA || k->family != TCONV_UK_CHANNELS) return (int)k->family;
+    return tconv_bwd_weights_rows_fit(p, k) ? 3 : 4;
+}
+
 int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
                                 const tconv_ukernel **out, int max)
 {
@@ -662,8 +695,9 @@ int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_i
     for (int i = 0; i < n; i++)
         if (first < 0 || scores[i] > scores[first] * 1.05) first = i;
     if (first < 0 || max <= 0) return 0;
-    int order[TCONV_TUNE_MAX_CANDIDATES];
-    const int count = rank_candidates(scores, n, first, order, max);
+    int order[TCONV_TUNE_MAX_CANDIDATES], kinds[TCONV_TUNE_MAX_CANDIDATES];
+    for (int i = 0; i < n; i++) kinds[i] = bwd_strategy(p, pass, cand[i]);
+    const int count = rank_candidates(scores, kinds, n, first, order, max);
     for (int i = 0; i < count; i++) out[i] = cand[order[i]];
     return count;
 }

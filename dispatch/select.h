@@ -34,8 +34,9 @@ tconv_fwd_choice tconv_select_fwd(const tconv_problem *p, tconv_isa isa);
 #define TCONV_TUNE_MAX_CANDIDATES 64
 
 /* The candidates the tuner measures for p on isa: the choice
- * tconv_select_fwd makes when nothing is forced first, then every other
- * (kernel, mode) it weighed, by score, highest first; at most max. */
+ * tconv_select_fwd makes when nothing is forced first, then the
+ * best-scored (kernel, mode) of each other (mode, family), then every
+ * other one it weighed by score, highest first; at most max. */
 int tconv_select_candidates(const tconv_problem *p, tconv_isa isa, tconv_fwd_choice *out, int max);
 
 /* Whether TCONV_FWD_KERNEL or TCONV_FWD_MODE forces the choice (tuning then
@@ -57,7 +58,9 @@ typedef enum tconv_pass {
 const tconv_ukernel *tconv_select_bwd(const tconv_problem *p, tconv_pass pass, tconv_isa isa);
 
 /* The candidates of a backward pass for the tuner: tconv_select_bwd's
- * unforced choice first, then the others by score; at most max. */
+ * unforced choice first, then the best-scored of each other driver (in
+ * place, filters as rows, packed CHANNELS or PIXELS; for backward-data
+ * per family), then the others by score; at most max. */
 int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,
                                 const tconv_ukernel **out, int max);
 
