@@ -68,11 +68,12 @@ void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *
     d->how->describe(d, buf, n);
 }
 
-void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes)
+void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes,
+                                   int64_t min_pixels)
 {
     const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
     int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
-    const int64_t min_rows = (256 + d->p.in_w - 1) / d->p.in_w;
+    const int64_t min_rows = (min_pixels + d->p.in_w - 1) / d->p.in_w;
     if (cr < min_rows) cr = min_rows;
     d->chunk_rows = cr > d->rows ? d->rows : cr;
     d->nchunks = (d->rows + d->chunk_rows - 1) / d->chunk_rows;

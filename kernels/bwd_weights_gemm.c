@@ -163,7 +163,7 @@ static tconv_status plan(tconv_bwd_weights_driver *d)
     }
     /* Chunk: per input row, its x (C channels) and the s_h dy rows below it. */
     tconv_bwd_weights_plan_chunks(
-        d, (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es);
+        d, (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es, 256);
     k->max_runs = d->chunk_rows * (1 + k->nedges);
     const size_t runs = (size_t)k->max_runs * sizeof(tconv_uk_run);
     d->thread_bytes = 2 * runs + (size_t)(k->max_runs * k->ld * d->es) + (size_t)(d->mr * d->nr * d->es);

@@ -147,10 +147,12 @@ struct bwd_weights_run {
 
 /* Cuts the reduction into chunks of input rows: as many as fill about half
  * of L2 at row_bytes each (the rows' x and the part of dy one tile reads),
- * but at least 256 pixels of reduction per tile call so that the
- * accumulate step stays small, and at most all of them. Sets
- * d->chunk_rows and d->nchunks. */
-void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes);
+ * but at least min_pixels of reduction per tile call so that the
+ * accumulate step (a tile's round trip through the accumulator) stays
+ * small beside it, and at most all of them. Sets d->chunk_rows and
+ * d->nchunks. */
+void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes,
+                                   int64_t min_pixels);
 
 /* This thread's d->thread_bytes of scratch for a chunk's tasks; NULL (and
  * the call marked failed) when there is none. */

@@ -24,6 +24,7 @@
 #include "kernels/bwd_weights_internal.h"
 #include "kernels/transpose.h"
 #include "runtime/checked.h"
+#include "runtime/topology.h"
 
 static tconv_status plan(tconv_bwd_weights_driver *d)
 {
@@ -50,9 +51,24 @@ static tconv_status plan(tconv_bwd_weights_driver *d)
     d->acc_bytes = (size_t)acc_bytes;
     d->x_bytes = k->x_in_place ? 0 : (size_t)x_bytes;
     /* Chunk: per input row, its x (Cg channels) and packed dy (s_h grid rows
-     * of s_w*qw*NR each). */
+     * of s_w*qw*NR each). A CHANNELS tile's round trip through the
+     * accumulator touches MR rows Fgp apart; when the accumulator is well
+     * beyond L2 (dw of a wide layer: megabytes), each row is a line or two
+     * from memory, and a chunk of at least 1024 pixels of reduction, not
+     * 256, pays off even though a chunk's x and dy then outgrow L2: they
+     * stream, in runs of in_w pixels. In alternating runs on an AMD EPYC
+     * (AVX2, one thread, f32 NCHW unless said), time against 256: U-Net
+     * 512->256 (2 MB accumulator, 52-pixel rows) 0.87-0.88x (f64 0.88x),
+     * 1024->512 (8 MB, 28) 0.89-0.94x; but DCGAN 256->128 at batch 16 (2 MB,
+     * rows of 8: 128 short runs per call) 1.09-1.14x, and Mask R-CNN's mask
+     * head (1 MB, 14) 1.03x (NHWC 1.05-1.07x). So only accumulators over
+     * twice L2 with rows of 16 pixels or more take 1024; PIXELS tiles keep
+     * 256. */
+    const int far_acc = !k->pixels && p->in_w >= 16 &&
+                        acc_bytes > 2 * tconv_topology_get()->l2_bytes;
     tconv_bwd_weights_plan_chunks(
-        d, (p->in_w * p->cg + p->stride_h * p->stride_w * d->qw * d->nr) * d->es);
+        d, (p->in_w * p->cg + p->stride_h * p->stride_w * d->qw * d->nr) * d->es,
+        far_acc ? 1024 : 256);
     /* a tap list of the chunk's rows, and a tile a later chunk stores before
      * adding it in */
     d->thread_bytes = (size_t)d->chunk_rows * sizeof(tconv_uk_tap) +
