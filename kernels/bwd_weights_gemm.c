@@ -33,6 +33,7 @@
  * block), the same shifted to one tile, the padded dy of the edge pixels,
  * and a tile for blocks that overlap the previous one.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include "kernels/transpose.h"
 #include "runtime/checked.h"
 #include "runtime/intmath.h"
+#include "runtime/topology.h"
 
 /* Folding needs the k_w taps of a pixel to be k_w * Fg contiguous dy values
  * (true of dy channel-innermost, as read or as copied). */
@@ -101,6 +103,28 @@ static shape_choice choose_shape(const tconv_problem *p, const tconv_ukernel *uk
     return best;
 }
 
+/* For each filter row kh, every tile of a chunk walks the chunk's rows of
+ * x and the dy row each of them reaches through kh, a line of each operand
+ * per reduction step: from L2 when they fit in it, else from L3 for every
+ * tile. The chunk is what plan() below cuts: the rows half of L2 holds (x
+ * and all s_h dy rows of each), but at least 256 pixels. The share of the
+ * speed left, fitted to alternating runs of this driver against the
+ * packing one on an AMD EPYC (512 KiB L2, AVX2, NHWC, one thread): U-Net
+ * 512->256 (1.0 MB per kh, 2.1 L2s) took 1.44-1.58x the packing driver's
+ * time, where on a Xeon with 2 MiB of L2 (it fits) it took 0.8x; U-Net
+ * 256->128 (1.2 L2s) 1.07x; YOLOv8n's 64->64 layer (0.5 L2) 0.74x. */
+static double chunk_in_l2(const tconv_problem *p)
+{
+    const double l2 = (double)tconv_topology_get()->l2_bytes, es = (double)tconv_dtype_size(p->dtype);
+    const double x_row = es * (double)p->in_w * (double)p->channels;
+    const double dy_row = es * (double)p->out_w * (double)p->filters;
+    double rows = floor(0.5 * l2 / (x_row + (double)p->stride_h * dy_row));
+    rows = fmax(rows, ceil(256.0 / (double)p->in_w));
+    rows = fmin(rows, (double)p->batch * (double)p->in_h);
+    const double over = rows * (x_row + dy_row) / l2;
+    return over <= 1.0 ? 1.0 : 1.0 / (1.0 + 0.2 * (over - 1.0));
+}
+
 double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel *uk, int64_t lanes)
 {
     if (uk->family != TCONV_UK_GEMM || uk->dtype != p->dtype) return 0.0;
@@ -123,7 +147,11 @@ double tconv_bwd_weights_gemm_score(const tconv_problem *p, const tconv_ukernel 
     const double step = es * ((double)p->channels + (double)p->stride_w * (double)p->filters);
     const double pages = 1.0 / (1.0 + 0.1 * step / 4096.0);
     const double runs = (double)p->in_w / ((double)p->in_w + 2.0);
-    return 0.95 * s.fill * bound * copies * pages * runs;
+    /* (Folded taps read a tile's few columns of each dy row, not the row:
+     * FCN-32s's k64 s32 layer, whose rows are 1.5 MB a chunk, ran 1.29x
+     * slower on the PIXELS tiles this factor would have chosen.) */
+    const double cached = s.fold > 1 ? 1.0 : chunk_in_l2(p);
+    return 0.95 * s.fill * bound * copies * pages * runs * cached;
 }
 
 static void release(tconv_bwd_weights_driver *d) { free(d->s.gemm.edge_iw); }
