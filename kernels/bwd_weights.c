@@ -10,6 +10,7 @@
  *    kernels.
  * Here: what all three share, from creation to the run's chunk loop.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,14 +69,20 @@ void tconv_bwd_weights_driver_describe(const tconv_bwd_weights_driver *d, char *
     d->how->describe(d, buf, n);
 }
 
+int64_t tconv_bwd_weights_chunk_rows(const tconv_problem *p, double row_bytes, int64_t min_pixels)
+{
+    const double half_l2 = (double)(tconv_topology_get()->l2_bytes / 2);
+    const int64_t rows = p->batch * p->in_h, min_rows = (min_pixels + p->in_w - 1) / p->in_w;
+    /* (exact for whole byte counts: the quotient is far below 2^53) */
+    const double fit = floor(half_l2 / fmax(row_bytes, 1.0));
+    const int64_t cr = fit < (double)min_rows ? min_rows : (int64_t)fmin(fit, (double)rows);
+    return cr > rows ? rows : cr;
+}
+
 void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes,
                                    int64_t min_pixels)
 {
-    const int64_t half_l2 = tconv_topology_get()->l2_bytes / 2;
-    int64_t cr = half_l2 / (row_bytes > 0 ? row_bytes : 1);
-    const int64_t min_rows = (min_pixels + d->p.in_w - 1) / d->p.in_w;
-    if (cr < min_rows) cr = min_rows;
-    d->chunk_rows = cr > d->rows ? d->rows : cr;
+    d->chunk_rows = tconv_bwd_weights_chunk_rows(&d->p, (double)row_bytes, min_pixels);
     d->nchunks = (d->rows + d->chunk_rows - 1) / d->chunk_rows;
 }
 

@@ -118,9 +118,8 @@ static double chunk_in_l2(const tconv_problem *p)
     const double l2 = (double)tconv_topology_get()->l2_bytes, es = (double)tconv_dtype_size(p->dtype);
     const double x_row = es * (double)p->in_w * (double)p->channels;
     const double dy_row = es * (double)p->out_w * (double)p->filters;
-    double rows = floor(0.5 * l2 / (x_row + (double)p->stride_h * dy_row));
-    rows = fmax(rows, ceil(256.0 / (double)p->in_w));
-    rows = fmin(rows, (double)p->batch * (double)p->in_h);
+    const double rows = (double)tconv_bwd_weights_chunk_rows(
+        p, x_row + (double)p->stride_h * dy_row, TCONV_BWD_CHUNK_MIN_PIXELS);
     const double over = rows * (x_row + dy_row) / l2;
     return over <= 1.0 ? 1.0 : 1.0 / (1.0 + 0.2 * (over - 1.0));
 }
@@ -191,7 +190,8 @@ static tconv_status plan(tconv_bwd_weights_driver *d)
     }
     /* Chunk: per input row, its x (C channels) and the s_h dy rows below it. */
     tconv_bwd_weights_plan_chunks(
-        d, (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es, 256);
+        d, (p->in_w * p->channels + p->stride_h * p->out_w * p->filters) * d->es,
+        TCONV_BWD_CHUNK_MIN_PIXELS);
     k->max_runs = d->chunk_rows * (1 + k->nedges);
     const size_t runs = (size_t)k->max_runs * sizeof(tconv_uk_run);
     d->thread_bytes = 2 * runs + (size_t)(k->max_runs * k->ld * d->es) + (size_t)(d->mr * d->nr * d->es);

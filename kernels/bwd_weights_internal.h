@@ -145,12 +145,19 @@ struct bwd_weights_run {
     _Atomic int failed;  /* a thread found no scratch: the pass fails with ENOMEM */
 };
 
-/* Cuts the reduction into chunks of input rows: as many as fill about half
- * of L2 at row_bytes each (the rows' x and the part of dy one tile reads),
- * but at least min_pixels of reduction per tile call so that the
- * accumulate step (a tile's round trip through the accumulator) stays
- * small beside it, and at most all of them. Sets d->chunk_rows and
- * d->nchunks. */
+/* The fewest pixels of reduction a chunk has, unless a strategy asks more. */
+#define TCONV_BWD_CHUNK_MIN_PIXELS 256
+
+/* Input rows per chunk of the reduction: as many as fill about half of L2
+ * at row_bytes each (the rows' x and the part of dy one tile reads), but at
+ * least min_pixels of reduction per tile call so that the accumulate step
+ * (a tile's round trip through the accumulator) stays small beside it, and
+ * at most all of them (batch * in_h). row_bytes is a double so that the
+ * in-place strategy's score can ask for any problem without overflow. */
+int64_t tconv_bwd_weights_chunk_rows(const tconv_problem *p, double row_bytes, int64_t min_pixels);
+
+/* Cuts the reduction into chunks of tconv_bwd_weights_chunk_rows rows. Sets
+ * d->chunk_rows and d->nchunks. */
 void tconv_bwd_weights_plan_chunks(tconv_bwd_weights_driver *d, int64_t row_bytes,
                                    int64_t min_pixels);
 

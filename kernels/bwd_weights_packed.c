@@ -68,7 +68,7 @@ static tconv_status plan(tconv_bwd_weights_driver *d)
                         acc_bytes > 2 * tconv_topology_get()->l2_bytes;
     tconv_bwd_weights_plan_chunks(
         d, (p->in_w * p->cg + p->stride_h * p->stride_w * d->qw * d->nr) * d->es,
-        far_acc ? 1024 : 256);
+        far_acc ? 1024 : TCONV_BWD_CHUNK_MIN_PIXELS);
     /* a tap list of the chunk's rows, and a tile a later chunk stores before
      * adding it in */
     d->thread_bytes = (size_t)d->chunk_rows * sizeof(tconv_uk_tap) +

@@ -68,7 +68,8 @@ static tconv_status plan(tconv_bwd_weights_driver *d)
     d->acc_bytes = (size_t)acc_bytes;
     /* Chunk: per input row, its x panel (NR channels per pixel) and the dy
      * runs of the tile's rows. */
-    tconv_bwd_weights_plan_chunks(d, p->in_w * (d->nr + k->rows_n) * d->es, 256);
+    tconv_bwd_weights_plan_chunks(d, p->in_w * (d->nr + k->rows_n) * d->es,
+                                  TCONV_BWD_CHUNK_MIN_PIXELS);
     d->thread_bytes = (size_t)d->chunk_rows * sizeof(tconv_uk_tap); /* the chunk's tap list */
     return TCONV_OK;
 }
