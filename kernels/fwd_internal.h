@@ -46,8 +46,8 @@ typedef struct fwd_phase {
 /* One piece of a gather run (planned once, see fwd_gather.c): the tiles of
  * rectangle [h0, h1) x [w0, w1) of the phase grid for the nph phases from
  * phase (which share it) and output-channel blocks [blk0, blk1), each tile
- * running all the blocks or, with by_block, each block running over all the
- * tiles before the next; for the PIXELS family (blk0 = blk1 = 0), the rows
+ * running all the blocks or, with blocks_per_pass > 0, that many blocks at a
+ * time running over all the tiles before the next; for the PIXELS family (blk0 = blk1 = 0), the rows
  * of phase `phase`. Different jobs write different outputs. Their number
  * depends on the phases and taps only, never on the sizes of the tensors. */
 typedef struct fwd_job {
@@ -55,7 +55,7 @@ typedef struct fwd_job {
     int64_t h0, h1, w0, w1;
     int64_t blk0, blk1;
     int64_t ntiles; /* tiles (CHANNELS) or rows (PIXELS) */
-    int by_block;
+    int64_t blocks_per_pass; /* 0: all of them, per tile */
 } fwd_job;
 
 struct tconv_fwd_driver {

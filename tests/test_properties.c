@@ -545,6 +545,75 @@ Test(properties, gather_phases_in_groups)
     unsetenv("TCONV_FWD_MODE");
 }
 
+/* Gather with a phase's weights over half of L2: as many output-channel
+ * blocks as fit there run over all the tiles at a time (fwd_gather.c,
+ * blocks_per_pass). A k2 s2 layer (4 phases of one tap) whose channel
+ * count makes a block of the forced tile's NR filters 2/5 of half this
+ * host's L2, so that 2 blocks run a pass, and 5 blocks (the last partial)
+ * leave a short last pass: every layout and dtype, with and without bias,
+ * against the scatter loop, and the same bits from 1 and 3 threads. */
+Test(properties, gather_blocks_per_pass)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tconv_host_info host;
+    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
+    tu_rng r = {8642};
+    for (int t = TCONV_F32; t <= TCONV_F64; t++) {
+        int nr = 0;
+        const char *tile = tu_first_channels_tile(isa, (tconv_dtype)t, &nr);
+        cr_assert(tile, "no CHANNELS tile for %s", tconv_isa_name(isa));
+        const int64_t es = t == TCONV_F64 ? 8 : 4;
+        const int64_t c = host.l2_bytes / 2 * 2 / 5 / (nr * es);
+        cr_assert_eq(setenv("TCONV_FWD_KERNEL", tile, 1), 0);
+        cr_assert_eq(setenv("TCONV_FWD_MODE", "gather", 1), 0);
+        for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+            tconv_desc d;
+            tconv_desc_init(&d);
+            d.dtype = (tconv_dtype)t;
+            d.layout = (tconv_layout)l;
+            d.channels = c;
+            d.filters = 5 * nr - 3;
+            d.in_h = 3;
+            d.in_w = 5;
+            d.filter_h = d.filter_w = 2;
+            d.stride_h = d.stride_w = 2;
+            tconv_plan *plan;
+            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
+            char what[512];
+            tu_describe(&d, what, sizeof what);
+            const char *info = tconv_plan_info(plan);
+            cr_assert(strstr(info, tile) && strstr(info, "fwd gather"),
+                      "%s: expected a gather plan with %s: %s", what, tile, info);
+            const tu_shape s = tu_shape_of(&d);
+            const int64_t ny = tu_y_elems(&s);
+            double *x = random_array(&r, tu_x_elems(&s)), *w = random_array(&r, tu_w_elems(&s));
+            double *bias = random_array(&r, s.f), *expect = nan_array(ny);
+            for (int with_bias = 1; with_bias >= 0; with_bias--) {
+                double *y[2] = {nan_array(ny), nan_array(ny)};
+                tu_forward_scatter(&d, x, w, with_bias ? bias : NULL, expect);
+                for (int k = 0; k < 2; k++) {
+                    tconv_set_num_threads(k ? 3 : 1);
+                    cr_assert_eq(tu_run_forward(plan, &d, x, w, with_bias ? bias : NULL, y[k]),
+                                 TCONV_OK, "%s: %s", what, tconv_last_error());
+                }
+                tconv_set_num_threads(0);
+                const double err = tu_max_rel_diff(y[0], expect, ny);
+                cr_assert(err <= tu_tolerance(d.dtype),
+                          "%s (bias %d): differs from the scatter loop by %g (%s)", what,
+                          with_bias, err, info);
+                cr_assert(memcmp(y[0], y[1], (size_t)ny * sizeof(double)) == 0,
+                          "%s (bias %d): 1 and 3 threads give different bits (%s)", what,
+                          with_bias, info);
+                free(y[0]); free(y[1]);
+            }
+            free(x); free(w); free(bias); free(expect);
+            tconv_plan_destroy(plan);
+        }
+    }
+    unsetenv("TCONV_FWD_KERNEL");
+    unsetenv("TCONV_FWD_MODE");
+}
+
 /* The activation in double, written here from tconv.h's definitions. */
 static double activate(tconv_activation act, double alpha, double x)
 {
