@@ -48,6 +48,7 @@ struct tconv_bwd_data_driver {
     int64_t taps;    /* k_h * k_w */
     int64_t ktaps, kc; /* the kernels' taps and channels per tap (k_w folded: k_h, k_w * Fg) */
     int64_t tchunk;    /* kernel taps per pass over a span of tiles (all, or fewer to fit L2) */
+    int64_t bpp;       /* channel blocks each tile of a span runs in turn (see create) */
     int64_t gh, gw;  /* the grid the taps reach */
     int dy_in_place; /* read dy where it is (channel-innermost, covers the grid) */
     int dx_direct;   /* tiles store into dx (channel-innermost, dense pixels) */
@@ -127,6 +128,13 @@ tconv_status tconv_bwd_data_driver_create(const tconv_problem *p, const tconv_uk
     d->tchunk = quarter_l2 / tap_bytes;
     if (d->tchunk < 1) d->tchunk = 1;
     if (d->tchunk > d->ktaps) d->tchunk = d->ktaps;
+    /* A span's tiles run as many channel blocks in turn as have a pass's
+     * weights in half of L2 together, so that a tile's dy, once read,
+     * serves all of them; one block at a time read it from L3 again for
+     * every block. */
+    d->bpp = (int64_t)tconv_topology_get()->l2_bytes / 2 / (d->tchunk * tap_bytes);
+    if (d->bpp < 1) d->bpp = 1;
+    if (d->bpp > d->cblocks) d->bpp = d->cblocks;
     int64_t elems, image_grid_bytes;
     /* Sizes of one image's grid (more than any band of one image; bands of
      * several images are checked below) and of the packed weights must be
@@ -221,6 +229,18 @@ void tconv_bwd_data_driver_destroy(tconv_bwd_data_driver *d)
     free(d);
 }
 
+/* The passes over a span's channel blocks, d->bpp blocks each, and the end
+ * of the pass from block b. */
+static int64_t block_passes(const tconv_bwd_data_driver *d)
+{
+    return (d->cblocks + d->bpp - 1) / d->bpp;
+}
+
+static int64_t min_blocks(const tconv_bwd_data_driver *d, int64_t b)
+{
+    return b + d->bpp < d->cblocks ? b + d->bpp : d->cblocks;
+}
+
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n)
 {
     if (d->columns) {
@@ -228,8 +248,11 @@ void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, s
         return;
     }
     const int64_t passes = (d->ktaps + d->tchunk - 1) / d->tchunk;
-    char more[40] = "";
+    char more[80] = "";
     if (passes > 1) snprintf(more, sizeof more, " tap passes=%lld", (long long)passes);
+    if (block_passes(d) > 1)
+        snprintf(more + strlen(more), sizeof more - strlen(more), " block passes=%lld",
+                 (long long)block_passes(d));
     snprintf(buf, n, "%s taps=%lld%s%s%s%s", d->uk->name, (long long)d->taps, more,
              d->dy_in_place ? " dy in place" : "", !d->chunk_pixels ? "" : d->dx_direct ? " dx staged if unaligned" : " dx staged",
              d->stream ? " dx streamed" : "");
@@ -372,24 +395,23 @@ static inline void cursor_next(const tconv_problem *p, const grid *gr, const til
 }
 
 /* The tiles of MR pixels from flat pixel j_begin to j_end (the last one
- * may hold fewer) of input channel block b of group g, reading dy through
+ * may hold fewer) of input channel blocks [b0, b1) of group g, each tile
+ * running the blocks in turn (the bits do not depend on how many), reading dy through
  * grid `gr` whose row 0 is input row ih0's first grid row of image n0 (0,
  * 0 for the whole grid). The pixels' offsets are stepped, not divided: a
  * division per pixel cost as much as the tile's arithmetic on layers with
  * a short reduction (pix2pix 128 -> 3: 48 steps per tile). */
-static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_t g, int64_t b,
-                     int64_t j_begin, int64_t j_end, int64_t n0, int64_t ih0)
+static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_t g, int64_t b0,
+                     int64_t b1, int64_t j_begin, int64_t j_end, int64_t n0, int64_t ih0)
 {
     const tconv_bwd_data_driver *d = r->d;
     const tconv_problem *p = &d->p;
     const int64_t es = d->es, mr = d->mr, hw = p->in_h * p->in_w;
-    const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
-    const tconv_uk_tap *taps = r->taps + (g * d->cblocks + b) * d->ktaps;
     char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64))) = {0};
     const void *xrow[TCONV_BWD_MAX_TILE];
-    void *yrow[TCONV_BWD_MAX_TILE];
+    char *yrow[TCONV_BWD_MAX_TILE];
     const char *xbase = gr->origin + g * p->fg * es;
-    char *ybase = o->base + (g * p->cg + b * d->nr) * es;
+    char *ybase = o->base + (g * p->cg + b0 * d->nr) * es;
     /* (a staging buffer stays in cache: stored plainly) */
     const int stream = d->stream && o->base == r->out.base;
     const tconv_uk_fwd_channels_fn tile = stream ? d->uk->channels_nt : d->uk->channels;
@@ -405,8 +427,15 @@ static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_
                 yrow[i] = i < m ? ybase + c.y * es : dummy;
                 if (i + 1 < m) cursor_next(p, gr, o, n0, ih0, &c);
             }
-            /* later passes add to the tile (bias NULL) */
-            tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias, yrow);
+            for (int64_t b = b0; b < b1; b++) {
+                const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
+                const tconv_uk_tap *taps = r->taps + (g * d->cblocks + b) * d->ktaps;
+                if (b > b0) /* the next block's channels of the same pixels */
+                    for (int64_t i = 0; i < m; i++) yrow[i] += d->nr * es;
+                /* later passes add to the tile (bias NULL) */
+                tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias,
+                     (void *const *)yrow);
+            }
             if (j0 + m < j_end) cursor_next(p, gr, o, n0, ih0, &c);
         }
     }
@@ -464,8 +493,8 @@ static void run_staged(const run_ctx *r, const grid *gr, char *stage, int64_t j_
         /* dense NHWC from pixel js: pixel j at (j - js) * C */
         const tile_out o = {stage, hw * C, p->in_w * C, C, js * C};
         for (int64_t g = 0; g < p->groups; g++)
-            for (int64_t b = 0; b < d->cblocks; b++)
-                run_span(r, gr, &o, g, b, js, je, n0, ih0);
+            for (int64_t b = 0; b < d->cblocks; b += d->bpp)
+                run_span(r, gr, &o, g, b, min_blocks(d, b), js, je, n0, ih0);
         for (int64_t j = js; j < je;) {
             const int64_t iw = j % p->in_w, len = je - j < p->in_w - iw ? je - j : p->in_w - iw;
             unpack_segment(r, stage + (j - js) * C * es, j, len);
@@ -512,8 +541,8 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
             run_staged(r, &band, buf + grid_bytes, j_begin, j_end, n0, ih0);
         else
             for (int64_t g = 0; g < p->groups; g++)
-                for (int64_t b = 0; b < d->cblocks; b++)
-                    run_span(r, &band, &r->out, g, b, j_begin, j_end, n0, ih0);
+                for (int64_t b = 0; b < d->cblocks; b += d->bpp)
+                    run_span(r, &band, &r->out, g, b, min_blocks(d, b), j_begin, j_end, n0, ih0);
         /* The band's rows of the NHWC scratch are complete: into dx's
          * layout now, while they are in cache (a sweep over the whole
          * scratch at the end read it back from memory: 40% of pix2pix
@@ -525,7 +554,7 @@ static void run_bands(void *arg, int64_t begin, int64_t end)
 }
 
 /* dy in place: tasks [begin, end) of the flat (group, block of d->sb pixel
- * tiles, channel block, tile of the block) range. Tile t holds MR
+ * tiles, pass of d->bpp channel blocks, tile of the block) range. Tile t holds MR
  * consecutive pixels of the flat (image, input row, input column)
  * order, so that a tile may run on past the end of a row and small images
  * fill it as well as large ones (every row of a tile gets the same
@@ -538,16 +567,17 @@ static void run_tiles(void *arg, int64_t begin, int64_t end)
     const tconv_problem *p = &d->p;
     const int64_t pixels = p->batch * p->in_h * p->in_w;
     const int64_t sbs = (d->tiles + d->sb - 1) / d->sb;
-    /* consecutive tasks of one (group, block, channel block): one span */
+    const int64_t passes = block_passes(d);
+    /* consecutive tasks of one (group, block, pass): one span */
     for (int64_t task = begin; task < end;) {
         const int64_t ti = task % d->sb, rest = task / d->sb;
-        const int64_t b = rest % d->cblocks, gs = rest / d->cblocks;
+        const int64_t b = rest % passes * d->bpp, gs = rest / passes;
         const int64_t g = gs / sbs, tile = gs % sbs * d->sb + ti;
         const int64_t count = end - task < d->sb - ti ? end - task : d->sb - ti;
         task += count;
         if (tile >= d->tiles) continue; /* past the last block's end */
         const int64_t j_end = (tile + count) * d->mr < pixels ? (tile + count) * d->mr : pixels;
-        run_span(r, &r->g, &r->out, g, b, tile * d->mr, j_end, 0, 0);
+        run_span(r, &r->g, &r->out, g, b, min_blocks(d, b), tile * d->mr, j_end, 0, 0);
     }
 }
 
@@ -606,7 +636,7 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
     }
     if (d->dy_in_place) {
         const int64_t sbs = (d->tiles + d->sb - 1) / d->sb;
-        tconv_parallel_ranges(p->groups * sbs * d->cblocks * d->sb, 4, run_tiles, &r);
+        tconv_parallel_ranges(p->groups * sbs * block_passes(d) * d->sb, 4, run_tiles, &r);
     } else {
         /* With several threads, at least four bands each (small batches,
          * small images), so that they finish together. */

@@ -272,6 +272,49 @@ Test(backward, data_taps_in_passes)
             }
 }
 
+/* Backward-data running a span's tiles over several channel blocks in
+ * turn, as many as have their weights in half of L2 together (d->bpp in
+ * kernels/bwd_data.c). A k2 s2 layer whose filter count makes a channel
+ * block's weights a fifth of this host's L2, for the forced tile's NR: 2
+ * blocks a pass, and 5 blocks (the last partial) leave a short third pass;
+ * both grid paths (dy copied for the crop, in place without), every
+ * layout and dtype, against the reference. */
+Test(backward, data_blocks_in_passes)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tconv_host_info host;
+    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int crop = 0; crop <= 1; crop++)
+            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+                int nr = 0;
+                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
+                const int64_t es = t == TCONV_F64 ? 8 : 4, k = 2;
+                /* a block's weights: k * k * F rows of NR values */
+                const int64_t f = host.l2_bytes / 5 / (k * k * nr * es);
+                tconv_desc d;
+                tconv_desc_init(&d);
+                d.dtype = (tconv_dtype)t;
+                d.layout = (tconv_layout)l;
+                d.batch = 2;
+                d.channels = 5 * nr - 3;
+                d.filters = f;
+                d.in_h = 3;
+                d.in_w = 5;
+                d.filter_h = d.filter_w = k;
+                d.stride_h = d.stride_w = 2;
+                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = crop;
+                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
+                char info[1024];
+                check_against_reference(&d, 1400u + (unsigned)(t * 8 + crop * 4 + l), info,
+                                        sizeof info);
+                unsetenv("TCONV_BWD_DATA_KERNEL");
+                cr_assert(strstr(info, "block passes=3") != NULL,
+                          "expected 3 passes of 2 channel blocks (F %lld, NR %d): %s",
+                          (long long)f, nr, info);
+            }
+}
+
 /* Backward-data writing dx with streaming stores (TCONV_STREAM_STORES=on,
  * which the size rule would choose only for a dx over half of L3), against
  * the reference: rows of whole aligned lines (C a multiple of the tile's
