@@ -672,13 +672,15 @@ static const char *bwd_env(tconv_pass pass)
                                               : "TCONV_BWD_WEIGHTS_KERNEL");
 }
 
-/* The driver a backward kernel runs in (kernels/bwd_driver.h): for
- * backward-data, per family; for backward-weights, in place (GEMM),
- * filters as rows, or packed (CHANNELS, PIXELS). */
+/* The driver a backward kernel runs in (kernels/bwd_driver.h), as a
+ * strategy of rank_candidates: for backward-data, per family; for
+ * backward-weights, its kind, and the packed kind per family (CHANNELS,
+ * PIXELS). */
 static int bwd_strategy(const tconv_problem *p, tconv_pass pass, const tconv_ukernel *k)
 {
-    if (pass == TCONV_PASS_BWD_DATA || k->family != TCONV_UK_CHANNELS) return (int)k->family;
-    return tconv_bwd_weights_rows_fit(p, k) ? 3 : 4;
+    if (pass == TCONV_PASS_BWD_DATA) return (int)k->family;
+    const tconv_bwd_weights_kind kind = tconv_bwd_weights_kind_of(p, k);
+    return kind == TCONV_BWD_WEIGHTS_PACKED ? 8 + (int)k->family : (int)kind;
 }
 
 int tconv_select_bwd_candidates(const tconv_problem *p, tconv_pass pass, tconv_isa isa,

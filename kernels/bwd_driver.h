@@ -66,6 +66,19 @@ tconv_status tconv_bwd_data_driver_run(const tconv_bwd_data_driver *d, const voi
 /* e.g. "f32_fwd_8x32_avx512 taps=16 dy in place" */
 void tconv_bwd_data_driver_describe(const tconv_bwd_data_driver *d, char *buf, size_t n);
 
+/* Backward-weights' strategies (kernels/bwd_weights_internal.h), one per
+ * plan: in place on GEMM tiles, the filters as tile rows (CHANNELS tiles
+ * they fill better), or packed with the filters as lanes. */
+typedef enum tconv_bwd_weights_kind {
+    TCONV_BWD_WEIGHTS_IN_PLACE,
+    TCONV_BWD_WEIGHTS_FILTER_ROWS,
+    TCONV_BWD_WEIGHTS_PACKED
+} tconv_bwd_weights_kind;
+
+/* The strategy that backward-weights runs uk in for p (the driver's and
+ * the tuner's one rule). */
+tconv_bwd_weights_kind tconv_bwd_weights_kind_of(const tconv_problem *p, const tconv_ukernel *uk);
+
 /* Plans backward-weights of p with microkernel uk (either family). */
 tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_driver **out);

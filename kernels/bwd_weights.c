@@ -18,6 +18,13 @@
 #include "runtime/checked.h"
 #include "runtime/topology.h"
 
+tconv_bwd_weights_kind tconv_bwd_weights_kind_of(const tconv_problem *p, const tconv_ukernel *uk)
+{
+    if (uk->family == TCONV_UK_GEMM) return TCONV_BWD_WEIGHTS_IN_PLACE;
+    return tconv_bwd_weights_rows_fit(p, uk) ? TCONV_BWD_WEIGHTS_FILTER_ROWS
+                                             : TCONV_BWD_WEIGHTS_PACKED;
+}
+
 tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv_ukernel *uk,
                                              tconv_bwd_weights_driver **out)
 {
@@ -29,9 +36,11 @@ tconv_status tconv_bwd_weights_driver_create(const tconv_problem *p, const tconv
     if (!d) return TCONV_ENOMEM;
     d->p = *p;
     d->uk = uk;
-    if (uk->family == TCONV_UK_GEMM) d->how = &tconv_bwd_weights_gemm;
-    else if (tconv_bwd_weights_rows_fit(p, uk)) d->how = &tconv_bwd_weights_rows;
-    else d->how = &tconv_bwd_weights_packed;
+    switch (tconv_bwd_weights_kind_of(p, uk)) {
+    case TCONV_BWD_WEIGHTS_IN_PLACE: d->how = &tconv_bwd_weights_gemm; break;
+    case TCONV_BWD_WEIGHTS_FILTER_ROWS: d->how = &tconv_bwd_weights_rows; break;
+    default: d->how = &tconv_bwd_weights_packed; break;
+    }
     d->es = tconv_dtype_size(p->dtype);
     d->mr = uk->mr;
     d->nr = uk->nr;

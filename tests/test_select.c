@@ -114,10 +114,14 @@ Test(select, backward_candidates_measure_every_driver_early)
                 cr_assert_eq(c[0], tconv_select_bwd(&p, (tconv_pass)pass, isas[a]),
                              "%s: the default is not first", layers[l].name);
                 int kinds[TCONV_TUNE_MAX_CANDIDATES];
-                for (int i = 0; i < n; i++)
-                    kinds[i] = pass == TCONV_PASS_BWD_DATA || c[i]->family != TCONV_UK_CHANNELS
-                                   ? (int)c[i]->family
-                                   : 3 + !tconv_bwd_weights_rows_fit(&p, c[i]);
+                /* backward-data: a driver per family; backward-weights:
+                 * one per kind, the packed kind per family */
+                for (int i = 0; i < n; i++) {
+                    const tconv_bwd_weights_kind kind = tconv_bwd_weights_kind_of(&p, c[i]);
+                    kinds[i] = pass == TCONV_PASS_BWD_DATA ? (int)c[i]->family
+                               : kind == TCONV_BWD_WEIGHTS_PACKED ? 8 + (int)c[i]->family
+                                                                  : (int)kind;
+                }
                 check_order(layers[l].name, kinds, (const void *const *)c, n);
             }
     }
