@@ -329,7 +329,7 @@ static void pack_weights(void *arg, int64_t begin, int64_t end)
             const char *src = r->w + tconv_w_index(p, g * p->cg + b * d->nr, m, 0, 0) * d->es;
             for (int64_t col0 = 0; col0 < d->taps; col0 += chunk) {
                 const int64_t ncol = d->taps - col0 < chunk ? d->taps - col0 : chunk;
-                tconv_transpose(d->es, buf, d->nr, src + col0 * d->es, p->w.cg, cols, ncol);
+                tconv_transpose(d->uk->transposes, d->es, buf, d->nr, src + col0 * d->es, p->w.cg, cols, ncol);
                 for (int64_t col = 0; col < ncol; col++) {
                     int64_t kh, kw;
                     tconv_w_tap_of_col(p, col0 + col, &kh, &kw);
@@ -361,7 +361,7 @@ static void fill_grid_row(const run_ctx *r, int64_t n, int64_t u, char *row)
         memcpy(row + v0 * F * es, r->dy + tconv_y_index(p, n, 0, oh, v0 - p->crop_left) * es,
                (size_t)((v1 - v0) * F * es));
     else
-        tconv_copy_runs(es, row + v0 * F * es, 1, F,
+        tconv_copy_runs(d->uk->transposes, es, row + v0 * F * es, 1, F,
                         r->dy + tconv_y_index(p, n, 0, oh, v0 - p->crop_left) * es, p->y.c,
                         p->y.w, v1 - v0, F);
     memset(row + v1 * F * es, 0, (size_t)((d->gw - v1) * F * es));
@@ -454,7 +454,7 @@ static void unpack_segment(const run_ctx *r, const char *src, int64_t j, int64_t
     else if (r->d->dx_direct) /* pixels channel-innermost and dense along the row */
         memcpy(dst, src, (size_t)(len * C * es));
     else
-        tconv_copy_runs(es, dst, p->x.c, p->x.w, src, 1, C, len, C);
+        tconv_copy_runs(r->d->uk->transposes, es, dst, p->x.c, p->x.w, src, 1, C, len, C);
 }
 
 /* Rows [begin, end) of the flat (image, input row) range of the NHWC

@@ -219,7 +219,7 @@ static void copy_images(const bwd_weights_run *r, int64_t begin, int64_t end, in
     char *dst = dy ? r->dybuf : r->xbuf;
     for (int64_t n = begin; n < end; n++)
         for (int64_t row = 0; row < h; row++)
-            tconv_copy_runs(es, dst + ((n * h + row) * w) * c * es, 1, c,
+            tconv_copy_runs(r->d->uk->transposes, es, dst + ((n * h + row) * w) * c * es, 1, c,
                             src + (n * st.n + row * st.h) * es, st.c, st.w, w, c);
 }
 static void copy_x(void *arg, int64_t begin, int64_t end) { copy_images(arg, begin, end, 0); }

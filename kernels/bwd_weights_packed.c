@@ -153,7 +153,7 @@ static int64_t dyp_index(const tconv_bwd_weights_driver *d, int64_t g, int64_t b
                 const T *px = row + ow * yw;                                                  \
                 int64_t px_step = yw;                                                         \
                 if (yc != 1) {                                                                \
-                    tconv_copy_runs((int64_t)sizeof(T), (char *)piece, 1, nr, (const char *)px, \
+                    tconv_copy_runs(d->uk->transposes, (int64_t)sizeof(T), (char *)piece, 1, nr, (const char *)px, \
                                     yc, yw, len, cols);                                       \
                     px = piece;                                                               \
                     px_step = nr;                                                             \
@@ -201,7 +201,7 @@ static void copy_x(void *arg, int64_t begin, int64_t end)
      * all channels stays in cache), not once per channel. */
     for (int64_t n = begin; n < end; n++)
         for (int64_t h = 0; h < p->in_h; h++)
-            tconv_copy_runs(es, dst + (n * r->xs.n + h * r->xs.h) * es, r->xs.c, r->xs.w,
+            tconv_copy_runs(r->d->uk->transposes, es, dst + (n * r->xs.n + h * r->xs.h) * es, r->xs.c, r->xs.w,
                             r->x + tconv_x_index(p, n, 0, h, 0) * es, p->x.c, p->x.w, p->in_w,
                             p->channels);
 }
@@ -289,7 +289,7 @@ static void unpack_dw(void *arg, int64_t begin, int64_t end)
         for (int64_t u = 0; u < lines; u++) {
             const int64_t kh = along_kw ? u : 0, kw = along_kw ? 0 : u;
             const int64_t t = kh * p->k_w + kw; /* the accumulator's taps are kh-major */
-            tconv_transpose(d->es, r->dw + tconv_w_index(p, gc, 0, kh, kw) * d->es, p->w.m,
+            tconv_transpose(d->uk->transposes, d->es, r->dw + tconv_w_index(p, gc, 0, kh, kw) * d->es, p->w.m,
                             r->acc + ((g * k->taps + t) * p->cg + c) * k->fgp * d->es, acc_step,
                             len, p->fg);
         }

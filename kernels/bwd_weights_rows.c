@@ -188,7 +188,7 @@ static void pack_images(void *arg, int64_t begin, int64_t end)
                 /* channel-planar: transposed, a tile of channels x pixels
                  * at a time (a run of pixels per channel touched a new line
                  * of the row per element: 56% of pix2pix 128->3's pass) */
-                tconv_copy_runs(es, row, 1, nr, src, p->x.c, p->x.w, W, cols);
+                tconv_copy_runs(d->uk->transposes, es, row, 1, nr, src, p->x.c, p->x.w, W, cols);
                 for (int64_t iw = 0; cols < nr && iw < W; iw++)
                     memset(row + (iw * nr + cols) * es, 0, (size_t)((nr - cols) * es));
             }

@@ -215,7 +215,7 @@ static void pack_chunks(void *arg, int64_t begin, int64_t end)
                 const int64_t ncol = min64(chunk, taps - col0);
                 for (int64_t c = 0; c < n; c++) {
                     const char *src = r->w + tconv_w_index(p, g * p->cg + c0 + c, b * nr, 0, 0) * es;
-                    tconv_transpose(es, buf + c * row, nch * nr, src + col0 * es, p->w.m, cols, ncol);
+                    tconv_transpose(d->uk->transposes, es, buf + c * row, nch * nr, src + col0 * es, p->w.m, cols, ncol);
                     if (cols < nr)
                         for (int64_t k = 0; k < ncol; k++)
                             memset(buf + (k * nch + c) * row + cols * es, 0, (size_t)((nr - cols) * es));

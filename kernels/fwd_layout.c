@@ -102,7 +102,7 @@ static void pad_rows_interleaved(void *arg, int64_t begin, int64_t end)
             zero_run(d, row + c * d->wp * es, d->pad_w);
             zero_run(d, row + (c * d->wp + d->pad_w + W) * es, right);
         }
-        tconv_copy_runs(es, row + d->pad_w * es, d->wp, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es,
+        tconv_copy_runs(d->uk->transposes, es, row + d->pad_w * es, d->wp, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es,
                         p->x.c, p->x.w, W, C);
     }
 }
@@ -126,7 +126,7 @@ static void pad_images(void *arg, int64_t begin, int64_t end)
             if (p->x.c == 1 && p->x.w == C) /* NHWC: the row is one run */
                 copy_run(d, pixels, 1, j->src + tconv_x_index(p, n, 0, h, 0) * es, 1, W * C);
             else /* one run per channel, along the row */
-                tconv_copy_runs(es, pixels, 1, C, j->src + tconv_x_index(p, n, 0, h, 0) * es,
+                tconv_copy_runs(d->uk->transposes, es, pixels, 1, C, j->src + tconv_x_index(p, n, 0, h, 0) * es,
                                 p->x.c, p->x.w, W, C);
             zero_run(d, row + (d->pad_w + W) * C * es, right * C);
         }
@@ -162,7 +162,7 @@ static void unpack_rows(void *arg, int64_t begin, int64_t end)
     for (int64_t nh = begin; nh < end; nh++) {
         const int64_t n = nh / p->out_h, h = nh % p->out_h;
         const char *row = j->src + nh * p->out_w * F * es;
-        tconv_copy_runs(es, j->dst + tconv_y_index(p, n, 0, h, 0) * es, p->y.c, p->y.w, row, 1, F,
+        tconv_copy_runs(d->uk->transposes, es, j->dst + tconv_y_index(p, n, 0, h, 0) * es, p->y.c, p->y.w, row, 1, F,
                         p->out_w, F);
     }
 }

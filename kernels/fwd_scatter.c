@@ -407,10 +407,10 @@ static void run_band_pixels(scatter_pass *sp, int64_t lo, int64_t hi, int64_t r0
         const int64_t n = c.r / p->in_h, ih = c.r % p->in_h;
         const char *src = chunk_source(sp, &c);
         if (rows_adjacent || c.nrows == 1)
-            tconv_copy_runs(es, xrows, stride, 1, src, p->x.c, p->x.w, c.nrows * c.count, p->cg);
+            tconv_copy_runs(d->uk->transposes, es, xrows, stride, 1, src, p->x.c, p->x.w, c.nrows * c.count, p->cg);
         else
             for (int64_t i = 0; i < c.nrows; i++)
-                tconv_copy_runs(es, xrows + i * c.count * es, stride, 1, src + i * p->x.h * es,
+                tconv_copy_runs(d->uk->transposes, es, xrows + i * c.count * es, stride, 1, src + i * p->x.h * es,
                                 p->x.c, p->x.w, c.count, p->cg);
         const chunk now = c;
         more = next_chunk(d, &c, r1);

@@ -2,8 +2,15 @@
  * Copying many strided runs at once, for the layout edges (NCHW <-> the
  * kernels' channel-innermost forms): tconv_copy_runs. Where the runs of one
  * side are adjacent elements, the copy is a transposition, done in tiles
- * with 4 x 4 (f32) or 2 x 2 (f64) register transposes on x86-64, whose
- * baseline SSE2 every x86-64 CPU has (scalar tiles elsewhere).
+ * of a cache line by a cache line: whole tiles by the ISA's register
+ * transposes (tconv_uk_transposes, kernels/ukernel.h: every kernel entry
+ * points to its ISA's; kernels/template/transpose_x86.inc for AVX2 and
+ * AVX-512, kernels/generic/transpose.c elsewhere), the partial ones at the
+ * edges with 4 x 4 (f32) or 2 x 2 (f64) SSE2 register transposes on
+ * x86-64, whose baseline SSE2 every x86-64 CPU has (scalar tiles
+ * elsewhere), inline: a partial tile is often small (a few channels), and
+ * a call per tile cost up to a quarter of backward-data's time on ENet's
+ * 16-channel layers.
  */
 #ifndef TCONV_KERNELS_TRANSPOSE_H
 #define TCONV_KERNELS_TRANSPOSE_H
@@ -11,6 +18,7 @@
 #include <stdint.h>
 
 #include "kernels/elem.h"
+#include "kernels/ukernel.h"
 
 #if defined(__x86_64__) && defined(__SSE2__)
 #include <emmintrin.h>
@@ -87,20 +95,23 @@ TCONV_TRANSPOSE_TILE(double, 2, tconv_transpose_no_block)
  * before the next row comes back to its lines; nor does a tile go element
  * k of 16 rows after another (planes a multiple of 4 KiB apart fall in one
  * L1 set, and the 16 lines in flight evict each other). */
-static inline void tconv_transpose(int64_t esize, char *b, int64_t ldb, const char *a, int64_t lda,
-                                   int64_t rows, int64_t cols)
+static inline void tconv_transpose(const tconv_uk_transposes *t, int64_t esize, char *b,
+                                   int64_t ldb, const char *a, int64_t lda, int64_t rows,
+                                   int64_t cols)
 {
-    const int64_t side = 64 / esize;
+    const int64_t side = TCONV_TRANSPOSE_TILE_BYTES / esize;
     for (int64_t r = 0; r < rows; r += side)
         for (int64_t c = 0; c < cols; c += side) {
             const int64_t nr = rows - r < side ? rows - r : side;
             const int64_t nc = cols - c < side ? cols - c : side;
-            if (esize == 8)
-                tconv_transpose_tile_double((double *)b + c * ldb + r, ldb, (const double *)a + r * lda + c,
-                                         lda, nr, nc);
+            char *bt = b + (c * ldb + r) * esize;
+            const char *at = a + (r * lda + c) * esize;
+            if (nr == side && nc == side)
+                (esize == 8 ? t->tile_f64 : t->tile_f32)(bt, ldb, at, lda);
+            else if (esize == 8)
+                tconv_transpose_tile_double((double *)bt, ldb, (const double *)at, lda, nr, nc);
             else
-                tconv_transpose_tile_float((float *)b + c * ldb + r, ldb, (const float *)a + r * lda + c,
-                                         lda, nr, nc);
+                tconv_transpose_tile_float((float *)bt, ldb, (const float *)at, lda, nr, nc);
         }
 }
 
@@ -108,14 +119,15 @@ static inline void tconv_transpose(int64_t esize, char *b, int64_t ldb, const ch
  * src[r * src_run + k * src_stride] (element strides). A transposition
  * (adjacent runs on one side, adjacent elements on the other) goes through
  * tconv_transpose; anything else run by run (tconv_copy_run). */
-static inline void tconv_copy_runs(int64_t esize, char *dst, int64_t dst_run, int64_t dst_stride,
-                                   const char *src, int64_t src_run, int64_t src_stride,
-                                   int64_t count, int64_t nruns)
+static inline void tconv_copy_runs(const tconv_uk_transposes *t, int64_t esize, char *dst,
+                                   int64_t dst_run, int64_t dst_stride, const char *src,
+                                   int64_t src_run, int64_t src_stride, int64_t count,
+                                   int64_t nruns)
 {
     if (src_run == 1 && dst_stride == 1) /* a: count rows of nruns (lda src_stride) */
-        tconv_transpose(esize, dst, dst_run, src, src_stride, count, nruns);
+        tconv_transpose(t, esize, dst, dst_run, src, src_stride, count, nruns);
     else if (dst_run == 1 && src_stride == 1) /* a: nruns rows of count (lda src_run) */
-        tconv_transpose(esize, dst, dst_stride, src, src_run, nruns, count);
+        tconv_transpose(t, esize, dst, dst_stride, src, src_run, nruns, count);
     else
         for (int64_t r = 0; r < nruns; r++)
             tconv_copy_run(esize, dst + r * dst_run * esize, dst_stride, src + r * src_run * esize,

@@ -140,6 +140,16 @@ typedef struct tconv_uk_phases {
     tconv_uk_fwd_phases_fn fn;
 } tconv_uk_phases;
 
+/* A whole tile of the layout edges' transpositions (kernels/transpose.h):
+ * b[c * ldb + r] = a[r * lda + c] for r, c < TCONV_TRANSPOSE_TILE_BYTES /
+ * element size (16 f32, 8 f64), in register blocks of the ISA's vectors.
+ * Each ISA has one pair, which every entry of its table points to. */
+#define TCONV_TRANSPOSE_TILE_BYTES 64
+typedef void (*tconv_uk_transpose_fn)(void *b, int64_t ldb, const void *a, int64_t lda);
+typedef struct tconv_uk_transposes {
+    tconv_uk_transpose_fn tile_f32, tile_f64;
+} tconv_uk_transposes;
+
 typedef struct tconv_ukernel {
     const char *name;       /* e.g. "f32_fwd_14x32_avx512" (function tconv_f32_fwd_14x32_avx512) */
     tconv_dtype dtype;
@@ -154,6 +164,9 @@ typedef struct tconv_ukernel {
      * nor keep it in cache. For outputs much larger than the caches; the
      * caller runs tconv_uk_stream_fence() before anyone reads them. */
     tconv_uk_fwd_channels_fn channels_nt;
+    /* The ISA's transpositions, for the layout edges of the drivers that
+     * run this kernel (the same for every entry of a table). */
+    const tconv_uk_transposes *transposes;
 } tconv_ukernel;
 
 /* Orders a thread's streaming stores before its later stores (its task's

@@ -756,45 +756,59 @@ Test(ukernels, tables)
 
 #include "kernels/transpose.h"
 
-/* tconv_copy_runs against an element-by-element copy, in both directions
- * of a transposition (NHWC row -> channel planes, planes -> NHWC row), f32
- * and f64, sizes that leave every kind of edge (not multiples of the
- * register blocks or of the 16 x 16 tiles), plane strides a multiple of
- * 4 KiB and not; and a copy that is no transposition (both sides strided).
- * Every element of dst outside the copy keeps its guard value. */
+/* tconv_copy_runs with every table's transpositions this CPU runs (each
+ * entry of a table points to the same ones) against an element-by-element
+ * copy, in both directions of a transposition (NHWC row -> channel planes,
+ * planes -> NHWC row), f32 and f64, sizes that leave every kind of edge
+ * (not multiples of the register blocks or of the tiles), plane strides a
+ * multiple of 4 KiB and not; and a copy that is no transposition (both
+ * sides strided). Every element of dst outside the copy keeps its guard
+ * value. */
 Test(ukernels, copy_runs_transposes)
 {
-    static const int64_t counts[] = {1, 3, 4, 7, 16, 17, 33, 64};
-    static const int64_t runs[] = {1, 2, 5, 8, 16, 19, 64, 130};
-    for (int es = 4; es <= 8; es += 4)
-        for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
-            for (size_t ri = 0; ri < sizeof runs / sizeof runs[0]; ri++)
-                for (int dir = 0; dir < 3; dir++)
-                    for (int aligned_4k = 0; aligned_4k < 2; aligned_4k++) {
-                        const int64_t W = counts[ci], C = runs[ri];
-                        /* the planes' stride: a multiple of 4 KiB, or W plus a little */
-                        const int64_t P = aligned_4k ? (W * es + 4095) / 4096 * 4096 / es : W + 3;
-                        /* dir 0: src NHWC row (runs adjacent), dst planes;
-                         * dir 1: src planes, dst NHWC row; dir 2: both strided */
-                        const int64_t src_run = dir == 0 ? 1 : P, src_stride = dir == 0 ? C : dir == 1 ? 1 : 2;
-                        const int64_t dst_run = dir == 1 ? 1 : P, dst_stride = dir == 1 ? C : dir == 0 ? 1 : 2;
-                        const int64_t n = (C + 1) * (P + 2 * W + 2 * C); /* covers every side */
-                        unsigned char *src = malloc((size_t)(n * es)), *dst = malloc((size_t)(n * es));
-                        unsigned char *want = malloc((size_t)(n * es));
-                        cr_assert(src && dst && want);
-                        for (int64_t i = 0; i < n * es; i++) src[i] = (unsigned char)(i * 131 + 7);
-                        memset(dst, 0xA5, (size_t)(n * es));
-                        memset(want, 0xA5, (size_t)(n * es));
-                        for (int64_t r = 0; r < C; r++)
-                            for (int64_t k = 0; k < W; k++)
-                                memcpy(want + (r * dst_run + k * dst_stride) * es,
-                                       src + (r * src_run + k * src_stride) * es, (size_t)es);
-                        tconv_copy_runs(es, (char *)dst, dst_run, dst_stride, (const char *)src,
-                                        src_run, src_stride, W, C);
-                        cr_assert(memcmp(dst, want, (size_t)(n * es)) == 0,
-                                  "esize %d, direction %d, %lld runs of %lld, plane stride %lld: "
-                                  "differs from an element-by-element copy",
-                                  es, dir, (long long)C, (long long)W, (long long)P);
-                        free(src); free(dst); free(want);
-                    }
+    static const int64_t counts[] = {1, 3, 4, 7, 8, 9, 16, 17, 33, 64};
+    static const int64_t runs[] = {1, 2, 5, 8, 9, 16, 19, 64, 130};
+    int tested = 0;
+    for (int b = 0; b < N_BUILT; b++) {
+        if (!cpu_runs(built[b].isa)) continue;
+        const tconv_ukernel_table *tab = built[b].table;
+        const tconv_uk_transposes *t = tab->entries[0].transposes;
+        cr_assert(t && t->tile_f32 && t->tile_f64, "%s: no transpositions", tab->isa);
+        for (int i = 1; i < tab->count; i++)
+            cr_assert(tab->entries[i].transposes == t, "%s: %s points to other transpositions",
+                      tab->isa, tab->entries[i].name);
+        tested++;
+        for (int es = 4; es <= 8; es += 4)
+            for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
+                for (size_t ri = 0; ri < sizeof runs / sizeof runs[0]; ri++)
+                    for (int dir = 0; dir < 3; dir++)
+                        for (int aligned_4k = 0; aligned_4k < 2; aligned_4k++) {
+                            const int64_t W = counts[ci], C = runs[ri];
+                            /* the planes' stride: a multiple of 4 KiB, or W plus a little */
+                            const int64_t P = aligned_4k ? (W * es + 4095) / 4096 * 4096 / es : W + 3;
+                            /* dir 0: src NHWC row (runs adjacent), dst planes;
+                             * dir 1: src planes, dst NHWC row; dir 2: both strided */
+                            const int64_t src_run = dir == 0 ? 1 : P, src_stride = dir == 0 ? C : dir == 1 ? 1 : 2;
+                            const int64_t dst_run = dir == 1 ? 1 : P, dst_stride = dir == 1 ? C : dir == 0 ? 1 : 2;
+                            const int64_t n = (C + 1) * (P + 2 * W + 2 * C); /* covers every side */
+                            unsigned char *src = malloc((size_t)(n * es)), *dst = malloc((size_t)(n * es));
+                            unsigned char *want = malloc((size_t)(n * es));
+                            cr_assert(src && dst && want);
+                            for (int64_t i = 0; i < n * es; i++) src[i] = (unsigned char)(i * 131 + 7);
+                            memset(dst, 0xA5, (size_t)(n * es));
+                            memset(want, 0xA5, (size_t)(n * es));
+                            for (int64_t r = 0; r < C; r++)
+                                for (int64_t k = 0; k < W; k++)
+                                    memcpy(want + (r * dst_run + k * dst_stride) * es,
+                                           src + (r * src_run + k * src_stride) * es, (size_t)es);
+                            tconv_copy_runs(t, es, (char *)dst, dst_run, dst_stride,
+                                            (const char *)src, src_run, src_stride, W, C);
+                            cr_assert(memcmp(dst, want, (size_t)(n * es)) == 0,
+                                      "%s, esize %d, direction %d, %lld runs of %lld, plane stride "
+                                      "%lld: differs from an element-by-element copy",
+                                      tab->isa, es, dir, (long long)C, (long long)W, (long long)P);
+                            free(src); free(dst); free(want);
+                        }
+    }
+    cr_assert_gt(tested, 0, "no table this CPU runs");
 }

@@ -5,6 +5,7 @@
 
 #include "kernels/generic/ukernels.h"
 
+#define TCONV_UK_TRANSPOSES tconv_transposes_portable
 static const tconv_ukernel entries[] = {TCONV_UKERNELS_SCALAR(TCONV_UK_ENTRY, TCONV_UK_ENTRY_NT)};
 static const tconv_uk_phases phases[] = {TCONV_PHASES_SCALAR(TCONV_UK_PHASES_ENTRY)};
 

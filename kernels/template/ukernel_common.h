@@ -72,13 +72,23 @@
 #define TCONV_UK_SLOT_CHANNELS channels
 #define TCONV_UK_SLOT_PIXELS pixels
 #define TCONV_UK_SLOT_GEMM gemm
-/* A table row; its name is the function's without "tconv_". */
+/* A table row; its name is the function's without "tconv_". The table's
+ * source defines TCONV_UK_TRANSPOSES, its ISA's tconv_uk_transposes, before
+ * expanding the list. */
 #define TCONV_UK_ENTRY(fam_, dt_, mr_, nr_, fn)                                                 \
     {.name = #fn + 6, .dtype = TCONV_##dt_, .family = TCONV_UK_##fam_, .mr = (mr_),            \
-     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn)},
+     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn), .transposes = &TCONV_UK_TRANSPOSES},
 #define TCONV_UK_ENTRY_NT(fam_, dt_, mr_, nr_, fn, fn_nt)                                       \
     {.name = #fn + 6, .dtype = TCONV_##dt_, .family = TCONV_UK_##fam_, .mr = (mr_),            \
-     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn), .channels_nt = (fn_nt)},
+     .nr = (nr_), .TCONV_UK_SLOT_##fam_ = (fn), .channels_nt = (fn_nt),                         \
+     .transposes = &TCONV_UK_TRANSPOSES},
+
+/* Each ISA's transpositions (kernels/generic/transpose.c: SSE2's 4 x 4
+ * blocks on x86-64, element by element elsewhere; kernels/template/
+ * transpose_x86.inc: 8 x 8 ymm blocks for AVX2 and AVX-512). */
+extern const tconv_uk_transposes tconv_transposes_portable;
+extern const tconv_uk_transposes tconv_transposes_avx2;
+extern const tconv_uk_transposes tconv_transposes_avx512;
 
 /* PHASES kernels are listed apart (TCONV_PHASES_<ISA>(X): X(DTYPE, S, MR,
  * NR, fn)), as they are not a family of the table's entries. */

@@ -5,6 +5,7 @@
 
 #include "kernels/x86/avx2/ukernels.h"
 
+#define TCONV_UK_TRANSPOSES tconv_transposes_avx2
 static const tconv_ukernel entries[] = {TCONV_UKERNELS_AVX2(TCONV_UK_ENTRY, TCONV_UK_ENTRY_NT)};
 static const tconv_uk_phases phases[] = {TCONV_PHASES_AVX2(TCONV_UK_PHASES_ENTRY)};
 

@@ -5,6 +5,7 @@
 
 #include "kernels/x86/avx512/ukernels.h"
 
+#define TCONV_UK_TRANSPOSES tconv_transposes_avx512
 static const tconv_ukernel entries[] = {TCONV_UKERNELS_AVX512(TCONV_UK_ENTRY, TCONV_UK_ENTRY_NT)};
 static const tconv_uk_phases phases[] = {TCONV_PHASES_AVX512(TCONV_UK_PHASES_ENTRY)};
 

@@ -1,0 +1,3 @@
+/* The layout edges' transpositions with ymm blocks (kernels/template/transpose_x86.inc). */
+#define UK_TRANSPOSES tconv_transposes_avx512
+#include "kernels/template/transpose_x86.inc"
