@@ -230,89 +230,77 @@ Test(backward, long_reductions_in_chunks)
                 }
 }
 
+/* Backward-data of 3 x 5 inputs at batch 2, a k x k kernel of stride 2,
+ * with the ISA's first CHANNELS tile forced, against the reference: every
+ * dtype, both grid paths (dy copied for a crop of 1, in place without) and
+ * every layout. shape() sets the channels and filters from the tile's NR,
+ * the element size and this host's L2; the plan's info must contain want. */
+static void check_data_tile_forced(int64_t k,
+                                   void (*shape)(tconv_desc *d, int nr, int64_t es, int64_t l2),
+                                   const char *want, unsigned seed)
+{
+    const tconv_isa isa = tconv_get_isa();
+    tconv_host_info host;
+    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
+    for (int t = TCONV_F32; t <= TCONV_F64; t++)
+        for (int crop = 0; crop <= 1; crop++)
+            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
+                int nr = 0;
+                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
+                tconv_desc d;
+                tconv_desc_init(&d);
+                d.dtype = (tconv_dtype)t;
+                d.layout = (tconv_layout)l;
+                d.batch = 2;
+                d.in_h = 3;
+                d.in_w = 5;
+                d.filter_h = d.filter_w = k;
+                d.stride_h = d.stride_w = 2;
+                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = crop;
+                shape(&d, nr, t == TCONV_F64 ? 8 : 4, host.l2_bytes);
+                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
+                char info[1024];
+                check_against_reference(&d, seed + (unsigned)(t * 8 + crop * 4 + l), info,
+                                        sizeof info);
+                unsetenv("TCONV_BWD_DATA_KERNEL");
+                cr_assert(strstr(info, want) != NULL, "expected '%s' (C %lld, F %lld, NR %d): %s",
+                          want, (long long)d.channels, (long long)d.filters, nr, info);
+            }
+}
+
+/* k_w * F channels a kernel tap (k = 4): at least half the L2/4 budget;
+ * a whole channel block and a partial one. */
+static void shape_taps_in_passes(tconv_desc *d, int nr, int64_t es, int64_t l2)
+{
+    d->channels = nr + 3;
+    d->filters = l2 / 4 / (2 * 4 * nr * es) + 1;
+}
+
 /* Backward-data with a channel block's weights larger than a quarter of L2:
  * the tiles run over the taps in several passes, each adding to what the
  * last stored (bias NULL in the CHANNELS contract). The filter count is
  * derived from this host's L2 and the forced tile's NR so that every ISA
- * takes at least two passes; both grid paths (dy copied for the crop, in
- * place without) and a partial channel block. */
+ * takes at least two passes. */
 Test(backward, data_taps_in_passes)
 {
-    const tconv_isa isa = tconv_get_isa();
-    tconv_host_info host;
-    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
-    for (int t = TCONV_F32; t <= TCONV_F64; t++)
-        for (int crop = 0; crop <= 1; crop++)
-            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
-                int nr = 0;
-                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
-                const int64_t es = t == TCONV_F64 ? 8 : 4, k = 4;
-                /* k_w * F channels a kernel tap: at least half the L2/4 budget */
-                const int64_t f = host.l2_bytes / 4 / (2 * k * nr * es) + 1;
-                tconv_desc d;
-                tconv_desc_init(&d);
-                d.dtype = (tconv_dtype)t;
-                d.layout = (tconv_layout)l;
-                d.batch = 2;
-                d.channels = nr + 3; /* a whole block and a partial one */
-                d.filters = f;
-                d.in_h = 3;
-                d.in_w = 5;
-                d.filter_h = d.filter_w = k;
-                d.stride_h = d.stride_w = 2;
-                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = crop;
-                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
-                char info[1024];
-                check_against_reference(&d, 1300u + (unsigned)(t * 8 + crop * 4 + l), info,
-                                        sizeof info);
-                unsetenv("TCONV_BWD_DATA_KERNEL");
-                cr_assert(strstr(info, "tap passes=") != NULL,
-                          "expected several tap passes (F %lld, NR %d): %s", (long long)f, nr,
-                          info);
-            }
+    check_data_tile_forced(4, shape_taps_in_passes, "tap passes=", 1300u);
+}
+
+/* A channel block's weights (k * k * F rows of NR values, k = 2) a fifth
+ * of L2; 5 channel blocks, the last partial. */
+static void shape_blocks_in_passes(tconv_desc *d, int nr, int64_t es, int64_t l2)
+{
+    d->channels = 5 * nr - 3;
+    d->filters = l2 / 5 / (2 * 2 * nr * es);
 }
 
 /* Backward-data running a span's tiles over several channel blocks in
  * turn, as many as have their weights in half of L2 together (d->bpp in
- * kernels/bwd_data.c). A k2 s2 layer whose filter count makes a channel
- * block's weights a fifth of this host's L2, for the forced tile's NR: 2
- * blocks a pass, and 5 blocks (the last partial) leave a short third pass;
- * both grid paths (dy copied for the crop, in place without), every
- * layout and dtype, against the reference. */
+ * kernels/bwd_data.c): with a block's weights a fifth of L2, 2 blocks a
+ * pass, and 5 blocks leave a short third pass. */
 Test(backward, data_blocks_in_passes)
 {
-    const tconv_isa isa = tconv_get_isa();
-    tconv_host_info host;
-    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
-    for (int t = TCONV_F32; t <= TCONV_F64; t++)
-        for (int crop = 0; crop <= 1; crop++)
-            for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
-                int nr = 0;
-                const char *tile = first_channels_tile_nr(isa, (tconv_dtype)t, &nr);
-                const int64_t es = t == TCONV_F64 ? 8 : 4, k = 2;
-                /* a block's weights: k * k * F rows of NR values */
-                const int64_t f = host.l2_bytes / 5 / (k * k * nr * es);
-                tconv_desc d;
-                tconv_desc_init(&d);
-                d.dtype = (tconv_dtype)t;
-                d.layout = (tconv_layout)l;
-                d.batch = 2;
-                d.channels = 5 * nr - 3;
-                d.filters = f;
-                d.in_h = 3;
-                d.in_w = 5;
-                d.filter_h = d.filter_w = k;
-                d.stride_h = d.stride_w = 2;
-                d.crop_top = d.crop_bottom = d.crop_left = d.crop_right = crop;
-                cr_assert_eq(setenv("TCONV_BWD_DATA_KERNEL", tile, 1), 0);
-                char info[1024];
-                check_against_reference(&d, 1400u + (unsigned)(t * 8 + crop * 4 + l), info,
-                                        sizeof info);
-                unsetenv("TCONV_BWD_DATA_KERNEL");
-                cr_assert(strstr(info, "block passes=3") != NULL,
-                          "expected 3 passes of 2 channel blocks (F %lld, NR %d): %s",
-                          (long long)f, nr, info);
-            }
+    check_data_tile_forced(2, shape_blocks_in_passes, "block passes=3", 1400u);
 }
 
 /* Backward-data writing dx with streaming stores (TCONV_STREAM_STORES=on,

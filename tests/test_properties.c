@@ -476,29 +476,22 @@ Test(properties, scatter_mode_pixels_tiles)
     cr_assert(column_chunks > 0, "no plan chunked a row by columns");
 }
 
-/* Gather CHANNELS tiles run phases inside one tile loop in groups: all
- * phases when all their weights fit in half of L2, else whole phase rows
- * (fwd_gather.c). A k4 s4 layer (16 phases of one tap: no tap classes,
- * which keep a phase out of groups) whose channel count is derived from
- * this host's L2 and the forced tile's NR, so that two phase rows' weights
- * do not fit and one does: the plan must say "4 inner", and agree with the
- * scatter loop, with and without bias, in every data layout and dtype. The
- * crops make the phases' compute regions differ, so that each phase also
- * runs strips outside its group's intersection. */
-Test(properties, gather_phases_in_groups)
+/* The gather mode with the ISA's first CHANNELS tile forced, against the
+ * scatter loop, with and without bias, in every data layout and dtype,
+ * and the same bits from 1 and 3 threads. shape() sets the layer (all but
+ * dtype and layout) from the tile's NR, the element size and this host's
+ * L2; the plan's info must contain want. */
+static void check_gather_tile_forced(void (*shape)(tconv_desc *d, int nr, int64_t es, int64_t l2),
+                                     const char *want, uint64_t seed)
 {
     const tconv_isa isa = tconv_get_isa();
     tconv_host_info host;
     cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
-    tu_rng r = {4321};
+    tu_rng r = {seed};
     for (int t = TCONV_F32; t <= TCONV_F64; t++) {
         int nr = 0;
         const char *tile = tu_first_channels_tile(isa, (tconv_dtype)t, &nr);
         cr_assert(tile, "no CHANNELS tile for %s", tconv_isa_name(isa));
-        const int64_t es = t == TCONV_F64 ? 8 : 4;
-        /* Two phase rows, 8 phases of one tap: 8 * C * NR * es bytes, just
-         * over half of L2; one row half that. */
-        const int64_t c = host.l2_bytes / 2 / (8 * nr * es) + 1;
         cr_assert_eq(setenv("TCONV_FWD_KERNEL", tile, 1), 0);
         cr_assert_eq(setenv("TCONV_FWD_MODE", "gather", 1), 0);
         for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
@@ -506,84 +499,15 @@ Test(properties, gather_phases_in_groups)
             tconv_desc_init(&d);
             d.dtype = (tconv_dtype)t;
             d.layout = (tconv_layout)l;
-            d.channels = c;
-            d.filters = nr - 1 > 0 ? nr - 1 : 1; /* one partial block */
-            d.in_h = 5;
-            d.in_w = 6;
-            d.filter_h = d.filter_w = 4;
-            d.stride_h = d.stride_w = 4;
-            d.crop_top = d.crop_left = 2;
-            d.crop_bottom = d.crop_right = 1;
+            shape(&d, nr, t == TCONV_F64 ? 8 : 4, host.l2_bytes);
             tconv_plan *plan;
             cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
             char what[512];
             tu_describe(&d, what, sizeof what);
             const char *info = tconv_plan_info(plan);
-            cr_assert(strstr(info, tile) && strstr(info, "phases=16 (4 inner)"),
-                      "%s (L2 %lld bytes, NR %d): expected a gather plan with groups of 4 "
-                      "phases: %s", what, (long long)host.l2_bytes, nr, info);
-            const tu_shape s = tu_shape_of(&d);
-            const int64_t ny = tu_y_elems(&s);
-            double *x = random_array(&r, tu_x_elems(&s)), *w = random_array(&r, tu_w_elems(&s));
-            double *bias = random_array(&r, s.f), *expect = nan_array(ny);
-            for (int with_bias = 1; with_bias >= 0; with_bias--) {
-                double *y = nan_array(ny);
-                tu_forward_scatter(&d, x, w, with_bias ? bias : NULL, expect);
-                cr_assert_eq(tu_run_forward(plan, &d, x, w, with_bias ? bias : NULL, y), TCONV_OK,
-                             "%s: %s", what, tconv_last_error());
-                const double err = tu_max_rel_diff(y, expect, ny);
-                cr_assert(err <= tu_tolerance(d.dtype),
-                          "%s (bias %d): differs from the scatter loop by %g (%s)", what,
-                          with_bias, err, info);
-                free(y);
-            }
-            free(x); free(w); free(bias); free(expect);
-            tconv_plan_destroy(plan);
-        }
-    }
-    unsetenv("TCONV_FWD_KERNEL");
-    unsetenv("TCONV_FWD_MODE");
-}
-
-/* Gather with a phase's weights over half of L2: as many output-channel
- * blocks as fit there run over all the tiles at a time (fwd_gather.c,
- * blocks_per_pass). A k2 s2 layer (4 phases of one tap) whose channel
- * count makes a block of the forced tile's NR filters 2/5 of half this
- * host's L2, so that 2 blocks run a pass, and 5 blocks (the last partial)
- * leave a short last pass: every layout and dtype, with and without bias,
- * against the scatter loop, and the same bits from 1 and 3 threads. */
-Test(properties, gather_blocks_per_pass)
-{
-    const tconv_isa isa = tconv_get_isa();
-    tconv_host_info host;
-    cr_assert_eq(tconv_host_query(&host), TCONV_OK, "%s", tconv_last_error());
-    tu_rng r = {8642};
-    for (int t = TCONV_F32; t <= TCONV_F64; t++) {
-        int nr = 0;
-        const char *tile = tu_first_channels_tile(isa, (tconv_dtype)t, &nr);
-        cr_assert(tile, "no CHANNELS tile for %s", tconv_isa_name(isa));
-        const int64_t es = t == TCONV_F64 ? 8 : 4;
-        const int64_t c = host.l2_bytes / 2 * 2 / 5 / (nr * es);
-        cr_assert_eq(setenv("TCONV_FWD_KERNEL", tile, 1), 0);
-        cr_assert_eq(setenv("TCONV_FWD_MODE", "gather", 1), 0);
-        for (int l = TCONV_NCHW; l <= TCONV_SSCB; l++) {
-            tconv_desc d;
-            tconv_desc_init(&d);
-            d.dtype = (tconv_dtype)t;
-            d.layout = (tconv_layout)l;
-            d.channels = c;
-            d.filters = 5 * nr - 3;
-            d.in_h = 3;
-            d.in_w = 5;
-            d.filter_h = d.filter_w = 2;
-            d.stride_h = d.stride_w = 2;
-            tconv_plan *plan;
-            cr_assert_eq(tconv_plan_create(&plan, &d, 0), TCONV_OK, "%s", tconv_last_error());
-            char what[512];
-            tu_describe(&d, what, sizeof what);
-            const char *info = tconv_plan_info(plan);
-            cr_assert(strstr(info, tile) && strstr(info, "fwd gather"),
-                      "%s: expected a gather plan with %s: %s", what, tile, info);
+            cr_assert(strstr(info, tile) && strstr(info, want),
+                      "%s (L2 %lld bytes, NR %d): expected a gather plan with %s and '%s': %s",
+                      what, (long long)host.l2_bytes, nr, tile, want, info);
             const tu_shape s = tu_shape_of(&d);
             const int64_t ny = tu_y_elems(&s);
             double *x = random_array(&r, tu_x_elems(&s)), *w = random_array(&r, tu_w_elems(&s));
@@ -612,6 +536,54 @@ Test(properties, gather_blocks_per_pass)
     }
     unsetenv("TCONV_FWD_KERNEL");
     unsetenv("TCONV_FWD_MODE");
+}
+
+/* Two phase rows, 8 phases of one tap: 8 * C * NR * es bytes, just over
+ * half of L2; one row half that. One partial block of filters. */
+static void shape_phases_in_groups(tconv_desc *d, int nr, int64_t es, int64_t l2)
+{
+    d->channels = l2 / 2 / (8 * nr * es) + 1;
+    d->filters = nr - 1 > 0 ? nr - 1 : 1;
+    d->in_h = 5;
+    d->in_w = 6;
+    d->filter_h = d->filter_w = 4;
+    d->stride_h = d->stride_w = 4;
+    d->crop_top = d->crop_left = 2;
+    d->crop_bottom = d->crop_right = 1;
+}
+
+/* Gather CHANNELS tiles run phases inside one tile loop in groups: all
+ * phases when all their weights fit in half of L2, else whole phase rows
+ * (fwd_gather.c). A k4 s4 layer (16 phases of one tap: no tap classes,
+ * which keep a phase out of groups) whose channel count is derived from
+ * this host's L2 and the forced tile's NR, so that two phase rows' weights
+ * do not fit and one does: the plan must say "4 inner". The crops make the
+ * phases' compute regions differ, so that each phase also runs strips
+ * outside its group's intersection. */
+Test(properties, gather_phases_in_groups)
+{
+    check_gather_tile_forced(shape_phases_in_groups, "phases=16 (4 inner)", 4321);
+}
+
+/* A k2 s2 layer (4 phases of one tap) whose channel count makes a block of
+ * NR filters 2/5 of half of L2; 5 blocks, the last partial. */
+static void shape_blocks_per_pass(tconv_desc *d, int nr, int64_t es, int64_t l2)
+{
+    d->channels = l2 / 2 * 2 / 5 / (nr * es);
+    d->filters = 5 * nr - 3;
+    d->in_h = 3;
+    d->in_w = 5;
+    d->filter_h = d->filter_w = 2;
+    d->stride_h = d->stride_w = 2;
+}
+
+/* Gather with a phase's weights over half of L2: as many output-channel
+ * blocks as fit there run over all the tiles at a time (fwd_gather.c,
+ * blocks_per_pass): here 2 blocks a pass, and the 5 blocks leave a short
+ * last pass. */
+Test(properties, gather_blocks_per_pass)
+{
+    check_gather_tile_forced(shape_blocks_per_pass, "fwd gather", 8642);
 }
 
 /* The activation in double, written here from tconv.h's definitions. */
