@@ -361,8 +361,12 @@ void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
         snprintf(buf, n, "gather %s phases=%lld (%lld inner) taps/phase<=%lld",
                  d->uk->name, (long long)d->nphases, (long long)d->phase_group,
                  (long long)d->ntaps_max);
-    else
-        snprintf(buf, n, "gather %s phases=%lld%s taps/phase<=%lld", d->uk->name,
+    else {
+        const int64_t passes = tconv_fwd_gather_block_passes(d);
+        char more[40] = "";
+        if (passes > 1) snprintf(more, sizeof more, " block passes=%lld", (long long)passes);
+        snprintf(buf, n, "gather %s phases=%lld%s taps/phase<=%lld%s", d->uk->name,
                  (long long)d->nphases, d->phase_group > 1 ? " (inner)" : "",
-                 (long long)d->ntaps_max);
+                 (long long)d->ntaps_max, more);
+    }
 }

@@ -646,14 +646,23 @@ static void gather_task(void *arg, int64_t i)
     }
 }
 
-/* A job's units, which pieces are ranges of: its tiles (or rows), or with
- * blocks_per_pass its (pass, tile) pairs, pass-major; and the work of a
- * unit, in tile-blocks (a short last pass counts as a whole one). */
+/* A pass-by-pass job's passes over its tiles (blocks_per_pass > 0). */
 static int64_t job_passes(const fwd_job *job)
 {
     return (job->blk1 - job->blk0 + job->blocks_per_pass - 1) / job->blocks_per_pass;
 }
 
+int64_t tconv_fwd_gather_block_passes(const tconv_fwd_driver *d)
+{
+    int64_t most = 1;
+    for (int64_t j = 0; j < d->njobs; j++)
+        if (d->jobs[j].blocks_per_pass) most = max64(most, job_passes(&d->jobs[j]));
+    return most;
+}
+
+/* A job's units, which pieces are ranges of: its tiles (or rows), or with
+ * blocks_per_pass its (pass, tile) pairs, pass-major; and the work of a
+ * unit, in tile-blocks (a short last pass counts as a whole one). */
 static int64_t job_units(const fwd_job *job)
 {
     return job->blocks_per_pass ? job->ntiles * job_passes(job) : job->ntiles;

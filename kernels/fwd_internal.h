@@ -138,6 +138,9 @@ static inline int64_t packed_w_offset(const tconv_fwd_driver *d, int64_t g, int6
  * calls, so that a run allocates nothing). */
 tconv_status tconv_fwd_gather_plan(tconv_fwd_driver *d);
 size_t tconv_fwd_gather_work_bytes(const tconv_fwd_driver *d, int threads);
+/* The most passes over its tiles that a job of the plan makes, one group
+ * of output-channel blocks a pass (1 when every tile runs all blocks). */
+int64_t tconv_fwd_gather_block_passes(const tconv_fwd_driver *d);
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
                                   const void *packed_bias, void *y, int threads, void *work);
 

@@ -583,7 +583,7 @@ static void shape_blocks_per_pass(tconv_desc *d, int nr, int64_t es, int64_t l2)
  * last pass. */
 Test(properties, gather_blocks_per_pass)
 {
-    check_gather_tile_forced(shape_blocks_per_pass, "fwd gather", 8642);
+    check_gather_tile_forced(shape_blocks_per_pass, "block passes=3", 8642);
 }
 
 /* The activation in double, written here from tconv.h's definitions. */
