@@ -409,7 +409,7 @@ static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_
     const int64_t es = d->es, mr = d->mr, hw = p->in_h * p->in_w;
     char dummy[TCONV_BWD_MAX_TILE * 8] __attribute__((aligned(64))) = {0};
     const void *xrow[TCONV_BWD_MAX_TILE];
-    char *yrow[TCONV_BWD_MAX_TILE];
+    void *yrow[TCONV_BWD_MAX_TILE];
     const char *xbase = gr->origin + g * p->fg * es;
     char *ybase = o->base + (g * p->cg + b0 * d->nr) * es;
     /* (a staging buffer stays in cache: stored plainly) */
@@ -431,10 +431,9 @@ static void run_span(const run_ctx *r, const grid *gr, const tile_out *o, int64_
                 const int64_t cols = b * d->nr + d->nr <= p->cg ? d->nr : p->cg - b * d->nr;
                 const tconv_uk_tap *taps = r->taps + (g * d->cblocks + b) * d->ktaps;
                 if (b > b0) /* the next block's channels of the same pixels */
-                    for (int64_t i = 0; i < m; i++) yrow[i] += d->nr * es;
+                    for (int64_t i = 0; i < m; i++) yrow[i] = (char *)yrow[i] + d->nr * es;
                 /* later passes add to the tile (bias NULL) */
-                tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias,
-                     (void *const *)yrow);
+                tile(cols, nt, taps + t0, d->kc, xrow, t0 ? NULL : tconv_bwd_zero_bias, yrow);
             }
             if (j0 + m < j_end) cursor_next(p, gr, o, n0, ih0, &c);
         }

@@ -49,17 +49,19 @@ static inline void tconv_transpose_2x2_f64(double *b, int64_t ldb, const double 
 }
 #endif
 
-/* One tile of tconv_transpose (rows, cols <= its side). The side whose rows
- * are far apart (channel planes, often a multiple of 4 KiB apart: all in
- * one L1 set) is walked one block of B rows at a time, along them, so that
- * few of its lines are open at once; the other side's 16 rows are near
- * each other. */
-#define TCONV_TRANSPOSE_TILE(T, B, block)                                                         \
-    static inline void tconv_transpose_tile_##T(T *b, int64_t ldb, const T *a, int64_t lda,       \
-                                                int64_t rows, int64_t cols)                       \
+/* Defines NAME, one tile of tconv_transpose (rows, cols <= its side) in
+ * B x B register blocks `block` (when `blocked`; else element by element).
+ * The side whose rows are far apart (channel planes, often a multiple of 4
+ * KiB apart: all in one L1 set) is walked one block of B rows at a time,
+ * along them, so that few of its lines are open at once; the other side's
+ * rows are near each other. Also the whole tiles of the x86 vector
+ * transposes (kernels/template/transpose_x86.inc). */
+#define TCONV_TRANSPOSE_TILE(NAME, T, B, block, blocked)                                          \
+    static inline void NAME(T *b, int64_t ldb, const T *a, int64_t lda, int64_t rows,             \
+                            int64_t cols)                                                         \
     {                                                                                             \
-        const int64_t r4 = TCONV_TRANSPOSE_SSE2 ? rows / (B) * (B) : 0;                           \
-        const int64_t c4 = TCONV_TRANSPOSE_SSE2 ? cols / (B) * (B) : 0;                           \
+        const int64_t r4 = (blocked) ? rows / (B) * (B) : 0;                                      \
+        const int64_t c4 = (blocked) ? cols / (B) * (B) : 0;                                      \
         if (ldb >= lda)                                                                           \
             for (int64_t c = 0; c < c4; c += (B))                                                 \
                 for (int64_t r = 0; r < r4; r += (B)) block(b + c * ldb + r, ldb, a + r * lda + c, lda); \
@@ -74,18 +76,17 @@ static inline void tconv_transpose_2x2_f64(double *b, int64_t ldb, const double 
     }
 
 #if TCONV_TRANSPOSE_SSE2
-TCONV_TRANSPOSE_TILE(float, 4, tconv_transpose_4x4_f32)
-TCONV_TRANSPOSE_TILE(double, 2, tconv_transpose_2x2_f64)
+TCONV_TRANSPOSE_TILE(tconv_transpose_tile_float, float, 4, tconv_transpose_4x4_f32, 1)
+TCONV_TRANSPOSE_TILE(tconv_transpose_tile_double, double, 2, tconv_transpose_2x2_f64, 1)
 #else
 /* (never called without SSE2: r4 = c4 = 0) */
 static inline void tconv_transpose_no_block(void *b, int64_t ldb, const void *a, int64_t lda)
 {
     (void)b; (void)ldb; (void)a; (void)lda;
 }
-TCONV_TRANSPOSE_TILE(float, 4, tconv_transpose_no_block)
-TCONV_TRANSPOSE_TILE(double, 2, tconv_transpose_no_block)
+TCONV_TRANSPOSE_TILE(tconv_transpose_tile_float, float, 4, tconv_transpose_no_block, 0)
+TCONV_TRANSPOSE_TILE(tconv_transpose_tile_double, double, 2, tconv_transpose_no_block, 0)
 #endif
-#undef TCONV_TRANSPOSE_TILE
 
 /* b[c * ldb + r] = a[r * lda + c] for r < rows, c < cols, elements of esize
  * bytes, in square tiles of 16 x 16 (f32) or 8 x 8 (f64): a tile's lines of
