@@ -110,6 +110,8 @@ tconv_status tconv_fwd_driver_create(const tconv_problem *p, const tconv_ukernel
                 }
             }
             ph->ntaps = next - ph->tap_begin;
+            ph->off_h_min = hmin; ph->off_h_max = hmax;
+            ph->off_w_min = wmin; ph->off_w_max = wmax;
             d->ntaps_max = max64(d->ntaps_max, ph->ntaps);
             phase_range(rh, p->stride_h, p->crop_top, p->out_h, p->in_h, ph->ntaps, hmin, hmax,
                         &ph->qh0, &ph->qh1, &ph->ch0, &ph->ch1);
@@ -357,16 +359,19 @@ void tconv_fwd_driver_describe(const tconv_fwd_driver *d, char *buf, size_t n)
     else if (d->mode == TCONV_FWD_PHASES)
         snprintf(buf, n, "phases %s for %s taps/phase=%lldx%lld", d->ph->name, d->uk->name,
                  (long long)d->ph_th, (long long)d->ph_tw);
-    else if (d->phase_group > 1 && d->phase_group < d->nphases)
-        snprintf(buf, n, "gather %s phases=%lld (%lld inner) taps/phase<=%lld",
-                 d->uk->name, (long long)d->nphases, (long long)d->phase_group,
-                 (long long)d->ntaps_max);
     else {
         const int64_t passes = tconv_fwd_gather_block_passes(d);
-        char more[40] = "";
+        const int64_t run = tconv_fwd_gather_row_run_tiles(d);
+        char group[40] = "", more[80] = "";
+        if (d->phase_group > 1 && d->phase_group < d->nphases)
+            snprintf(group, sizeof group, " (%lld inner)", (long long)d->phase_group);
+        else if (d->phase_group > 1)
+            snprintf(group, sizeof group, " (inner)");
         if (passes > 1) snprintf(more, sizeof more, " block passes=%lld", (long long)passes);
+        if (run)
+            snprintf(more + strlen(more), sizeof more - strlen(more), " row runs<=%lld tiles",
+                     (long long)run);
         snprintf(buf, n, "gather %s phases=%lld%s taps/phase<=%lld%s", d->uk->name,
-                 (long long)d->nphases, d->phase_group > 1 ? " (inner)" : "",
-                 (long long)d->ntaps_max, more);
+                 (long long)d->nphases, group, (long long)d->ntaps_max, more);
     }
 }

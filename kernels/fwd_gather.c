@@ -106,16 +106,143 @@ static int64_t rect_tiles(const tconv_fwd_driver *d, const rect *r)
     return (rect_pixels(d, r) + d->mr - 1) / d->mr;
 }
 
+/* One tile of m pixels through phase f, for output-channel blocks [blk0,
+ * blk1) of the flat (group, block) range: the taps its box (phase-grid rows
+ * [box->h0, box->h1] and columns [box->w0, box->w1], inclusive) needs, then
+ * the kernel per block. x0[i] and y0[i] are pixel i's input and its output
+ * of phase (0, 0); with x0 NULL nothing is read or written. Returns how many
+ * taps the tile runs. */
+static int64_t tile_phase(const tconv_fwd_driver *d, const fwd_phase *f, const rect *box,
+                          int64_t m, const char *const *x0, char *const *y0, const out_view *v,
+                          const char *packed_w, const char *packed_bias, int64_t blk0,
+                          int64_t blk1, tconv_uk_tap *taps, int64_t *sel)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t mr = d->mr, es = d->esize;
+    int64_t nt = 0;
+    for (int64_t t = 0; t < f->ntaps; t++)
+        if (tap_reaches(p, &d->taps[f->tap_begin + t], box->h0, box->h1, box->w0, box->w1)) {
+            if (sel) sel[nt] = f->tap_begin + t;
+            nt++;
+        }
+    if (!x0) return nt;
+
+    const void *xs[TCONV_FWD_MAX_TILE];
+    void *ys[TCONV_FWD_MAX_TILE];
+    char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
+    const int64_t phase_shift = (f->rh * v->s.h + f->rw * v->s.w) * es;
+    for (int64_t blk = blk0; blk < blk1; blk++) {
+        const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
+        const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
+        const int64_t x_shift = g * p->cg * es;
+        const int64_t y_shift = (g * p->fg + b * d->nr) * v->s.c * es + phase_shift;
+        for (int64_t i = 0; i < mr; i++) {
+            xs[i] = x0[i < m ? i : m - 1] + x_shift;
+            ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
+        }
+        for (int64_t t = 0; t < nt; t++) {
+            const fwd_tap *tap = &d->taps[sel[t]];
+            taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+            taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
+        }
+        d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es, ys);
+        /* The activation, fused: the tile's rows are still in L1. */
+        if (p->activation != TCONV_ACT_NONE)
+            for (int64_t i = 0; i < m; i++) tconv_fwd_activate(d, ys[i], nvalid);
+    }
+    return nt;
+}
+
+/* Whether every tap of phase f reaches the input from the box: exactly when
+ * tile_phase would select them all. */
+static int every_tap(const tconv_problem *p, const fwd_phase *f, const rect *box)
+{
+    return box->h1 >= f->off_h_max && box->h0 < p->in_h + f->off_h_min &&
+           box->w1 >= f->off_w_max && box->w0 < p->in_w + f->off_w_min;
+}
+
+/*
+ * A row run: k whole tiles in one row of the rectangle, each needing every
+ * tap of every phase of [ph, ph + nph), for the layer's one block of
+ * output channels; pixel j of the run at x_run + j * x_step and y_run + j
+ * * y_step (bytes; y_run the output of phase (0, 0)). The taps and weights
+ * are the same for all its tiles, so the loop only moves the pixel
+ * pointers, and each tile computes exactly what tile_phase would (the same
+ * taps in the same order): the bits do not depend on which tiles ran as
+ * runs. For layers with few channels, whose kernel calls are short (ENet's
+ * 16: 16 FMA steps per tap), tile_phase's per-tile work cost about as much
+ * as the kernel.
+ */
+static void run_row(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph, int64_t k,
+                    const char *x_run, int64_t x_step, char *y_run, int64_t y_step,
+                    const out_view *v, const char *packed_w, const char *packed_bias,
+                    tconv_uk_tap *taps)
+{
+    const tconv_problem *p = &d->p;
+    const int64_t mr = d->mr, es = d->esize, tap_bytes = p->cg * d->nr * es;
+    const int64_t nvalid = p->fg;
+    const void *xs[TCONV_FWD_MAX_TILE];
+    void *ys[TCONV_FWD_MAX_TILE];
+    for (const fwd_phase *f = ph; f < ph + nph; f++) {
+        const char *w = packed_w + packed_w_offset(d, 0, 0, f->tap_begin) * es;
+        for (int64_t t = 0; t < f->ntaps; t++) {
+            const fwd_tap *tap = &d->taps[f->tap_begin + t];
+            taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+            taps[t].w = w + t * tap_bytes;
+        }
+        const char *xt = x_run;
+        char *yt = y_run + (f->rh * v->s.h + f->rw * v->s.w) * es;
+        for (int64_t j = 0; j < k; j++, xt += mr * x_step, yt += mr * y_step) {
+            for (int64_t i = 0; i < mr; i++) {
+                xs[i] = xt + i * x_step;
+                ys[i] = yt + i * y_step;
+            }
+            d->uk->channels(nvalid, f->ntaps, taps, p->cg, xs, packed_bias, ys);
+            if (p->activation != TCONV_ACT_NONE)
+                for (int64_t i = 0; i < mr; i++) tconv_fwd_activate(d, ys[i], nvalid);
+        }
+    }
+}
+
+/* The most tiles of a row run (run_row): as many as keep their input in a
+ * quarter of L1 while the phases go over it; none below 2, nor with more
+ * than one block of output channels (those tiles do more work per call
+ * already, and runs that went over the blocks tile by tile were no faster
+ * on YOLOv8's 64->64: 1.01-1.03x, NHWC, AVX2 AMD EPYC). */
+int64_t tconv_fwd_gather_row_run_tiles(const tconv_fwd_driver *d)
+{
+    const int64_t tile_bytes = d->mr * d->p.channels * d->esize;
+    const int64_t most = tconv_topology_get()->l1d_bytes / 4 / max64(tile_bytes, 1);
+    return d->mode == TCONV_FWD_GATHER && d->uk->family == TCONV_UK_CHANNELS &&
+                   d->p.groups * d->nblocks == 1 && most >= 2
+               ? most
+               : 0;
+}
+
+/* How many whole tiles from column w0 of row qh, at most k, need every tap
+ * of every phase of [ph, ph + nph). */
+static int64_t every_tap_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph,
+                               int64_t qh, int64_t w0, int64_t k)
+{
+    for (int64_t j = 0; j < k; j++) {
+        const rect box = {qh, qh, w0 + j * d->mr, w0 + j * d->mr + d->mr - 1};
+        for (const fwd_phase *f = ph; f < ph + nph; f++)
+            if (!every_tap(&d->p, f, &box)) return j;
+    }
+    return k;
+}
+
 /* Tiles [tile0, tile1) of rectangle r (a tile is MR consecutive pixels in
  * tile order, so a tile's pixels, and with them its taps and results, are
  * the same however the tiles are shared out) for output-channel blocks
  * [blk0, blk1) of the flat (group, block) range, for the nph phases from ph
  * on, which share r (more than one only when they share their compute
- * region, see choose_phase_group): per tile, pixel pointers are worked out once,
- * then for each phase the taps its pixels need and the kernel for each
- * block. With xp NULL it is a dry run: nothing is read or written, and the
- * return value is the work the tiles would do, in tile rows x taps (MR per
- * tile and tap). */
+ * region, see choose_phase_group): per tile, pixel pointers are worked out
+ * once, then each phase runs the taps its pixels need (tile_phase); whole
+ * tiles within one row go as row runs where the input allows (run_row).
+ * With xp NULL it is a dry run: nothing is read or written, and the return
+ * value is the work the tiles would do, in tile rows x taps (MR per tile
+ * and tap). */
 static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph,
                                   const rect *r, const char *xp, const out_view *v,
                                   const char *packed_w, const char *packed_bias, int64_t blk0,
@@ -132,6 +259,7 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
      * different taps, and a tile spanning them would compute them all. */
     const int images_inner = p->batch > 1 && (npix / p->batch < mr || p->in_h <= d->pad_h ||
                                               p->in_w <= d->pad_w);
+    const int64_t run_max = xp && !images_inner ? tconv_fwd_gather_row_run_tiles(d) : 0;
     /* The cursor at pixel tile0 * MR (one division per call). */
     const int64_t width = r->w1 - r->w0, area = (r->h1 - r->h0) * width;
     const int64_t first = tile0 * mr, last = min64(npix, tile1 * mr);
@@ -140,16 +268,38 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
                         r->h0 + pos / max64(width, 1), r->w0 + pos % max64(width, 1)};
     const char *x0[TCONV_FWD_MAX_TILE];
     char *y0[TCONV_FWD_MAX_TILE]; /* output of phase (0, 0) at the pixel's q */
-    const void *xs[TCONV_FWD_MAX_TILE];
-    void *ys[TCONV_FWD_MAX_TILE];
-    char spill[TCONV_FWD_MAX_TILE * 8]; /* rows past the tile's edge store here */
 
-    for (int64_t t0 = first; t0 < last; t0 += mr) {
+    for (int64_t t0 = first; t0 < last;) {
+        /* Whole tiles left in this row (and in the range) that need every
+         * tap: a row run. */
+        const int64_t k =
+            run_max < 2 ? 0
+                        : every_tap_tiles(d, ph, nph, cur.qh, cur.qw,
+                                          min64(run_max, min64(r->w1 - cur.qw, last - t0) / mr));
+        if (k >= 2) {
+            const int64_t xi =
+                ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
+            const int64_t oh = cur.qh * p->stride_h - p->crop_top;
+            const int64_t ow = cur.qw * p->stride_w - p->crop_left;
+            run_row(d, ph, nph, k, xp + xi * es, p->channels * es,
+                    v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es,
+                    p->stride_w * v->s.w * es, v, packed_w, packed_bias, taps);
+            t0 += k * mr;
+            cur.qw += k * mr;
+            if (cur.qw == r->w1) {
+                cur.qw = r->w0;
+                if (++cur.qh == r->h1) {
+                    cur.qh = r->h0;
+                    cur.n++;
+                }
+            }
+            continue;
+        }
         const int64_t m = min64(mr, npix - t0);
-        int64_t h0 = INT64_MAX, h1 = INT64_MIN, w0 = INT64_MAX, w1 = INT64_MIN;
+        rect box = {INT64_MAX, INT64_MIN, INT64_MAX, INT64_MIN};
         for (int64_t i = 0; i < m; i++, cursor_advance(&cur, r, p->batch, images_inner)) {
-            h0 = min64(h0, cur.qh); h1 = max64(h1, cur.qh);
-            w0 = min64(w0, cur.qw); w1 = max64(w1, cur.qw);
+            box.h0 = min64(box.h0, cur.qh); box.h1 = max64(box.h1, cur.qh);
+            box.w0 = min64(box.w0, cur.qw); box.w1 = max64(box.w1, cur.qw);
             if (!xp) continue;
             const int64_t xi =
                 ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
@@ -158,38 +308,10 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
             x0[i] = xp + xi * es;
             y0[i] = v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es;
         }
-        for (const fwd_phase *f = ph; f < ph + nph; f++) {
-            int64_t nt = 0;
-            for (int64_t t = 0; t < f->ntaps; t++)
-                if (tap_reaches(p, &d->taps[f->tap_begin + t], h0, h1, w0, w1)) {
-                    if (sel) sel[nt] = f->tap_begin + t;
-                    nt++;
-                }
-            work += mr * nt;
-            if (!xp) continue;
-
-            const int64_t phase_shift = (f->rh * v->s.h + f->rw * v->s.w) * es;
-            for (int64_t blk = blk0; blk < blk1; blk++) {
-                const int64_t g = blk / d->nblocks, b = blk % d->nblocks;
-                const int64_t nvalid = min64(d->nr, p->fg - b * d->nr);
-                const int64_t x_shift = g * p->cg * es;
-                const int64_t y_shift = (g * p->fg + b * d->nr) * v->s.c * es + phase_shift;
-                for (int64_t i = 0; i < mr; i++) {
-                    xs[i] = x0[i < m ? i : m - 1] + x_shift;
-                    ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
-                }
-                for (int64_t t = 0; t < nt; t++) {
-                    const fwd_tap *tap = &d->taps[sel[t]];
-                    taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
-                    taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
-                }
-                d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es,
-                                ys);
-                /* The activation, fused: the tile's rows are still in L1. */
-                if (p->activation != TCONV_ACT_NONE)
-                    for (int64_t i = 0; i < m; i++) tconv_fwd_activate(d, ys[i], nvalid);
-            }
-        }
+        for (const fwd_phase *f = ph; f < ph + nph; f++)
+            work += mr * tile_phase(d, f, &box, m, xp ? x0 : NULL, y0, v, packed_w, packed_bias,
+                                    blk0, blk1, taps, sel);
+        t0 += m;
     }
     return work;
 }

@@ -40,6 +40,10 @@ typedef struct fwd_phase {
     int64_t tap_begin, ntaps; /* its taps: d->taps[tap_begin .. tap_begin + ntaps) */
     int64_t qh0, qh1, qw0, qw1;
     int64_t ch0, ch1, cw0, cw1;
+    /* The extremes of its taps' offsets (no taps: INT64_MAX, INT64_MIN):
+     * every tap reaches the input from some pixel of rows [h0, h1] when
+     * h1 >= off_h_max and h0 < in_h + off_h_min (columns likewise). */
+    int64_t off_h_min, off_h_max, off_w_min, off_w_max;
     int by_classes; /* tile rectangle by rectangle of equal useful taps (fwd_driver.c) */
 } fwd_phase;
 
@@ -141,6 +145,9 @@ size_t tconv_fwd_gather_work_bytes(const tconv_fwd_driver *d, int threads);
 /* The most passes over its tiles that a job of the plan makes, one group
  * of output-channel blocks a pass (1 when every tile runs all blocks). */
 int64_t tconv_fwd_gather_block_passes(const tconv_fwd_driver *d);
+/* The most whole tiles of one row that the pass runs in a row (CHANNELS
+ * tiles: the input they read stays in L1); 0 when it runs none. */
+int64_t tconv_fwd_gather_row_run_tiles(const tconv_fwd_driver *d);
 tconv_status tconv_fwd_gather_run(const tconv_fwd_driver *d, const char *x, const void *packed_w,
                                   const void *packed_bias, void *y, int threads, void *work);
 

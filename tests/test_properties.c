@@ -476,11 +476,28 @@ Test(properties, scatter_mode_pixels_tiles)
     cr_assert(column_chunks > 0, "no plan chunked a row by columns");
 }
 
+/* The activation in double, written here from tconv.h's definitions. */
+static double activate(tconv_activation act, double alpha, double x)
+{
+    switch (act) {
+    case TCONV_ACT_RELU: return x < 0 ? 0 : x;
+    case TCONV_ACT_LEAKY_RELU: return x < 0 ? alpha * x : x;
+    case TCONV_ACT_CLIPPED_RELU: return x < 0 ? 0 : x > alpha ? alpha : x;
+    case TCONV_ACT_ELU: return x < 0 ? alpha * (exp(x) - 1) : x;
+    case TCONV_ACT_SIGMOID: return 1 / (1 + exp(-x));
+    case TCONV_ACT_TANH: return tanh(x);
+    case TCONV_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
+    case TCONV_ACT_SWISH: return x / (1 + exp(-x));
+    default: return x;
+    }
+}
+
 /* The gather mode with the ISA's first CHANNELS tile forced, against the
- * scatter loop, with and without bias, in every data layout and dtype,
- * and the same bits from 1 and 3 threads. shape() sets the layer (all but
- * dtype and layout) from the tile's NR, the element size and this host's
- * L2; the plan's info must contain want. */
+ * scatter loop (then the activation, when the layer fuses one), with and
+ * without bias, in every data layout and dtype, and the same bits from 1
+ * and 3 threads. shape() sets the layer (all but dtype and layout) from the
+ * tile's NR, the element size and this host's L2; the plan's info must
+ * contain want. */
 static void check_gather_tile_forced(void (*shape)(tconv_desc *d, int nr, int64_t es, int64_t l2),
                                      const char *want, uint64_t seed)
 {
@@ -515,6 +532,8 @@ static void check_gather_tile_forced(void (*shape)(tconv_desc *d, int nr, int64_
             for (int with_bias = 1; with_bias >= 0; with_bias--) {
                 double *y[2] = {nan_array(ny), nan_array(ny)};
                 tu_forward_scatter(&d, x, w, with_bias ? bias : NULL, expect);
+                for (int64_t i = 0; i < ny; i++)
+                    expect[i] = activate(d.activation, d.activation_alpha, expect[i]);
                 for (int k = 0; k < 2; k++) {
                     tconv_set_num_threads(k ? 3 : 1);
                     cr_assert_eq(tu_run_forward(plan, &d, x, w, with_bias ? bias : NULL, y[k]),
@@ -586,20 +605,42 @@ Test(properties, gather_blocks_per_pass)
     check_gather_tile_forced(shape_blocks_per_pass, "block passes=3", 8642);
 }
 
-/* The activation in double, written here from tconv.h's definitions. */
-static double activate(tconv_activation act, double alpha, double x)
+/* Few channels and one block of filters, rows of several whole tiles: the
+ * gather mode runs them as row runs (fwd_gather.c, run_row), and the tiles
+ * at the rows' ends that need fewer taps (the output padding's last column)
+ * tile by tile. Batch 2, a crop that moves the grid, tanh fused (the runs
+ * apply it themselves). */
+static void shape_row_runs(tconv_desc *d, int nr, int64_t es, int64_t l2)
 {
-    switch (act) {
-    case TCONV_ACT_RELU: return x < 0 ? 0 : x;
-    case TCONV_ACT_LEAKY_RELU: return x < 0 ? alpha * x : x;
-    case TCONV_ACT_CLIPPED_RELU: return x < 0 ? 0 : x > alpha ? alpha : x;
-    case TCONV_ACT_ELU: return x < 0 ? alpha * (exp(x) - 1) : x;
-    case TCONV_ACT_SIGMOID: return 1 / (1 + exp(-x));
-    case TCONV_ACT_TANH: return tanh(x);
-    case TCONV_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
-    case TCONV_ACT_SWISH: return x / (1 + exp(-x));
-    default: return x;
-    }
+    (void)es;
+    (void)l2;
+    d->batch = 2;
+    d->channels = 5;
+    d->filters = nr > 3 ? nr - 3 : nr;
+    d->in_h = 4;
+    d->in_w = 75;
+    d->filter_h = d->filter_w = 3;
+    d->stride_h = d->stride_w = 2;
+    d->crop_top = d->crop_left = 1; /* PyTorch padding 1, output_padding 1 */
+    d->activation = TCONV_ACT_TANH;
+}
+
+/* Stride 1 and a 1x20 filter: the rows' first and last tiles miss some
+ * taps (offsets up to 19, past a tile's width), so runs start and stop
+ * inside the rows. */
+static void shape_row_runs_wide_filter(tconv_desc *d, int nr, int64_t es, int64_t l2)
+{
+    shape_row_runs(d, nr, es, l2);
+    d->filter_h = 1;
+    d->filter_w = 20;
+    d->stride_h = d->stride_w = 1;
+    d->crop_top = d->crop_left = 0;
+}
+
+Test(properties, gather_row_runs)
+{
+    check_gather_tile_forced(shape_row_runs, "row runs<=", 9753);
+    check_gather_tile_forced(shape_row_runs_wide_filter, "row runs<=", 9754);
 }
 
 /* Fused activations on every driver path (the automatic choice, then gather
