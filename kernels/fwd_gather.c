@@ -154,11 +154,11 @@ static int64_t tile_phase(const tconv_fwd_driver *d, const fwd_phase *f, const r
 }
 
 /* Whether every tap of phase f reaches the input from the box: exactly when
- * tile_phase would select them all. */
+ * tile_phase would select them all (tap_reaches for the extreme offsets). */
 static int every_tap(const tconv_problem *p, const fwd_phase *f, const rect *box)
 {
-    return box->h1 >= f->off_h_max && box->h0 < p->in_h + f->off_h_min &&
-           box->w1 >= f->off_w_max && box->w0 < p->in_w + f->off_w_min;
+    return f->ntaps > 0 && box->h1 - f->off_h_max >= 0 && box->h0 - f->off_h_min < p->in_h &&
+           box->w1 - f->off_w_max >= 0 && box->w0 - f->off_w_min < p->in_w;
 }
 
 /*

@@ -41,8 +41,9 @@ typedef struct fwd_phase {
     int64_t qh0, qh1, qw0, qw1;
     int64_t ch0, ch1, cw0, cw1;
     /* The extremes of its taps' offsets (no taps: INT64_MAX, INT64_MIN):
-     * every tap reaches the input from some pixel of rows [h0, h1] when
-     * h1 >= off_h_max and h0 < in_h + off_h_min (columns likewise). */
+     * with taps, every one reaches the input from some pixel of rows
+     * [h0, h1] when h1 - off_h_max >= 0 and h0 - off_h_min < in_h (columns
+     * likewise; fwd_gather.c, every_tap). */
     int64_t off_h_min, off_h_max, off_w_min, off_w_max;
     int by_classes; /* tile rectangle by rectangle of equal useful taps (fwd_driver.c) */
 } fwd_phase;
