@@ -57,6 +57,13 @@ static int tap_reaches(const tconv_problem *p, const fwd_tap *t, int64_t h0, int
            w0 - t->off_w < p->in_w;
 }
 
+/* Tap t's element offset into the padded, channel-innermost input, from a
+ * pixel's own position (tconv_uk_tap.x_off of the CHANNELS tiles). */
+static int64_t tap_x_off(const tconv_fwd_driver *d, const fwd_tap *t)
+{
+    return -(t->off_h * d->wp + t->off_w) * d->p.channels;
+}
+
 /* ---- channels family --------------------------------------------------- */
 
 /* A rectangle of a phase's q grid: rows [h0, h1) x columns [w0, w1). */
@@ -93,6 +100,21 @@ static void cursor_advance(pixel_cursor *c, const rect *r, int64_t batch, int im
     if (++c->qh < r->h1 || images_inner) return;
     c->qh = r->h0;
     c->n++;
+}
+
+/* The cursor's pixel in the padded input xp, and its output of phase (0,
+ * 0) in v. */
+static const char *cursor_x(const tconv_fwd_driver *d, const pixel_cursor *c, const char *xp)
+{
+    return xp + ((c->n * d->hp + c->qh + d->pad_h) * d->wp + c->qw + d->pad_w) * d->p.channels *
+                    d->esize;
+}
+
+static char *cursor_y(const tconv_fwd_driver *d, const pixel_cursor *c, const out_view *v)
+{
+    const int64_t oh = c->qh * d->p.stride_h - d->p.crop_top;
+    const int64_t ow = c->qw * d->p.stride_w - d->p.crop_left;
+    return v->base + (c->n * v->s.n + oh * v->s.h + ow * v->s.w) * d->esize;
 }
 
 /* Pixels of rectangle r in all images, and its tiles of MR of them. */
@@ -141,8 +163,7 @@ static int64_t tile_phase(const tconv_fwd_driver *d, const fwd_phase *f, const r
             ys[i] = i < m ? (void *)(y0[i] + y_shift) : (void *)spill;
         }
         for (int64_t t = 0; t < nt; t++) {
-            const fwd_tap *tap = &d->taps[sel[t]];
-            taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
+            taps[t].x_off = tap_x_off(d, &d->taps[sel[t]]);
             taps[t].w = packed_w + packed_w_offset(d, g, b, sel[t]) * es;
         }
         d->uk->channels(nvalid, nt, taps, p->cg, xs, packed_bias + blk * d->nr * es, ys);
@@ -153,12 +174,16 @@ static int64_t tile_phase(const tconv_fwd_driver *d, const fwd_phase *f, const r
     return nt;
 }
 
-/* Whether every tap of phase f reaches the input from the box: exactly when
- * tile_phase would select them all (tap_reaches for the extreme offsets). */
+/* Whether every tap of phase f reaches the input from the box, so that
+ * tile_phase would select them all: tap_reaches holds for each tap exactly
+ * when it holds for the largest offsets (the box's far edges) and for the
+ * smallest (its near edges). */
 static int every_tap(const tconv_problem *p, const fwd_phase *f, const rect *box)
 {
-    return f->ntaps > 0 && box->h1 - f->off_h_max >= 0 && box->h0 - f->off_h_min < p->in_h &&
-           box->w1 - f->off_w_max >= 0 && box->w0 - f->off_w_min < p->in_w;
+    const fwd_tap most = {.off_h = f->off_h_max, .off_w = f->off_w_max};
+    const fwd_tap least = {.off_h = f->off_h_min, .off_w = f->off_w_min};
+    return f->ntaps > 0 && tap_reaches(p, &most, box->h0, box->h1, box->w0, box->w1) &&
+           tap_reaches(p, &least, box->h0, box->h1, box->w0, box->w1);
 }
 
 /*
@@ -179,16 +204,13 @@ static void run_row(const tconv_fwd_driver *d, const fwd_phase *ph, int64_t nph,
                     tconv_uk_tap *taps)
 {
     const tconv_problem *p = &d->p;
-    const int64_t mr = d->mr, es = d->esize, tap_bytes = p->cg * d->nr * es;
-    const int64_t nvalid = p->fg;
+    const int64_t mr = d->mr, es = d->esize, nvalid = p->fg;
     const void *xs[TCONV_FWD_MAX_TILE];
     void *ys[TCONV_FWD_MAX_TILE];
     for (const fwd_phase *f = ph; f < ph + nph; f++) {
-        const char *w = packed_w + packed_w_offset(d, 0, 0, f->tap_begin) * es;
         for (int64_t t = 0; t < f->ntaps; t++) {
-            const fwd_tap *tap = &d->taps[f->tap_begin + t];
-            taps[t].x_off = -(tap->off_h * d->wp + tap->off_w) * p->channels;
-            taps[t].w = w + t * tap_bytes;
+            taps[t].x_off = tap_x_off(d, &d->taps[f->tap_begin + t]);
+            taps[t].w = packed_w + packed_w_offset(d, 0, 0, f->tap_begin + t) * es;
         }
         const char *xt = x_run;
         char *yt = y_run + (f->rh * v->s.h + f->rw * v->s.w) * es;
@@ -277,12 +299,7 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
                         : every_tap_tiles(d, ph, nph, cur.qh, cur.qw,
                                           min64(run_max, min64(r->w1 - cur.qw, last - t0) / mr));
         if (k >= 2) {
-            const int64_t xi =
-                ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
-            const int64_t oh = cur.qh * p->stride_h - p->crop_top;
-            const int64_t ow = cur.qw * p->stride_w - p->crop_left;
-            run_row(d, ph, nph, k, xp + xi * es, p->channels * es,
-                    v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es,
+            run_row(d, ph, nph, k, cursor_x(d, &cur, xp), p->channels * es, cursor_y(d, &cur, v),
                     p->stride_w * v->s.w * es, v, packed_w, packed_bias, taps);
             t0 += k * mr;
             cur.qw += k * mr;
@@ -301,12 +318,8 @@ static int64_t run_channels_tiles(const tconv_fwd_driver *d, const fwd_phase *ph
             box.h0 = min64(box.h0, cur.qh); box.h1 = max64(box.h1, cur.qh);
             box.w0 = min64(box.w0, cur.qw); box.w1 = max64(box.w1, cur.qw);
             if (!xp) continue;
-            const int64_t xi =
-                ((cur.n * d->hp + cur.qh + d->pad_h) * d->wp + cur.qw + d->pad_w) * p->channels;
-            const int64_t oh = cur.qh * p->stride_h - p->crop_top;
-            const int64_t ow = cur.qw * p->stride_w - p->crop_left;
-            x0[i] = xp + xi * es;
-            y0[i] = v->base + (cur.n * v->s.n + oh * v->s.h + ow * v->s.w) * es;
+            x0[i] = cursor_x(d, &cur, xp);
+            y0[i] = cursor_y(d, &cur, v);
         }
         for (const fwd_phase *f = ph; f < ph + nph; f++)
             work += mr * tile_phase(d, f, &box, m, xp ? x0 : NULL, y0, v, packed_w, packed_bias,
